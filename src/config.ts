@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the service reads from its environment, validated once at start-up.
+ * Nothing else in `src/` reads `process.env`.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  /** Unset means: start the embedded Flatpeak stand-in and talk to it. */
+  readonly flatpeakApiUrl: URL | undefined;
+  /** Service credentials; unset means pass the caller's bearer token through. */
+  readonly serviceCredentials: ServiceCredentials | undefined;
+  readonly upstream: UpstreamSettings;
+}
+
+export interface ServiceCredentials {
+  readonly accountId: string;
+  readonly apiKey: string;
+}
+
+export interface UpstreamSettings {
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const milliseconds = (fallback: number) => z.coerce.number().int().min(1).max(600_000).default(fallback);
+
+// Values of the secret variables are never echoed back in an error message.
+const SECRET = new Set(['FLATPEAK_API_KEY']);
+
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    FLATPEAK_API_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .transform((value) => new URL(value))
+      .optional(),
+    FLATPEAK_ACCOUNT_ID: z
+      .string()
+      .regex(/^acc_[A-Za-z0-9]+$/, 'must look like acc_…')
+      .optional(),
+    FLATPEAK_API_KEY: z.string().min(1).optional(),
+    FLATPEAK_CONNECT_TIMEOUT_MS: milliseconds(2_000),
+    FLATPEAK_HEADERS_TIMEOUT_MS: milliseconds(5_000),
+    FLATPEAK_BODY_TIMEOUT_MS: milliseconds(5_000),
+    FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: milliseconds(30_000),
+    FLATPEAK_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_024).default(32),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.FLATPEAK_ACCOUNT_ID) !== Boolean(env.FLATPEAK_API_KEY)) {
+      const missing = env.FLATPEAK_ACCOUNT_ID ? 'FLATPEAK_API_KEY' : 'FLATPEAK_ACCOUNT_ID';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'must be set together with FLATPEAK_ACCOUNT_ID and FLATPEAK_API_KEY (or neither)',
+      });
+    }
+  });
+
+/** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // An empty variable (`PORT=`) means "unset", as most shells and orchestrators intend.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const got = name in present && !SECRET.has(name) ? ` (got ${JSON.stringify(present[name])})` : '';
+        return `${name}: ${issue.message}${got}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    flatpeakApiUrl: e.FLATPEAK_API_URL,
+    serviceCredentials:
+      e.FLATPEAK_ACCOUNT_ID && e.FLATPEAK_API_KEY
+        ? Object.freeze({ accountId: e.FLATPEAK_ACCOUNT_ID, apiKey: e.FLATPEAK_API_KEY })
+        : undefined,
+    upstream: Object.freeze({
+      connectTimeoutMs: e.FLATPEAK_CONNECT_TIMEOUT_MS,
+      headersTimeoutMs: e.FLATPEAK_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: e.FLATPEAK_BODY_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.FLATPEAK_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.FLATPEAK_MAX_CONNECTIONS,
+    }),
+  });
+}

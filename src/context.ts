@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type DataLoader from 'dataloader';
+import type { YogaInitialContext } from 'graphql-yoga';
+import { FacadeError } from './errors.ts';
+import { createDeviceLoader } from './loaders/device.ts';
+import { authorizeWithCallerToken, authorizeWithService, type TokenSource } from './upstream/auth.ts';
+import type { FlatpeakClient } from './upstream/flatpeak.ts';
+import type { Device } from './upstream/types.ts';
+
+export interface Loaders {
+  readonly device: DataLoader<string, Device>;
+}
+
+export interface Context {
+  readonly requestId: string;
+  readonly loaders: Loaders;
+}
+
+export interface ContextDependencies {
+  readonly client: FlatpeakClient;
+  /** Set in service-credentials mode; otherwise each caller's bearer token is passed through. */
+  readonly serviceToken: TokenSource | undefined;
+}
+
+// A caller-supplied request id is kept for tracing across services, but only if it is
+// short and plain: it is copied into upstream headers and log lines.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const missingToken = () =>
+  new FacadeError('UNAUTHENTICATED', 'Send your Flatpeak bearer token in the Authorization header (Authorization: Bearer <token>)');
+
+/**
+ * Builds the context of one GraphQL request. Everything here lives for that request
+ * only: its loader cache never serves another caller, whose token may differ.
+ */
+export function createContextFactory({ client, serviceToken }: ContextDependencies) {
+  const serviceAuthorize = serviceToken ? authorizeWithService(serviceToken) : undefined;
+
+  return ({ request }: YogaInitialContext): Context => {
+    const incoming = request.headers.get('x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const authorize = serviceAuthorize ?? authorizeWithCallerToken(request.headers.get('authorization'), missingToken);
+    const signal = request.signal;
+
+    const device = createDeviceLoader((id) =>
+      authorize((token) => client.getDevice(id, { token, requestId, signal })),
+    );
+    return { requestId, loaders: { device } };
+  };
+}

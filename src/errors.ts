@@ -1,0 +1,42 @@
+import { GraphQLError } from 'graphql';
+
+/** The `extensions.code` values clients can rely on. */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_BAD_RESPONSE'
+  | 'UPSTREAM_REJECTED';
+
+/** What Flatpeak said, when it said something: safe to show (no bodies, no headers). */
+export interface UpstreamDetails {
+  readonly status?: number;
+  /** Flatpeak's own error `code`, e.g. `account_disabled`. */
+  readonly code?: string;
+}
+
+/**
+ * The one error class of the service: a GraphQLError, so Yoga shows its message and
+ * `extensions.code` while masking everything else as "Unexpected error.". The cause (an
+ * undici or zod error) stays on the server: GraphQLError serializes only message,
+ * locations, path and extensions.
+ */
+export class FacadeError extends GraphQLError {
+  override name = 'FacadeError';
+  readonly code: ErrorCode;
+  readonly upstream: UpstreamDetails | undefined;
+
+  constructor(code: ErrorCode, message: string, upstream?: UpstreamDetails, options?: { cause?: unknown }) {
+    super(message, { extensions: upstream ? { code, upstream: { ...upstream } } : { code } });
+    this.code = code;
+    this.upstream = upstream;
+    // Not `originalError`: Yoga would then treat the error as unexpected and mask it.
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+export const badUserInput = (message: string) => new FacadeError('BAD_USER_INPUT', message);

@@ -1,0 +1,64 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
+import { DEMO_ACCOUNT_ID } from './standin/data.ts';
+import { createDispatcher } from './upstream/dispatcher.ts';
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`flatpeak-graph cannot start. ${error.message}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+
+// No FLATPEAK_API_URL: a newcomer's `npm start`. Serve sample data from the stand-in,
+// logged in with its demo account (or with the credentials given, which it then accepts).
+let standin: Standin | undefined;
+let upstreamUrl = config.flatpeakApiUrl;
+if (!upstreamUrl) {
+  const credentials = config.serviceCredentials ?? { accountId: DEMO_ACCOUNT_ID, apiKey: DEMO_API_KEY };
+  standin = await startStandin({ accounts: [credentials] });
+  upstreamUrl = standin.url;
+  config = { ...config, serviceCredentials: credentials };
+  logger.warn(
+    { upstream: upstreamUrl.origin },
+    'FLATPEAK_API_URL is not set: using the embedded Flatpeak stand-in with sample devices (not real Flatpeak data)',
+  );
+}
+
+const dispatcher = createDispatcher(config.upstream);
+const app = createApp({ config, upstreamUrl, dispatcher, logger });
+const server = createServer(app);
+
+server.on('error', (error) => {
+  logger.fatal({ err: error }, 'the server could not listen');
+  process.exit(1);
+});
+server.listen(config.port, config.host, () => {
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info(
+    { url: `http://${host}:${port}/graphql`, mode: config.serviceCredentials ? 'service-credentials' : 'pass-through' },
+    `flatpeak-graph listening on http://${host}:${port}/graphql`,
+  );
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  await new Promise((resolve) => server.close(resolve));
+  await dispatcher.close();
+  await standin?.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,16 @@
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { builder } from '../builder.ts';
+import './scalars.ts';
+import './location.ts';
+import './device.ts';
+
+builder.queryType({});
+
+/** The executable subgraph schema: the types above plus `_service` and `_entities`. */
+export const schema = builder.toSubGraphSchema({
+  linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+  federationDirectives: ['@key'],
+});
+
+/** The SDL a router composes (`printSubgraphSchema` form), as committed in schema.graphql. */
+export const printSchema = (): string => printSubgraphSchema(schema);

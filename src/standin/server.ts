@@ -1,0 +1,261 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEMO_ACCOUNT_ID, type RawDevice, sampleDevices } from './data.ts';
+
+/**
+ * A Flatpeak stand-in: a real HTTP server on loopback that answers like Flatpeak
+ * (`/login`, `/devices/{id}`, `/devices` with its cursor pagination, Flatpeak's error
+ * object). `npm start` uses it when no FLATPEAK_API_URL is set; the tests and the
+ * benchmark use it with fault injection and a log of every request it saw.
+ */
+
+export const DEMO_API_KEY = 'sk_standin_demo_key';
+
+/** What the stand-in does instead of answering normally. */
+export interface Fault {
+  /** Answer with this status and Flatpeak's error object (or `body`). */
+  readonly status?: number;
+  readonly code?: string;
+  readonly body?: string;
+  readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Wait this long before answering. */
+  readonly delayMs?: number;
+  /** Never answer (until the stand-in closes). */
+  readonly hang?: boolean;
+  /** Destroy the connection without answering. */
+  readonly reset?: boolean;
+}
+
+export interface SeenRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+}
+
+export type FaultRule = (request: SeenRequest) => Fault | undefined;
+
+export interface StandinOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly accounts?: ReadonlyArray<{ accountId: string; apiKey: string }>;
+  readonly devices?: readonly RawDevice[];
+  /** Lifetime of issued tokens, in seconds (Flatpeak's is 3600). */
+  readonly tokenTtlSeconds?: number;
+  /** Accept any bearer token, not only those issued by `/login` (for pass-through callers). */
+  readonly acceptAnyBearer?: boolean;
+}
+
+export interface Standin {
+  readonly url: URL;
+  /** Every request received, in arrival order. */
+  readonly requests: readonly SeenRequest[];
+  /** How many requests matched: a path prefix such as `/devices/` or `/login`. */
+  count(pathPrefix?: string): number;
+  /** The most requests that were ever in progress at once since the last reset. */
+  readonly maxInFlight: number;
+  /** Forget the request log and the in-flight peak (not the tokens). */
+  resetLog(): void;
+  /** Decide per request whether to misbehave; `undefined` turns faults off. */
+  setFault(rule: FaultRule | undefined): void;
+  /** Hold the next `n` device requests until all `n` have arrived (proves concurrency). */
+  holdUntilConcurrent(n: number, giveUpMs?: number): void;
+  /** Make every token issued so far invalid, as a key rotation would. */
+  revokeTokens(): void;
+  close(): Promise<void>;
+}
+
+export async function startStandin(options: StandinOptions = {}): Promise<Standin> {
+  const accounts = options.accounts ?? [{ accountId: DEMO_ACCOUNT_ID, apiKey: DEMO_API_KEY }];
+  const devices = [...(options.devices ?? sampleDevices())].sort((a, b) =>
+    b.time_created.localeCompare(a.time_created),
+  );
+  const byId = new Map(devices.map((device) => [device.id, device]));
+  const ttl = options.tokenTtlSeconds ?? 3600;
+  const tokens = new Map<string, number>(); // token -> expiry (ms)
+
+  const requests: SeenRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let faultRule: FaultRule | undefined;
+  let hold: { remaining: number; waiting: Array<() => void>; timer?: NodeJS.Timeout } | undefined;
+
+  const server = createServer((req, res) => {
+    const seen: SeenRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
+    requests.push(seen);
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => {
+      inFlight -= 1;
+    });
+    void handle(req, res, seen).catch(() => {
+      if (!res.headersSent) sendError(res, 500, 'api_error', 'internal_error', 'Stand-in failure');
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse, seen: SeenRequest): Promise<void> {
+    const url = new URL(seen.path, 'http://standin');
+    if (hold && url.pathname.startsWith('/devices/')) await waitForHold();
+
+    const fault = faultRule?.(seen);
+    if (fault) {
+      if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (fault.hang) return; // the socket stays open until the client or close() ends it
+      if (fault.reset) {
+        req.socket.destroy();
+        return;
+      }
+      if (fault.status) {
+        if (fault.body !== undefined) {
+          res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'text/html', ...fault.headers });
+          res.end(fault.body);
+        } else {
+          sendError(res, fault.status, fault.status >= 500 ? 'api_error' : 'invalid_request', fault.code ?? 'injected_fault', 'Injected fault', fault.headers);
+        }
+        return;
+      }
+    }
+
+    if (seen.method !== 'GET') return sendError(res, 405, 'invalid_request', 'method_not_allowed', 'Only GET is served here');
+    if (url.pathname === '/login') return login(req, res);
+    if (!authorized(req)) return sendError(res, 401, 'invalid_request', 'unauthorized', 'Invalid or expired bearer token');
+
+    const match = /^\/devices\/([^/]+)$/.exec(url.pathname);
+    if (match) {
+      const id = decodeURIComponent(match[1]!);
+      const device = byId.get(id);
+      return device
+        ? sendJson(res, 200, device)
+        : sendError(res, 404, 'invalid_request', 'device_not_found', `No such device: ${id}`);
+    }
+    if (url.pathname === '/devices') return listDevices(url, res);
+    return sendError(res, 404, 'invalid_request', 'not_found', 'Unknown endpoint');
+  }
+
+  function login(req: IncomingMessage, res: ServerResponse): void {
+    const [scheme, encoded] = (req.headers.authorization ?? '').split(' ');
+    const [accountId, apiKey] = scheme === 'Basic' && encoded ? Buffer.from(encoded, 'base64').toString().split(':') : [];
+    const ok = accounts.some((account) => account.accountId === accountId && safeEqual(account.apiKey, apiKey ?? ''));
+    if (!ok) return sendError(res, 401, 'invalid_request', 'invalid_credentials', 'Account ID or API key is not valid');
+    const token = `eyJstandin.${randomBytes(24).toString('base64url')}`;
+    tokens.set(token, Date.now() + ttl * 1000);
+    sendJson(res, 200, { bearer_token: token, expires_in: ttl, live_mode: true });
+  }
+
+  function authorized(req: IncomingMessage): boolean {
+    const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    if (!match) return false;
+    if (options.acceptAnyBearer) return true;
+    const expiry = tokens.get(match[1]!);
+    return expiry !== undefined && expiry > Date.now();
+  }
+
+  function listDevices(url: URL, res: ServerResponse): void {
+    const limitParam = url.searchParams.get('limit');
+    const limit = limitParam === null ? 30 : Number(limitParam);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      return sendError(res, 400, 'invalid_request', 'limit_invalid', 'limit must be an integer from 1 to 100');
+    }
+    const referenceId = url.searchParams.get('reference_id');
+    const pool = referenceId ? devices.filter((device) => device.reference_id === referenceId) : devices;
+    const after = url.searchParams.get('starting_after');
+    const before = url.searchParams.get('ending_before');
+    let page: RawDevice[];
+    if (after) {
+      const index = pool.findIndex((device) => device.id === after);
+      page = index < 0 ? [] : pool.slice(index + 1, index + 1 + limit);
+    } else if (before) {
+      const index = pool.findIndex((device) => device.id === before);
+      page = index < 0 ? [] : pool.slice(Math.max(0, index - limit), index);
+    } else {
+      page = pool.slice(0, limit);
+    }
+    const last = page.at(-1);
+    const hasMore = before ? pool.indexOf(page[0]!) > 0 : last !== undefined && pool.indexOf(last) < pool.length - 1;
+    sendJson(res, 200, { object: 'list', url: '/devices', has_more: hasMore, data: page });
+  }
+
+  function waitForHold(): Promise<void> {
+    const current = hold!;
+    return new Promise((resolve) => {
+      current.waiting.push(resolve);
+      current.remaining -= 1;
+      if (current.remaining <= 0) release();
+    });
+  }
+
+  function release(): void {
+    if (!hold) return;
+    clearTimeout(hold.timer);
+    for (const resolve of hold.waiting) resolve();
+    hold = undefined;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: new URL(`http://${host}:${address.port}`),
+    requests,
+    count: (prefix = '') => requests.filter((request) => request.path.startsWith(prefix)).length,
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    resetLog() {
+      requests.length = 0;
+      maxInFlight = inFlight;
+    },
+    setFault(rule) {
+      faultRule = rule;
+    },
+    holdUntilConcurrent(n, giveUpMs = 5_000) {
+      release();
+      // Give up eventually so that a sequential caller fails its assertion instead of hanging.
+      hold = { remaining: n, waiting: [], timer: setTimeout(release, giveUpMs) };
+    },
+    revokeTokens() {
+      tokens.clear();
+    },
+    close() {
+      release();
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  code: string,
+  message: string,
+  headers?: Readonly<Record<string, string>>,
+): void {
+  sendJson(
+    res,
+    status,
+    { object: 'error', live_mode: false, context: 'api.standin', type, code, message, time_created: new Date().toISOString() },
+    headers,
+  );
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

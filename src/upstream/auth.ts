@@ -1,0 +1,86 @@
+import type { Login } from './types.ts';
+
+export interface TokenSource {
+  /** A bearer token that Flatpeak should accept now. */
+  token(): Promise<string>;
+  /** Forget `token` because Flatpeak refused it; the next `token()` logs in again. */
+  invalidate(token: string): void;
+}
+
+export interface ServiceTokenOptions {
+  readonly login: () => Promise<Login>;
+  readonly now?: () => number;
+}
+
+/**
+ * The service-credentials token: one login shared by every request, renewed ahead of
+ * `expires_in` (Flatpeak asks for that) while the old token keeps serving, and never more
+ * than one login in flight however many requests arrive together.
+ */
+export function createServiceTokenSource({ login, now = Date.now }: ServiceTokenOptions): TokenSource {
+  let current: { value: string; renewAt: number; expiresAt: number } | undefined;
+  let pending: Promise<string> | undefined;
+
+  function renew(): Promise<string> {
+    pending ??= (async () => {
+      const startedAt = now();
+      const { bearer_token: value, expires_in: expiresIn } = await login();
+      const lifetimeMs = expiresIn * 1000;
+      // Renew at 90 % of the lifetime (at most 5 minutes early); stop using it 5 s before
+      // the end so that a request in flight does not arrive with an expired token.
+      current = {
+        value,
+        renewAt: startedAt + lifetimeMs - Math.min(lifetimeMs / 10, 300_000),
+        expiresAt: startedAt + lifetimeMs - Math.min(lifetimeMs / 20, 5_000),
+      };
+      return value;
+    })().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  }
+
+  return {
+    async token() {
+      const t = now();
+      if (current && t < current.renewAt) return current.value;
+      if (current && t < current.expiresAt) {
+        // Still valid: renew in the background and answer at once. A failed renewal is
+        // retried by the next caller; the caller that ends up without a token sees the error.
+        renew().catch(() => {});
+        return current.value;
+      }
+      return renew();
+    },
+    invalidate(token) {
+      if (current?.value === token) current = undefined;
+    },
+  };
+}
+
+/** Runs an upstream call with a bearer token, however this deployment obtains one. */
+export type Authorize = <T>(call: (token: string) => Promise<T>) => Promise<T>;
+
+/**
+ * Service credentials: the shared token; if Flatpeak refuses it (revoked, rotated, clock
+ * skew) the token is dropped and the call is made once more with a fresh login.
+ */
+export function authorizeWithService(source: TokenSource): Authorize {
+  return async (call) => {
+    const token = await source.token();
+    try {
+      return await call(token);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'UNAUTHENTICATED') throw error;
+      source.invalidate(token);
+      return call(await source.token());
+    }
+  };
+}
+
+/** Pass-through: the caller's own `Authorization: Bearer …`; no token, no upstream call. */
+export function authorizeWithCallerToken(authorization: string | null, missing: () => Error): Authorize {
+  const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+  const token = match?.[1];
+  return (call) => (token ? call(token) : Promise.reject(missing()));
+}

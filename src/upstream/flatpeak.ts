@@ -1,0 +1,144 @@
+import type { Dispatcher } from 'undici';
+import { errors as undiciErrors } from 'undici';
+import type { z } from 'zod';
+import { FacadeError, type UpstreamDetails } from '../errors.ts';
+import * as rest from './types.ts';
+
+/** Per-call context: whose token, on behalf of which request, until when. */
+export interface CallOptions {
+  readonly token: string;
+  readonly requestId?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface FlatpeakClient {
+  getDevice(id: string, call: CallOptions): Promise<rest.Device>;
+  login(accountId: string, apiKey: string, signal?: AbortSignal): Promise<rest.Login>;
+}
+
+export interface FlatpeakClientOptions {
+  readonly baseUrl: URL;
+  readonly dispatcher: Dispatcher;
+  /** Bodies larger than this are refused rather than buffered. */
+  readonly maxBodyBytes?: number;
+}
+
+const USER_AGENT = 'flatpeak-graph/0.1';
+
+/**
+ * The typed REST client: the only module that speaks HTTP to Flatpeak. Every failure leaves
+ * it as a FacadeError whose code says what went wrong, never as a raw undici or zod error.
+ */
+export function createFlatpeakClient({ baseUrl, dispatcher, maxBodyBytes = 1 << 20 }: FlatpeakClientOptions): FlatpeakClient {
+  const origin = baseUrl.origin;
+  const basePath = baseUrl.pathname.replace(/\/+$/, '');
+
+  async function get<S extends z.ZodType>(
+    path: string,
+    schema: S,
+    what: string,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<z.output<S>> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await dispatcher.request({
+        origin,
+        path: basePath + path,
+        method: 'GET',
+        headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...headers },
+        signal,
+      });
+    } catch (error) {
+      throw transportError(error, what, signal);
+    }
+
+    let text: string;
+    try {
+      text = await readBody(response.body, maxBodyBytes);
+    } catch (error) {
+      throw error instanceof FacadeError ? error : transportError(error, what, signal);
+    }
+
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw statusError(response.statusCode, parseErrorBody(text), what);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent a response for ${what} that is not JSON`, { status: response.statusCode }, { cause: error });
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new FacadeError(
+        'UPSTREAM_BAD_RESPONSE',
+        `Flatpeak sent ${what} in an unexpected shape`,
+        { status: response.statusCode },
+        { cause: parsed.error },
+      );
+    }
+    return parsed.data;
+  }
+
+  return {
+    getDevice(id, call) {
+      const headers: Record<string, string> = { authorization: `Bearer ${call.token}` };
+      if (call.requestId) headers['x-request-id'] = call.requestId;
+      return get(`/devices/${encodeURIComponent(id)}`, rest.device, `device ${id}`, headers, call.signal);
+    },
+    login(accountId, apiKey, signal) {
+      const basic = Buffer.from(`${accountId}:${apiKey}`).toString('base64');
+      return get('/login', rest.login, 'the login', { authorization: `Basic ${basic}` }, signal);
+    },
+  };
+}
+
+async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      throw new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent a response larger than ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseErrorBody(text: string): UpstreamDetails['code'] {
+  try {
+    const parsed = rest.errorBody.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.code : undefined;
+  } catch {
+    return undefined; // an HTML error page or an empty body: the status says enough
+  }
+}
+
+/** Flatpeak's HTTP status (and its own error code) to the facade's error code. */
+export function statusError(status: number, upstreamCode: string | undefined, what: string): FacadeError {
+  const upstream: UpstreamDetails = upstreamCode ? { status, code: upstreamCode } : { status };
+  if (status === 404) return new FacadeError('NOT_FOUND', `Flatpeak has no ${what}`, upstream);
+  if (status === 401) return new FacadeError('UNAUTHENTICATED', `Flatpeak did not accept the credentials for ${what}`, upstream);
+  if (status === 403 || (status === 422 && upstreamCode === 'account_disabled')) {
+    return new FacadeError('FORBIDDEN', `Flatpeak refused access to ${what}`, upstream);
+  }
+  if (status === 429) return new FacadeError('RATE_LIMITED', `Flatpeak rate-limited the request for ${what}`, upstream);
+  if (status >= 500) return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak failed to serve ${what} (HTTP ${status})`, upstream);
+  return new FacadeError('UPSTREAM_REJECTED', `Flatpeak rejected the request for ${what} (HTTP ${status})`, upstream);
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function transportError(error: unknown, what: string, signal: AbortSignal | undefined): FacadeError {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (signal?.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+    return new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer in time for ${what}`, undefined, { cause: error });
+  }
+  if (error instanceof undiciErrors.RequestAbortedError) {
+    return new FacadeError('UPSTREAM_TIMEOUT', `The call to Flatpeak for ${what} was cancelled`, undefined, { cause: error });
+  }
+  return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak could not be reached for ${what}`, undefined, { cause: error });
+}

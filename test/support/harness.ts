@@ -1,0 +1,74 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type ExecutionResult } from 'graphql';
+import { createApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
+import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../src/standin/server.ts';
+import { createDispatcher } from '../../src/upstream/dispatcher.ts';
+
+export interface GraphQLResponse<T> extends ExecutionResult<T> {
+  errors?: ExecutionResult['errors'] & Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+}
+
+export interface Harness {
+  readonly standin: Standin;
+  /** The facade's GraphQL endpoint, on its own ephemeral loopback port. */
+  readonly url: URL;
+  query<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables> | string,
+    variables?: TVariables,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; body: GraphQLResponse<TData> }>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** `service` logs in with the stand-in's demo account; `pass-through` forwards callers' tokens. */
+  readonly mode?: 'service' | 'pass-through';
+  readonly env?: Record<string, string>;
+  readonly standin?: StandinOptions;
+}
+
+/** A real stand-in upstream and a real facade, each listening on its own loopback port. */
+export async function startHarness({ mode = 'service', env = {}, standin: standinOptions }: HarnessOptions = {}): Promise<Harness> {
+  const standin = await startStandin({ acceptAnyBearer: mode === 'pass-through', ...standinOptions });
+  const config: Config = loadConfig({
+    LOG_LEVEL: 'silent',
+    FLATPEAK_API_URL: standin.url.href,
+    ...(mode === 'service' ? { FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID, FLATPEAK_API_KEY: DEMO_API_KEY } : {}),
+    ...env,
+  });
+  const dispatcher = createDispatcher(config.upstream);
+  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: createLogger(config.logLevel) });
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = new URL(`http://127.0.0.1:${port}/graphql`);
+
+  return {
+    standin,
+    url,
+    async query(document, variables, headers = {}) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+        body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+      });
+      return { status: response.status, headers: response.headers, body: (await response.json()) as never };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await dispatcher.close();
+      await standin.close();
+    },
+  };
+}
+
+/** The `extensions.code` of each error, keyed by its path. */
+export function codesByPath(body: GraphQLResponse<unknown>): Record<string, unknown> {
+  return Object.fromEntries((body.errors ?? []).map((error) => [(error.path ?? []).join('.'), error.extensions?.code]));
+}
