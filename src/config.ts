@@ -38,16 +38,19 @@ export class ConfigError extends Error {
   }
 }
 
-const milliseconds = (fallback: number) => z.coerce.number().int().min(1).max(600_000).default(fallback);
+const integer = (min: number, max: number, fallback: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).default(fallback);
+};
+const milliseconds = (fallback: number) => integer(1, 600_000, fallback);
 
 // Values of the secret variables are never echoed back in an error message.
 const SECRET = new Set(['FLATPEAK_API_KEY']);
 
-const envSchema = z
-  .object({
-    PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+const envSchema = z.object({
+    PORT: integer(0, 65_535, 4000),
     HOST: z.string().min(1).default('127.0.0.1'),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
     FLATPEAK_API_URL: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
       .transform((value) => new URL(value))
@@ -61,33 +64,26 @@ const envSchema = z
     FLATPEAK_HEADERS_TIMEOUT_MS: milliseconds(5_000),
     FLATPEAK_BODY_TIMEOUT_MS: milliseconds(5_000),
     FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: milliseconds(30_000),
-    FLATPEAK_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_024).default(32),
-  })
-  .superRefine((env, ctx) => {
-    if (Boolean(env.FLATPEAK_ACCOUNT_ID) !== Boolean(env.FLATPEAK_API_KEY)) {
-      const missing = env.FLATPEAK_ACCOUNT_ID ? 'FLATPEAK_API_KEY' : 'FLATPEAK_ACCOUNT_ID';
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing],
-        message: 'must be set together with FLATPEAK_ACCOUNT_ID and FLATPEAK_API_KEY (or neither)',
-      });
-    }
-  });
+    FLATPEAK_MAX_CONNECTIONS: integer(1, 1_024, 32),
+});
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // An empty variable (`PORT=`) means "unset", as most shells and orchestrators intend.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
         const got = name in present && !SECRET.has(name) ? ` (got ${JSON.stringify(present[name])})` : '';
         return `${name}: ${issue.message}${got}`;
-      }),
-    );
+      });
+  if (('FLATPEAK_ACCOUNT_ID' in present) !== ('FLATPEAK_API_KEY' in present)) {
+    const missing = 'FLATPEAK_ACCOUNT_ID' in present ? 'FLATPEAK_API_KEY' : 'FLATPEAK_ACCOUNT_ID';
+    problems.push(`${missing}: must be set together with ${missing === 'FLATPEAK_API_KEY' ? 'FLATPEAK_ACCOUNT_ID' : 'FLATPEAK_API_KEY'} (service credentials), or both left unset (pass-through)`);
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return Object.freeze({
     port: e.PORT,

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { DeviceByIdDocument, DeviceIdsOnlyDocument } from '../__generated__/graphql.ts';
+import { codesByPath, type Harness, startHarness } from '../support/harness.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const ids = sampleDevices()
+  .slice(3, 13)
+  .map((device) => device.id);
+
+describe('service credentials', () => {
+  it('logs in once for many concurrent requests and sends the bearer token upstream', async () => {
+    h = await startHarness({ mode: 'service' });
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => h!.query(DeviceIdsOnlyDocument, { ids: [ids[i % ids.length]!] })));
+    for (const { body } of responses) expect(body.errors).toBeUndefined();
+    expect(h.standin.count('/login')).toBe(1);
+    const login = h.standin.requests.find((request) => request.path === '/login')!;
+    expect(login.headers.authorization).toMatch(/^Basic /);
+    const deviceCalls = h.standin.requests.filter((request) => request.path.startsWith('/devices/'));
+    expect(new Set(deviceCalls.map((request) => request.headers.authorization)).size).toBe(1);
+    expect(deviceCalls[0]!.headers.authorization).toMatch(/^Bearer eyJstandin\./);
+  });
+
+  it('logs in again, once, when Flatpeak stops accepting the token', async () => {
+    h = await startHarness({ mode: 'service' });
+    await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID });
+    h.standin.revokeTokens();
+    h.standin.resetLog();
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids: ids.slice(0, 5) });
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.devices).toHaveLength(5);
+    expect(h.standin.count('/login')).toBe(1);
+    // Each device: one refused call with the old token, one retry with the new one.
+    expect(h.standin.count('/devices/')).toBe(10);
+  });
+
+  it('reports rejected service credentials as UNAUTHENTICATED on each item, without looping', async () => {
+    h = await startHarness({ mode: 'service', env: { FLATPEAK_API_KEY: 'sk_wrong' } });
+    const { status, body } = await h.query(DeviceIdsOnlyDocument, { ids: ids.slice(0, 3) });
+    expect(status).toBe(200);
+    expect(body.data?.devices).toEqual([null, null, null]);
+    expect(codesByPath(body)).toEqual({ 'devices.0': 'UNAUTHENTICATED', 'devices.1': 'UNAUTHENTICATED', 'devices.2': 'UNAUTHENTICATED' });
+    expect(h.standin.count('/login')).toBe(1);
+    expect(h.standin.count('/devices/')).toBe(0);
+  });
+});
+
+describe('pass-through', () => {
+  it('forwards the caller’s bearer token and never logs in', async () => {
+    h = await startHarness({ mode: 'pass-through' });
+    const { body } = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { authorization: 'Bearer caller-token-1' });
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.device?.id).toBe(SEED_DEVICE_ID);
+    expect(h.standin.count('/login')).toBe(0);
+    expect(h.standin.requests[0]!.headers.authorization).toBe('Bearer caller-token-1');
+  });
+
+  it('keeps callers apart: each request uses its own token', async () => {
+    h = await startHarness({ mode: 'pass-through' });
+    await Promise.all([
+      h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { authorization: 'Bearer alice' }),
+      h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { authorization: 'Bearer bob' }),
+    ]);
+    expect(h.standin.requests.map((request) => request.headers.authorization).sort()).toEqual(['Bearer alice', 'Bearer bob']);
+  });
+
+  it.each([undefined, 'Basic abc', 'Bearer'])('answers Authorization %j with UNAUTHENTICATED and no upstream call', async (authorization) => {
+    h = await startHarness({ mode: 'pass-through' });
+    const { status, body } = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, authorization ? { authorization } : {});
+    expect(status).toBe(200);
+    expect(body.data?.device).toBeNull();
+    expect(codesByPath(body)).toEqual({ device: 'UNAUTHENTICATED' });
+    expect(h.standin.count()).toBe(0);
+  });
+
+  it('passes Flatpeak’s refusal of the caller’s token on as UNAUTHENTICATED', async () => {
+    h = await startHarness({ mode: 'pass-through', standin: { acceptAnyBearer: false } });
+    const { body } = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { authorization: 'Bearer expired' });
+    expect(codesByPath(body)).toEqual({ device: 'UNAUTHENTICATED' });
+    expect(h.standin.count('/devices/')).toBe(1);
+  });
+
+  it('still serves the schema to callers without a token', async () => {
+    h = await startHarness({ mode: 'pass-through' });
+    const { body } = await h.query('{ _service { sdl } __type(name: "Device") { description } }');
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toMatchObject({ __type: { description: expect.stringContaining('device') } });
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { startMain } from '../support/process.ts';
+
+describe('npm start', () => {
+  it('refuses to start on bad configuration, naming every bad variable and no secret', async () => {
+    const main = startMain({
+      PORT: 'eighty',
+      FLATPEAK_API_URL: 'ftp://example',
+      FLATPEAK_API_KEY: 'sk_secret_value',
+      LOG_LEVEL: 'loud',
+    });
+    const { code } = await main.exit();
+    expect(code).toBe(1);
+    const output = main.output();
+    expect(output).toMatch(/PORT: .*"eighty"/);
+    expect(output).toMatch(/FLATPEAK_API_URL: must be an http\(s\) URL/);
+    expect(output).toMatch(/LOG_LEVEL: /);
+    expect(output).toMatch(/FLATPEAK_ACCOUNT_ID: must be set together/);
+    expect(output).not.toContain('sk_secret_value');
+    expect(output).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('starts on the embedded stand-in, serves the seed device and GraphiQL, and stops on SIGTERM', async () => {
+    const main = startMain({ PORT: '0', LOG_LEVEL: 'info' });
+    try {
+      const standin = await main.waitForLog((line) => String(line.msg).includes('stand-in'));
+      expect(standin.level).toBe(40);
+      const listening = await main.waitForLog((line) => typeof line.url === 'string');
+      const url = String(listening.url);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ device(id: "${SEED_DEVICE_ID}") { modelName manufacturer } }` }),
+      });
+      expect(await response.json()).toEqual({ data: { device: { modelName: 'Pico Ultimate', manufacturer: 'Nova Systems' } } });
+
+      const page = await fetch(url, { headers: { accept: 'text/html' } });
+      const html = await page.text();
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(html).toContain(SEED_DEVICE_ID); // the example query
+      // Works offline: no script or stylesheet from another origin.
+      expect(html).not.toMatch(/<script[^>]+src=["']https?:|<link[^>]+href=["']https?:/);
+
+      const health = await fetch(new URL('/health', url));
+      expect(health.status).toBe(200);
+    } finally {
+      main.child.kill('SIGTERM');
+    }
+    const { code } = await main.exit();
+    expect(code).toBe(0);
+    expect(main.output()).not.toMatch(/sk_standin|eyJstandin/);
+  });
+});

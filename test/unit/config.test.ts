@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has defaults for everything: port 4000, the embedded stand-in, pass-through', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', logLevel: 'info', flatpeakApiUrl: undefined, serviceCredentials: undefined });
+    expect(config.upstream).toEqual({
+      connectTimeoutMs: 2_000,
+      headersTimeoutMs: 5_000,
+      bodyTimeoutMs: 5_000,
+      keepAliveTimeoutMs: 30_000,
+      maxConnections: 32,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      LOG_LEVEL: 'debug',
+      FLATPEAK_API_URL: 'https://api.flatpeak.com',
+      FLATPEAK_ACCOUNT_ID: 'acc_661677911f2197045e6cf1b1',
+      FLATPEAK_API_KEY: 'sk_live_x',
+      FLATPEAK_MAX_CONNECTIONS: '8',
+      FLATPEAK_HEADERS_TIMEOUT_MS: '1500',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.flatpeakApiUrl?.href).toBe('https://api.flatpeak.com/');
+    expect(config.serviceCredentials).toEqual({ accountId: 'acc_661677911f2197045e6cf1b1', apiKey: 'sk_live_x' });
+    expect(config.upstream.maxConnections).toBe(8);
+    expect(config.upstream.headersTimeoutMs).toBe(1500);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', FLATPEAK_API_URL: '' }).port).toBe(4000);
+  });
+
+  it('lists every bad variable at once, by name', () => {
+    const problems = problemsOf({ PORT: '70000', LOG_LEVEL: 'loud', FLATPEAK_API_URL: 'not a url', FLATPEAK_MAX_CONNECTIONS: '0' });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['FLATPEAK_API_URL', 'FLATPEAK_MAX_CONNECTIONS', 'LOG_LEVEL', 'PORT']);
+    expect(problems.find((problem) => problem.startsWith('PORT'))).toBe('PORT: must be a whole number from 0 to 65535 (got "70000")');
+  });
+
+  it.each([
+    [{ FLATPEAK_API_KEY: 'sk_x' }, 'FLATPEAK_ACCOUNT_ID'],
+    [{ FLATPEAK_ACCOUNT_ID: 'acc_1' }, 'FLATPEAK_API_KEY'],
+  ])('wants both service credentials or neither (%j)', (env, missing) => {
+    expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${missing}: must be set together`))]);
+  });
+
+  it('never echoes the API key', () => {
+    const error = (() => {
+      try {
+        return loadConfig({ FLATPEAK_ACCOUNT_ID: 'not-an-account', FLATPEAK_API_KEY: 'sk_very_secret' });
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+    })() as ConfigError;
+    expect(error.message).toMatch(/FLATPEAK_ACCOUNT_ID: must look like acc_/);
+    expect(error.message).not.toContain('sk_very_secret');
+  });
+});
