@@ -1,4 +1,4 @@
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
 import { type Context, createContextFactory } from './context.ts';
@@ -9,7 +9,9 @@ import { useRequestIdHeader } from './plugins/request-id.ts';
 import { useSecurityLimits } from './plugins/security.ts';
 import { schema } from './schema/index.ts';
 import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
-import { createFlatpeakClient } from './upstream/flatpeak.ts';
+import { createReadinessCheck } from './readiness.ts';
+import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
+import { createUpstreamPolicy } from './upstream/resilience.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -17,28 +19,45 @@ export interface AppOptions {
   readonly upstreamUrl: URL;
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
+  /** True once shutdown has begun: `/ready` then answers 503. */
+  readonly isStopping?: () => boolean;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.fetch`. */
-export function createApp({ config, upstreamUrl, dispatcher, logger }: AppOptions): App {
-  const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher });
+export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping = () => false }: AppOptions): App {
+  const policy = createUpstreamPolicy(config.upstream, { logger });
+  const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher, policy });
   let serviceToken: TokenSource | undefined;
   if (config.serviceCredentials) {
     const { accountId, apiKey } = config.serviceCredentials;
     serviceToken = createServiceTokenSource({
       login: async () => {
-        const login = await client.login(accountId, apiKey);
+        // Shared by every waiting request, so it has a deadline of its own.
+        const login = await client.login(accountId, apiKey, deadlineIn(config.requestDeadlineMs));
         logger.info({ accountId, expiresIn: login.expires_in }, 'logged in to Flatpeak');
         return login;
       },
     });
   }
 
+  const ready = createReadinessCheck({
+    intervalMs: config.readyCheckIntervalMs,
+    isStopping,
+    logger,
+    probe: async () => {
+      const token = serviceToken ? await serviceToken.token() : undefined;
+      const status = await client.probe(token, deadlineIn(config.upstream.attemptTimeoutMs));
+      if (token && status === 401) serviceToken?.invalidate(token);
+      // Pass-through has no token to probe with: a 401 still proves Flatpeak is there.
+      return status < 500 && (token === undefined || status < 400);
+    },
+  });
+
   return createYoga<Record<string, unknown>, Context>({
     schema,
-    context: createContextFactory({ client, serviceToken }),
+    context: createContextFactory({ client, serviceToken, requestDeadlineMs: config.requestDeadlineMs }),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
@@ -48,10 +67,15 @@ export function createApp({ config, upstreamUrl, dispatcher, logger }: AppOption
     maskedErrors: { isDev: false },
     logging: logger,
     plugins: [
+      useReadinessCheck({ endpoint: '/ready', check: ready }),
       useSecurityLimits(),
       useVariableErrorCode(),
       useRequestIdHeader(),
       useUpstreamErrorLog(logger),
     ],
   });
+}
+
+function deadlineIn(ms: number): Deadline {
+  return { signal: AbortSignal.timeout(ms), deadlineAt: Date.now() + ms };
 }

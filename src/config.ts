@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ResilienceSettings } from './upstream/resilience.ts';
 
 /**
  * Every setting the service reads from its environment, validated once at start-up.
@@ -13,6 +14,12 @@ export interface Config {
   /** Service credentials; unset means pass the caller's bearer token through. */
   readonly serviceCredentials: ServiceCredentials | undefined;
   readonly upstream: UpstreamSettings;
+  /** Every GraphQL request answers within this, whatever Flatpeak does. */
+  readonly requestDeadlineMs: number;
+  /** `/ready` re-checks Flatpeak at most this often. */
+  readonly readyCheckIntervalMs: number;
+  /** After SIGTERM, in-flight requests get this long to finish. */
+  readonly shutdownGraceMs: number;
 }
 
 export interface ServiceCredentials {
@@ -20,7 +27,7 @@ export interface ServiceCredentials {
   readonly apiKey: string;
 }
 
-export interface UpstreamSettings {
+export interface UpstreamSettings extends ResilienceSettings {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
@@ -65,6 +72,19 @@ const envSchema = z.object({
     FLATPEAK_BODY_TIMEOUT_MS: milliseconds(5_000),
     FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: milliseconds(30_000),
     FLATPEAK_MAX_CONNECTIONS: integer(1, 1_024, 32),
+    FLATPEAK_MAX_QUEUE: integer(0, 100_000, 256),
+    FLATPEAK_ATTEMPT_TIMEOUT_MS: milliseconds(4_000),
+    FLATPEAK_MAX_RETRIES: integer(0, 10, 2),
+    FLATPEAK_RETRY_BUDGET_RATIO: z.coerce
+      .number({ error: 'must be a number from 0 to 1' })
+      .min(0, { error: 'must be a number from 0 to 1' })
+      .max(1, { error: 'must be a number from 0 to 1' })
+      .default(0.2),
+    FLATPEAK_BREAKER_FAILURES: integer(1, 10_000, 10),
+    FLATPEAK_BREAKER_COOLDOWN_MS: milliseconds(5_000),
+    REQUEST_DEADLINE_MS: milliseconds(10_000),
+    READY_CHECK_INTERVAL_MS: milliseconds(5_000),
+    SHUTDOWN_GRACE_MS: milliseconds(15_000),
 });
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
@@ -100,6 +120,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       bodyTimeoutMs: e.FLATPEAK_BODY_TIMEOUT_MS,
       keepAliveTimeoutMs: e.FLATPEAK_KEEP_ALIVE_TIMEOUT_MS,
       maxConnections: e.FLATPEAK_MAX_CONNECTIONS,
+      maxConcurrent: e.FLATPEAK_MAX_CONNECTIONS,
+      maxQueue: e.FLATPEAK_MAX_QUEUE,
+      attemptTimeoutMs: e.FLATPEAK_ATTEMPT_TIMEOUT_MS,
+      maxRetries: e.FLATPEAK_MAX_RETRIES,
+      retryBudgetRatio: e.FLATPEAK_RETRY_BUDGET_RATIO,
+      breakerFailures: e.FLATPEAK_BREAKER_FAILURES,
+      breakerCooldownMs: e.FLATPEAK_BREAKER_COOLDOWN_MS,
     }),
+    requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+    readyCheckIntervalMs: e.READY_CHECK_INTERVAL_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   });
 }

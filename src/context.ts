@@ -20,6 +20,8 @@ export interface ContextDependencies {
   readonly client: FlatpeakClient;
   /** Set in service-credentials mode; otherwise each caller's bearer token is passed through. */
   readonly serviceToken: TokenSource | undefined;
+  /** Every upstream wait of the request ends by then. */
+  readonly requestDeadlineMs: number;
 }
 
 // A caller-supplied request id is kept for tracing across services, but only if it is
@@ -33,17 +35,20 @@ const missingToken = () =>
  * Builds the context of one GraphQL request. Everything here lives for that request
  * only: its loader cache never serves another caller, whose token may differ.
  */
-export function createContextFactory({ client, serviceToken }: ContextDependencies) {
+export function createContextFactory({ client, serviceToken, requestDeadlineMs }: ContextDependencies) {
   const serviceAuthorize = serviceToken ? authorizeWithService(serviceToken) : undefined;
 
   return ({ request }: YogaInitialContext): Context => {
     const incoming = request.headers.get('x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const authorize = serviceAuthorize ?? authorizeWithCallerToken(request.headers.get('authorization'), missingToken);
-    const signal = request.signal;
+    // Aborts at the deadline or when the client goes away: in-flight upstream calls of this
+    // request are then cancelled, and its unfinished items answer UPSTREAM_TIMEOUT.
+    const deadlineAt = Date.now() + requestDeadlineMs;
+    const signal = AbortSignal.any([request.signal, AbortSignal.timeout(requestDeadlineMs)]);
 
     const device = createDeviceLoader((id) =>
-      authorize((token) => client.getDevice(id, { token, requestId, signal })),
+      authorize((token) => client.getDevice(id, { token, requestId, signal, deadlineAt }), signal),
     );
     return { requestId, loaders: { device } };
   };

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
   | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_OVERLOADED'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_BAD_RESPONSE'
   | 'UPSTREAM_REJECTED';
@@ -29,11 +30,19 @@ export class FacadeError extends GraphQLError {
   override name = 'FacadeError';
   readonly code: ErrorCode;
   readonly upstream: UpstreamDetails | undefined;
+  /** Flatpeak's `Retry-After`, in milliseconds, when it sent one (server-side only). */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, upstream?: UpstreamDetails, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    upstream?: UpstreamDetails,
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
+  ) {
     super(message, { extensions: upstream ? { code, upstream: { ...upstream } } : { code } });
     this.code = code;
     this.upstream = upstream;
+    this.retryAfterMs = options?.retryAfterMs;
     // Not `originalError`: Yoga would then treat the error as unexpected and mask it.
     if (options?.cause !== undefined) this.cause = options.cause;
   }

@@ -1,3 +1,5 @@
+import { FacadeError } from '../errors.ts';
+import { raceAbort } from './resilience.ts';
 import type { Login } from './types.ts';
 
 export interface TokenSource {
@@ -10,6 +12,8 @@ export interface TokenSource {
 export interface ServiceTokenOptions {
   readonly login: () => Promise<Login>;
   readonly now?: () => number;
+  /** After a failed login, callers get that failure for this long instead of a new login. */
+  readonly failureHoldMs?: number;
 }
 
 /**
@@ -17,11 +21,14 @@ export interface ServiceTokenOptions {
  * `expires_in` (Flatpeak asks for that) while the old token keeps serving, and never more
  * than one login in flight however many requests arrive together.
  */
-export function createServiceTokenSource({ login, now = Date.now }: ServiceTokenOptions): TokenSource {
+export function createServiceTokenSource({ login, now = Date.now, failureHoldMs = 1_000 }: ServiceTokenOptions): TokenSource {
   let current: { value: string; renewAt: number; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
+  // Rejected keys or a Flatpeak outage must not turn every incoming request into a login.
+  let failure: { error: unknown; until: number } | undefined;
 
   function renew(): Promise<string> {
+    if (failure && now() < failure.until) return Promise.reject(failure.error);
     pending ??= (async () => {
       const startedAt = now();
       const { bearer_token: value, expires_in: expiresIn } = await login();
@@ -33,10 +40,16 @@ export function createServiceTokenSource({ login, now = Date.now }: ServiceToken
         renewAt: startedAt + lifetimeMs - Math.min(lifetimeMs / 10, 300_000),
         expiresAt: startedAt + lifetimeMs - Math.min(lifetimeMs / 20, 5_000),
       };
+      failure = undefined;
       return value;
-    })().finally(() => {
-      pending = undefined;
-    });
+    })()
+      .catch((error: unknown) => {
+        failure = { error, until: now() + failureHoldMs };
+        throw error;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
     return pending;
   }
 
@@ -59,21 +72,24 @@ export function createServiceTokenSource({ login, now = Date.now }: ServiceToken
 }
 
 /** Runs an upstream call with a bearer token, however this deployment obtains one. */
-export type Authorize = <T>(call: (token: string) => Promise<T>) => Promise<T>;
+export type Authorize = <T>(call: (token: string) => Promise<T>, signal: AbortSignal) => Promise<T>;
+
+const loginTooSlow = () => new FacadeError('UPSTREAM_TIMEOUT', "Flatpeak's login did not finish before the request's deadline");
 
 /**
  * Service credentials: the shared token; if Flatpeak refuses it (revoked, rotated, clock
  * skew) the token is dropped and the call is made once more with a fresh login.
  */
 export function authorizeWithService(source: TokenSource): Authorize {
-  return async (call) => {
-    const token = await source.token();
+  // The login is shared, so it runs on its own deadline; each caller waits on its own.
+  return async (call, signal) => {
+    const token = await raceAbort(source.token(), signal, loginTooSlow);
     try {
       return await call(token);
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'UNAUTHENTICATED') throw error;
       source.invalidate(token);
-      return call(await source.token());
+      return call(await raceAbort(source.token(), signal, loginTooSlow));
     }
   };
 }

@@ -2,23 +2,34 @@ import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
 import type { z } from 'zod';
 import { FacadeError, type UpstreamDetails } from '../errors.ts';
+import { directPolicy, type UpstreamPolicy } from './resilience.ts';
 import * as rest from './types.ts';
 
+/** Until when a call may take: the GraphQL request's deadline (or the login's own). */
+export interface Deadline {
+  readonly signal: AbortSignal;
+  /** Epoch ms at which `signal` aborts. */
+  readonly deadlineAt: number;
+}
+
 /** Per-call context: whose token, on behalf of which request, until when. */
-export interface CallOptions {
+export interface CallOptions extends Deadline {
   readonly token: string;
   readonly requestId?: string | undefined;
-  readonly signal?: AbortSignal | undefined;
 }
 
 export interface FlatpeakClient {
   getDevice(id: string, call: CallOptions): Promise<rest.Device>;
-  login(accountId: string, apiKey: string, signal?: AbortSignal): Promise<rest.Login>;
+  login(accountId: string, apiKey: string, deadline: Deadline): Promise<rest.Login>;
+  /** The HTTP status of a cheap authenticated read (`GET /devices?limit=1`), for readiness. */
+  probe(token: string | undefined, deadline: Deadline): Promise<number>;
 }
 
 export interface FlatpeakClientOptions {
   readonly baseUrl: URL;
   readonly dispatcher: Dispatcher;
+  /** Timeouts, retries, circuit breaker, backpressure; none by default (unit tests). */
+  readonly policy?: UpstreamPolicy;
   /** Bodies larger than this are refused rather than buffered. */
   readonly maxBodyBytes?: number;
 }
@@ -29,16 +40,32 @@ const USER_AGENT = 'flatpeak-graph/0.1';
  * The typed REST client: the only module that speaks HTTP to Flatpeak. Every failure leaves
  * it as a FacadeError whose code says what went wrong, never as a raw undici or zod error.
  */
-export function createFlatpeakClient({ baseUrl, dispatcher, maxBodyBytes = 1 << 20 }: FlatpeakClientOptions): FlatpeakClient {
+export function createFlatpeakClient({
+  baseUrl,
+  dispatcher,
+  policy = directPolicy,
+  maxBodyBytes = 1 << 20,
+}: FlatpeakClientOptions): FlatpeakClient {
   const origin = baseUrl.origin;
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
 
-  async function get<S extends z.ZodType>(
+  function get<S extends z.ZodType>(
     path: string,
     schema: S,
     what: string,
     headers: Record<string, string>,
-    signal: AbortSignal | undefined,
+    deadline: Deadline,
+  ): Promise<z.output<S>> {
+    return policy.run((signal) => attempt(path, schema, what, headers, signal), { ...deadline, what });
+  }
+
+  /** One HTTP exchange; every failure leaves as a FacadeError. */
+  async function attempt<S extends z.ZodType>(
+    path: string,
+    schema: S,
+    what: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
   ): Promise<z.output<S>> {
     let response: Dispatcher.ResponseData;
     try {
@@ -61,7 +88,7 @@ export function createFlatpeakClient({ baseUrl, dispatcher, maxBodyBytes = 1 << 
     }
 
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw statusError(response.statusCode, parseErrorBody(text), what);
+      throw statusError(response.statusCode, parseErrorBody(text), what, retryAfterMs(response.headers['retry-after']));
     }
     let json: unknown;
     try {
@@ -85,13 +112,36 @@ export function createFlatpeakClient({ baseUrl, dispatcher, maxBodyBytes = 1 << 
     getDevice(id, call) {
       const headers: Record<string, string> = { authorization: `Bearer ${call.token}` };
       if (call.requestId) headers['x-request-id'] = call.requestId;
-      return get(`/devices/${encodeURIComponent(id)}`, rest.device, `device ${id}`, headers, call.signal);
+      return get(`/devices/${encodeURIComponent(id)}`, rest.device, `device ${id}`, headers, call);
     },
-    login(accountId, apiKey, signal) {
+    login(accountId, apiKey, deadline) {
       const basic = Buffer.from(`${accountId}:${apiKey}`).toString('base64');
-      return get('/login', rest.login, 'the login', { authorization: `Basic ${basic}` }, signal);
+      return get('/login', rest.login, 'the login', { authorization: `Basic ${basic}` }, deadline);
+    },
+    async probe(token, { signal }) {
+      // Straight to the dispatcher: readiness reports what Flatpeak does now, not what the
+      // breaker remembers, and is not retried.
+      const response = await dispatcher.request({
+        origin,
+        path: `${basePath}/devices?limit=1`,
+        method: 'GET',
+        headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        signal,
+      });
+      await response.body.dump();
+      return response.statusCode;
     },
   };
+}
+
+/** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
@@ -118,23 +168,27 @@ function parseErrorBody(text: string): UpstreamDetails['code'] {
 }
 
 /** Flatpeak's HTTP status (and its own error code) to the facade's error code. */
-export function statusError(status: number, upstreamCode: string | undefined, what: string): FacadeError {
+export function statusError(status: number, upstreamCode: string | undefined, what: string, retryAfter?: number): FacadeError {
   const upstream: UpstreamDetails = upstreamCode ? { status, code: upstreamCode } : { status };
   if (status === 404) return new FacadeError('NOT_FOUND', `Flatpeak has no ${what}`, upstream);
   if (status === 401) return new FacadeError('UNAUTHENTICATED', `Flatpeak did not accept the credentials for ${what}`, upstream);
   if (status === 403 || (status === 422 && upstreamCode === 'account_disabled')) {
     return new FacadeError('FORBIDDEN', `Flatpeak refused access to ${what}`, upstream);
   }
-  if (status === 429) return new FacadeError('RATE_LIMITED', `Flatpeak rate-limited the request for ${what}`, upstream);
-  if (status >= 500) return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak failed to serve ${what} (HTTP ${status})`, upstream);
+  if (status === 429) {
+    return new FacadeError('RATE_LIMITED', `Flatpeak rate-limited the request for ${what}`, upstream, { retryAfterMs: retryAfter });
+  }
+  if (status >= 500) {
+    return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak failed to serve ${what} (HTTP ${status})`, upstream, { retryAfterMs: retryAfter });
+  }
   return new FacadeError('UPSTREAM_REJECTED', `Flatpeak rejected the request for ${what} (HTTP ${status})`, upstream);
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-function transportError(error: unknown, what: string, signal: AbortSignal | undefined): FacadeError {
+function transportError(error: unknown, what: string, signal: AbortSignal): FacadeError {
   const code = (error as { code?: unknown } | null)?.code;
-  if (signal?.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+  if (signal.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
     return new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer in time for ${what}`, undefined, { cause: error });
   }
   if (error instanceof undiciErrors.RequestAbortedError) {

@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { FacadeError } from '../../src/errors.ts';
 import { authorizeWithCallerToken, authorizeWithService, createServiceTokenSource } from '../../src/upstream/auth.ts';
 
+const signal = new AbortController().signal;
+
 function fakeLogin(expiresIn = 3600) {
   let n = 0;
   const login = vi.fn(async () => ({ bearer_token: `token-${++n}`, expires_in: expiresIn }));
@@ -43,14 +45,19 @@ describe('service token', () => {
     expect(await source.token()).toBe('token-2');
   });
 
-  it('shares a failed login with every waiter and tries again on the next call', async () => {
+  it('shares a failed login with every waiter, holds the failure briefly, then tries again', async () => {
+    let now = 0;
     const login = vi
       .fn()
       .mockRejectedValueOnce(new FacadeError('UNAUTHENTICATED', 'no'))
       .mockResolvedValue({ bearer_token: 'ok', expires_in: 3600 });
-    const source = createServiceTokenSource({ login });
+    const source = createServiceTokenSource({ login, now: () => now, failureHoldMs: 1_000 });
     const results = await Promise.allSettled([source.token(), source.token()]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    now = 500; // within the hold: the same failure, no new login
+    await expect(source.token()).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(login).toHaveBeenCalledTimes(1);
+    now = 1_000;
     expect(await source.token()).toBe('ok');
     expect(login).toHaveBeenCalledTimes(2);
   });
@@ -62,7 +69,7 @@ describe('service token', () => {
       if (token === 'token-1') throw new FacadeError('UNAUTHENTICATED', 'expired');
       return token;
     });
-    expect(await authorize(call)).toBe('token-2');
+    expect(await authorize(call, signal)).toBe('token-2');
     expect(call).toHaveBeenCalledTimes(2);
   });
 
@@ -71,7 +78,7 @@ describe('service token', () => {
     const call = vi.fn(async () => {
       throw new FacadeError('UNAUTHENTICATED', 'refused');
     });
-    await expect(authorize(call)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(authorize(call, signal)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(call).toHaveBeenCalledTimes(2);
   });
 });
@@ -79,11 +86,11 @@ describe('service token', () => {
 describe('caller token', () => {
   const missing = () => new FacadeError('UNAUTHENTICATED', 'missing');
   it('passes the bearer token through', async () => {
-    expect(await authorizeWithCallerToken('Bearer abc.def', missing)(async (token) => token)).toBe('abc.def');
+    expect(await authorizeWithCallerToken('Bearer abc.def', missing)(async (token) => token, signal)).toBe('abc.def');
   });
   it.each([null, '', 'Basic abc', 'Bearer', 'Bearer two words'])('refuses %j without calling', async (header) => {
     const call = vi.fn();
-    await expect(authorizeWithCallerToken(header, missing)(call)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(authorizeWithCallerToken(header, missing)(call, signal)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(call).not.toHaveBeenCalled();
   });
 });

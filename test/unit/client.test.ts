@@ -17,7 +17,8 @@ afterEach(async () => {
   await agent.close();
 });
 
-const call = { token: 'tok', requestId: 'req-1' };
+const deadline = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 60_000 });
+const call = { token: 'tok', requestId: 'req-1', ...deadline() };
 
 async function failure(promise: Promise<unknown>): Promise<FacadeError> {
   const error = await promise.then(
@@ -113,12 +114,12 @@ describe('login', () => {
       .get(ORIGIN)
       .intercept({ path: '/v1/login', method: 'GET', headers: { authorization: `Basic ${basic}` } })
       .reply(200, { bearer_token: 'jwt', expires_in: 3600, live_mode: true });
-    expect(await client.login('acc_1', 'sk_2')).toEqual({ bearer_token: 'jwt', expires_in: 3600, live_mode: true });
+    expect(await client.login('acc_1', 'sk_2', deadline())).toEqual({ bearer_token: 'jwt', expires_in: 3600, live_mode: true });
   });
 
   it('maps refused credentials to UNAUTHENTICATED', async () => {
     agent.get(ORIGIN).intercept({ path: '/v1/login', method: 'GET' }).reply(401, { object: 'error', code: 'invalid_credentials' });
-    const error = await failure(client.login('acc_1', 'sk_bad'));
+    const error = await failure(client.login('acc_1', 'sk_bad', deadline()));
     expect(error.code).toBe('UNAUTHENTICATED');
     expect(error.message).not.toContain('sk_bad');
   });

@@ -21,7 +21,15 @@ describe('loadConfig', () => {
       bodyTimeoutMs: 5_000,
       keepAliveTimeoutMs: 30_000,
       maxConnections: 32,
+      maxConcurrent: 32,
+      maxQueue: 256,
+      attemptTimeoutMs: 4_000,
+      maxRetries: 2,
+      retryBudgetRatio: 0.2,
+      breakerFailures: 10,
+      breakerCooldownMs: 5_000,
     });
+    expect(config).toMatchObject({ requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownGraceMs: 15_000 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

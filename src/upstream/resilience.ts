@@ -1,0 +1,195 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  DelegateBackoff,
+  TaskCancelledError,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  wrap,
+} from 'cockatiel';
+import { FacadeError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { createRetryBudget } from './retry-budget.ts';
+
+export interface ResilienceSettings {
+  /** Time allowed for one attempt, connect to last byte. */
+  readonly attemptTimeoutMs: number;
+  /** Retries after the first attempt, at most. */
+  readonly maxRetries: number;
+  /** Retries may add at most this share of recent calls. */
+  readonly retryBudgetRatio: number;
+  /** Consecutive failed attempts that open the circuit. */
+  readonly breakerFailures: number;
+  /** How long an open circuit fails fast before letting one probe through. */
+  readonly breakerCooldownMs: number;
+  /** Upstream calls in flight at once (match the connection pool). */
+  readonly maxConcurrent: number;
+  /** Calls allowed to wait for a free slot; beyond that, new calls fail at once. */
+  readonly maxQueue: number;
+}
+
+export interface PolicyCall {
+  /** Aborts when the GraphQL request's deadline passes or its client goes away. */
+  readonly signal: AbortSignal;
+  /** When the GraphQL request's deadline passes (epoch ms): no retry is planned past it. */
+  readonly deadlineAt: number;
+  /** What is being fetched, for error messages ("device dev_…"). */
+  readonly what: string;
+}
+
+export type CircuitName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+export interface UpstreamPolicy {
+  /** Runs `attempt` (given a per-attempt signal) with timeouts, retries, breaker and limits. */
+  run<T>(attempt: (signal: AbortSignal) => Promise<T>, call: PolicyCall): Promise<T>;
+  circuit(): CircuitName;
+}
+
+const BACKOFF_BASE_MS = 50;
+const BACKOFF_MAX_MS = 2_000;
+
+const CIRCUIT_NAMES: Record<CircuitState, CircuitName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+/** The caller stopped waiting (deadline, disconnect): not Flatpeak's fault, never retried or counted. */
+class CallerGaveUp extends Error {}
+
+/** Flatpeak is failing: what opens the circuit. */
+const isOutage = (error: Error) =>
+  error instanceof FacadeError && (error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_TIMEOUT');
+
+/** Worth another try for an idempotent read: the connection failed, a gateway error, or 429. */
+function isTransient(error: Error): boolean {
+  if (!(error instanceof FacadeError)) return false;
+  if (error.code === 'RATE_LIMITED') return true;
+  if (error.code !== 'UPSTREAM_UNAVAILABLE') return false;
+  const status = error.upstream?.status;
+  return status === undefined || status === 502 || status === 503 || status === 504;
+}
+
+/**
+ * The upstream policies, composed from cockatiel (retry, circuit breaker, bulkhead) rather
+ * than hand-written loops. One instance per upstream origin, shared by every request:
+ *
+ *   retry (per call: budget, backoff with jitter, Retry-After, deadline)
+ *     └ circuit breaker (fails fast while open)
+ *         └ bulkhead (bounded concurrency and queue: backpressure)
+ *             └ attempt with its own timeout
+ */
+export function createUpstreamPolicy(
+  settings: ResilienceSettings,
+  { logger, now = Date.now, random = Math.random }: { logger: Logger; now?: () => number; random?: () => number },
+): UpstreamPolicy {
+  const breaker = circuitBreaker(handleWhen(isOutage), {
+    halfOpenAfter: settings.breakerCooldownMs,
+    breaker: new ConsecutiveBreaker(settings.breakerFailures),
+  });
+  breaker.onStateChange((state) => {
+    const circuit = CIRCUIT_NAMES[state];
+    const log = circuit === 'closed' ? logger.info.bind(logger) : logger.warn.bind(logger);
+    log({ circuit }, `Flatpeak circuit ${circuit}`);
+  });
+  const limiter = bulkhead(settings.maxConcurrent, settings.maxQueue);
+  const guarded = wrap(breaker, limiter);
+  const budget = createRetryBudget({ ratio: settings.retryBudgetRatio, now });
+
+  async function execute<T>(attempt: (signal: AbortSignal) => Promise<T>, { signal, deadlineAt }: PolicyCall): Promise<T> {
+    budget.recordCall();
+    let retries = 0;
+    let delay = 0;
+    // Decides, after each failure, whether to try again and after how long. Cockatiel
+    // asks this predicate first and the backoff second, so the delay is planned here,
+    // where the error (and its Retry-After) is known.
+    const shouldRetry = (error: Error): boolean => {
+      if (retries >= settings.maxRetries || signal.aborted || !isTransient(error)) return false;
+      const backoff = random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (retries + 1)); // full jitter
+      delay = Math.max(backoff, (error as FacadeError).retryAfterMs ?? 0);
+      // No retry that could not finish before the deadline, nor past the budget.
+      if (now() + delay + Math.min(settings.attemptTimeoutMs, 250) > deadlineAt) return false;
+      if (!budget.tryRetry()) return false;
+      retries += 1;
+      return true;
+    };
+    const retrying = retry(handleWhen(shouldRetry), {
+      maxAttempts: settings.maxRetries,
+      backoff: new DelegateBackoff(() => delay),
+    });
+    return retrying.execute(
+      () =>
+        guarded.execute(async () => {
+          try {
+            return await attempt(AbortSignal.any([signal, AbortSignal.timeout(settings.attemptTimeoutMs)]));
+          } catch (error) {
+            throw signal.aborted ? new CallerGaveUp() : error;
+          }
+        }, signal),
+      signal,
+    );
+  }
+
+  return {
+    async run(attempt, call) {
+      try {
+        // Cockatiel does not abort a backoff delay or a bulkhead queue wait: the race keeps
+        // the caller's deadline exact; what is left behind ends on its own signal.
+        return await raceAbort(execute(attempt, call), call.signal, () => new CallerGaveUp());
+      } catch (error) {
+        throw translate(error, call.what);
+      }
+    },
+    circuit: () => CIRCUIT_NAMES[breaker.state],
+  };
+}
+
+/** Settles with `promise`, or rejects with `aborted()` as soon as `signal` aborts. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, aborted: () => Error): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(aborted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {}); // whatever it becomes now, nobody is waiting for it
+      reject(aborted());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function translate(error: unknown, what: string): unknown {
+  if (error instanceof FacadeError) return error;
+  if (error instanceof CallerGaveUp || error instanceof TaskCancelledError) {
+    return new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer for ${what} before the request's deadline`);
+  }
+  if (error instanceof BrokenCircuitError) {
+    return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak is failing; calls for ${what} are paused for a short cool-down`);
+  }
+  if (error instanceof BulkheadRejectedError) {
+    return new FacadeError('UPSTREAM_OVERLOADED', `Too many calls to Flatpeak are waiting; ${what} was not requested`);
+  }
+  return error;
+}
+
+/** No retries, breaker or limits: for unit tests of the client alone. */
+export const directPolicy: UpstreamPolicy = {
+  run: (attempt, { signal }) => attempt(signal),
+  circuit: () => 'closed',
+};
