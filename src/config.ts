@@ -80,7 +80,13 @@ const envSchema = z.object({
       .min(0, { error: 'must be a number from 0 to 1' })
       .max(1, { error: 'must be a number from 0 to 1' })
       .default(0.2),
-    FLATPEAK_BREAKER_FAILURES: integer(1, 10_000, 10),
+    FLATPEAK_BREAKER_FAILURE_RATIO: z.coerce
+      .number({ error: 'must be a number above 0 and below 1' })
+      .gt(0, { error: 'must be a number above 0 and below 1' })
+      .lt(1, { error: 'must be a number above 0 and below 1' })
+      .default(0.5),
+    FLATPEAK_BREAKER_WINDOW_MS: milliseconds(10_000),
+    FLATPEAK_BREAKER_MIN_CALLS: integer(1, 1_000_000, 20),
     FLATPEAK_BREAKER_COOLDOWN_MS: milliseconds(5_000),
     REQUEST_DEADLINE_MS: milliseconds(10_000),
     READY_CHECK_INTERVAL_MS: milliseconds(5_000),
@@ -125,7 +131,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       attemptTimeoutMs: e.FLATPEAK_ATTEMPT_TIMEOUT_MS,
       maxRetries: e.FLATPEAK_MAX_RETRIES,
       retryBudgetRatio: e.FLATPEAK_RETRY_BUDGET_RATIO,
-      breakerFailures: e.FLATPEAK_BREAKER_FAILURES,
+      breakerFailureRatio: e.FLATPEAK_BREAKER_FAILURE_RATIO,
+      breakerWindowMs: e.FLATPEAK_BREAKER_WINDOW_MS,
+      breakerMinCalls: e.FLATPEAK_BREAKER_MIN_CALLS,
       breakerCooldownMs: e.FLATPEAK_BREAKER_COOLDOWN_MS,
     }),
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,

@@ -33,8 +33,9 @@ if (!upstreamUrl) {
   );
 }
 
+let stopping = false;
 const dispatcher = createDispatcher(config.upstream);
-const app = createApp({ config, upstreamUrl, dispatcher, logger });
+const app = createApp({ config, upstreamUrl, dispatcher, logger, isStopping: () => stopping });
 const server = createServer(app);
 
 server.on('error', (error) => {
@@ -50,14 +51,24 @@ server.listen(config.port, config.host, () => {
   );
 });
 
-let stopping = false;
+/**
+ * SIGTERM: `/ready` turns unready, the listener closes (idle keep-alive connections with
+ * it), requests in flight get the grace period to finish, then the upstream pool closes.
+ */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'shutting down');
-  await new Promise((resolve) => server.close(resolve));
+  logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: no new connections, finishing requests in flight');
+  const closed = new Promise((resolve) => server.close(resolve));
+  const grace = setTimeout(() => {
+    logger.warn('grace period over: closing the connections still open');
+    server.closeAllConnections();
+  }, config.shutdownGraceMs);
+  await closed;
+  clearTimeout(grace);
   await dispatcher.close();
   await standin?.close();
+  logger.info('stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

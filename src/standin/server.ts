@@ -55,6 +55,8 @@ export interface Standin {
   count(pathPrefix?: string): number;
   /** The most requests that were ever in progress at once since the last reset. */
   readonly maxInFlight: number;
+  /** Requests whose client closed the connection before the answer was sent. */
+  readonly aborted: number;
   /** Forget the request log and the in-flight peak (not the tokens). */
   resetLog(): void;
   /** Decide per request whether to misbehave; `undefined` turns faults off. */
@@ -78,6 +80,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const requests: SeenRequest[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  let aborted = 0;
   let faultRule: FaultRule | undefined;
   let hold: { remaining: number; waiting: Array<() => void>; timer?: NodeJS.Timeout } | undefined;
 
@@ -88,6 +91,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     maxInFlight = Math.max(maxInFlight, inFlight);
     res.on('close', () => {
       inFlight -= 1;
+      if (!res.writableFinished) aborted += 1;
     });
     void handle(req, res, seen).catch(() => {
       if (!res.headersSent) sendError(res, 500, 'api_error', 'internal_error', 'Stand-in failure');
@@ -207,9 +211,13 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     get maxInFlight() {
       return maxInFlight;
     },
+    get aborted() {
+      return aborted;
+    },
     resetLog() {
       requests.length = 0;
       maxInFlight = inFlight;
+      aborted = 0;
     },
     setFault(rule) {
       faultRule = rule;

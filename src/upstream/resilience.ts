@@ -2,8 +2,8 @@ import {
   BrokenCircuitError,
   BulkheadRejectedError,
   CircuitState,
-  ConsecutiveBreaker,
   DelegateBackoff,
+  SamplingBreaker,
   TaskCancelledError,
   bulkhead,
   circuitBreaker,
@@ -22,8 +22,12 @@ export interface ResilienceSettings {
   readonly maxRetries: number;
   /** Retries may add at most this share of recent calls. */
   readonly retryBudgetRatio: number;
-  /** Consecutive failed attempts that open the circuit. */
-  readonly breakerFailures: number;
+  /** Share of failed attempts within the window that opens the circuit. */
+  readonly breakerFailureRatio: number;
+  /** The window over which the failure share is measured. */
+  readonly breakerWindowMs: number;
+  /** Attempts needed within the window before the circuit may open (no verdict on a handful). */
+  readonly breakerMinCalls: number;
   /** How long an open circuit fails fast before letting one probe through. */
   readonly breakerCooldownMs: number;
   /** Upstream calls in flight at once (match the connection pool). */
@@ -88,9 +92,15 @@ export function createUpstreamPolicy(
   settings: ResilienceSettings,
   { logger, now = Date.now, random = Math.random }: { logger: Logger; now?: () => number; random?: () => number },
 ): UpstreamPolicy {
+  // A failure *rate* over a window, not a run of consecutive failures: one burst of
+  // concurrent timeouts (a cold start, a GC pause) is not a sustained outage.
   const breaker = circuitBreaker(handleWhen(isOutage), {
     halfOpenAfter: settings.breakerCooldownMs,
-    breaker: new ConsecutiveBreaker(settings.breakerFailures),
+    breaker: new SamplingBreaker({
+      threshold: settings.breakerFailureRatio,
+      duration: settings.breakerWindowMs,
+      minimumRps: settings.breakerMinCalls / (settings.breakerWindowMs / 1000),
+    }),
   });
   breaker.onStateChange((state) => {
     const circuit = CIRCUIT_NAMES[state];

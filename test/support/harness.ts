@@ -30,10 +30,11 @@ export interface HarnessOptions {
   readonly mode?: 'service' | 'pass-through';
   readonly env?: Record<string, string>;
   readonly standin?: StandinOptions;
+  readonly isStopping?: () => boolean;
 }
 
 /** A real stand-in upstream and a real facade, each listening on its own loopback port. */
-export async function startHarness({ mode = 'service', env = {}, standin: standinOptions }: HarnessOptions = {}): Promise<Harness> {
+export async function startHarness({ mode = 'service', env = {}, standin: standinOptions, isStopping }: HarnessOptions = {}): Promise<Harness> {
   const standin = await startStandin({ acceptAnyBearer: mode === 'pass-through', ...standinOptions });
   const config: Config = loadConfig({
     LOG_LEVEL: 'silent',
@@ -42,7 +43,7 @@ export async function startHarness({ mode = 'service', env = {}, standin: standi
     ...env,
   });
   const dispatcher = createDispatcher(config.upstream);
-  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: createLogger(config.logLevel) });
+  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: createLogger(config.logLevel), isStopping });
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

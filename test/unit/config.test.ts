@@ -26,7 +26,9 @@ describe('loadConfig', () => {
       attemptTimeoutMs: 4_000,
       maxRetries: 2,
       retryBudgetRatio: 0.2,
-      breakerFailures: 10,
+      breakerFailureRatio: 0.5,
+      breakerWindowMs: 10_000,
+      breakerMinCalls: 20,
       breakerCooldownMs: 5_000,
     });
     expect(config).toMatchObject({ requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownGraceMs: 15_000 });

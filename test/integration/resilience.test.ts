@@ -1,0 +1,259 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { DeviceIdsOnlyDocument } from '../__generated__/graphql.ts';
+import { anyOf, faultOn } from '../support/faults.ts';
+import { codesByPath, type Harness, startHarness } from '../support/harness.ts';
+
+const [a, b, c, d, e, f, g, h_, i, j] = sampleDevices()
+  .slice(3, 13)
+  .map((device) => device.id) as [string, string, string, string, string, string, string, string, string, string];
+const path = (id: string) => `/devices/${id}`;
+
+// Short deadlines keep the suite fast; the breaker stays out of the way unless a test wants it.
+const FAST = {
+  REQUEST_DEADLINE_MS: '1500',
+  FLATPEAK_ATTEMPT_TIMEOUT_MS: '400',
+  FLATPEAK_BREAKER_MIN_CALLS: '100000',
+};
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function harness(env: Record<string, string> = {}, options: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
+  h = await startHarness({ ...options, env: { ...FAST, ...env } });
+  // Log in before counting, so counts are of device calls only.
+  await h.query(DeviceIdsOnlyDocument, { ids: [SEED_DEVICE_ID] });
+  h.standin.resetLog();
+  return h;
+}
+
+describe('retries', () => {
+  it('spends one extra request on a transient 503, and none on a 404', async () => {
+    const h = await harness();
+    h.standin.setFault(faultOn(path(a), { status: 503 }, 1));
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [a, 'dev_absent', b] });
+    expect(body.data?.devices).toEqual([{ id: a }, null, { id: b }]);
+    expect(codesByPath(body)).toEqual({ 'devices.1': 'NOT_FOUND' });
+    expect(h.standin.count(path(a))).toBe(2);
+    expect(h.standin.count('/devices/dev_absent')).toBe(1);
+    expect(h.standin.count(path(b))).toBe(1);
+  });
+
+  it.each([
+    ['a connection reset', { reset: true }],
+    ['502', { status: 502 }],
+    ['504', { status: 504, body: '<html><h1>Gateway Timeout</h1></html>' }],
+    ['429 without Retry-After', { status: 429 }],
+    ['429 with Retry-After: 0', { status: 429, headers: { 'retry-after': '0' } }],
+  ])('retries once after %s and returns the device', async (_name, fault) => {
+    const h = await harness();
+    h.standin.setFault(faultOn(path(a), fault, 1));
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [a] });
+    expect(body).toEqual({ data: { devices: [{ id: a }] } });
+    expect(h.standin.count(path(a))).toBe(2);
+  });
+
+  it.each([
+    ['500', { status: 500 }, 'UPSTREAM_UNAVAILABLE'],
+    ['403', { status: 403 }, 'FORBIDDEN'],
+    ['400', { status: 400 }, 'UPSTREAM_REJECTED'],
+    ['a body that is not JSON', { status: 200, body: 'OK' }, 'UPSTREAM_BAD_RESPONSE'],
+    ['an HTML page', { status: 200, body: '<!doctype html><p>maintenance</p>' }, 'UPSTREAM_BAD_RESPONSE'],
+    ['JSON of the wrong shape', { status: 200, body: '{"object":"device","id":5}', contentType: 'application/json' }, 'UPSTREAM_BAD_RESPONSE'],
+  ])('does not retry %s', async (_name, fault, code) => {
+    const h = await harness();
+    h.standin.setFault(faultOn(path(a), fault));
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [b, a] });
+    expect(body.data?.devices).toEqual([{ id: b }, null]);
+    expect(codesByPath(body)).toEqual({ 'devices.1': code });
+    expect(h.standin.count(path(a))).toBe(1);
+  });
+
+  it('gives up after the configured retries on a persistent 503', async () => {
+    const h = await harness({ FLATPEAK_MAX_RETRIES: '2' });
+    h.standin.setFault(faultOn(path(a), { status: 503, code: 'maintenance' }));
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [a] });
+    expect(body.errors?.[0]).toMatchObject({ path: ['devices', 0], extensions: { code: 'UPSTREAM_UNAVAILABLE', upstream: { status: 503, code: 'maintenance' } } });
+    expect(h.standin.count(path(a))).toBe(3);
+  });
+
+  it('does not wait for a Retry-After that would pass the deadline', async () => {
+    const h = await harness();
+    h.standin.setFault(faultOn(path(a), { status: 429, headers: { 'retry-after': '30' } }));
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [a] });
+    expect(codesByPath(body)).toEqual({ 'devices.0': 'RATE_LIMITED' });
+    expect(h.standin.count(path(a))).toBe(1);
+  });
+
+  it('keeps retries within the budget when everything fails', async () => {
+    // Budget: 20% of calls plus a floor of 5 per second over a 10 s window (50). The
+    // harness's login and warm-up call count as calls too (+2).
+    const h = await harness({ FLATPEAK_MAX_RETRIES: '3', REQUEST_DEADLINE_MS: '5000' });
+    h.standin.setFault((request) => (request.path.startsWith('/devices/') ? { status: 503 } : undefined));
+    const ids = sampleDevices().map((device) => device.id);
+    let calls = 0;
+    for (let round = 0; round < 4; round += 1) {
+      const { body } = await h.query(DeviceIdsOnlyDocument, { ids });
+      expect(body.data?.devices).toHaveLength(ids.length);
+      calls += ids.length;
+    }
+    const retries = h.standin.count('/devices/') - calls;
+    expect(retries).toBeGreaterThan(0);
+    expect(retries).toBeLessThanOrEqual(Math.ceil(50 + 0.2 * (calls + 2)));
+    expect(retries).toBeLessThan(3 * calls);
+  });
+});
+
+describe('deadlines', () => {
+  it('answers a hung device with UPSTREAM_TIMEOUT and its neighbours with data', async () => {
+    const h = await harness();
+    h.standin.setFault(faultOn(path(b), { hang: true }));
+    const { status, body } = await h.query(DeviceIdsOnlyDocument, { ids: [a, b, c] });
+    expect(status).toBe(200);
+    expect(body.data?.devices).toEqual([{ id: a }, null, { id: c }]);
+    expect(codesByPath(body)).toEqual({ 'devices.1': 'UPSTREAM_TIMEOUT' });
+    expect(h.standin.count(path(b))).toBe(1); // a timeout is not retried
+  });
+
+  it('cuts everything at the request deadline, even when the attempt timeout is longer', async () => {
+    const h = await harness({ REQUEST_DEADLINE_MS: '600', FLATPEAK_ATTEMPT_TIMEOUT_MS: '60000' });
+    h.standin.setFault(faultOn(path(b), { hang: true }));
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [a, b] });
+    expect(body.data?.devices).toEqual([{ id: a }, null]);
+    expect(body.errors?.[0]).toMatchObject({ path: ['devices', 1], extensions: { code: 'UPSTREAM_TIMEOUT' } });
+    expect(body.errors?.[0]?.message).toMatch(/deadline/);
+    // The hung call was cancelled, not left open.
+    await vi.waitFor(() => expect(h.standin.aborted).toBe(1));
+  });
+
+  it('serves slow answers that fit in the attempt timeout', async () => {
+    const h = await harness();
+    h.standin.setFault(anyOf(faultOn(path(a), { delayMs: 80 }), faultOn(path(b), { delayMs: 30 })));
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [a, b, c] });
+    expect(body).toEqual({ data: { devices: [{ id: a }, { id: b }, { id: c }] } });
+  });
+
+  it('cancels the upstream calls of a client that went away', async () => {
+    const h = await harness({ REQUEST_DEADLINE_MS: '60000', FLATPEAK_ATTEMPT_TIMEOUT_MS: '60000' });
+    h.standin.setFault(faultOn(path(a), { hang: true }));
+    const controller = new AbortController();
+    const pending = fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ devices(ids: ["${a}"]) { id } }` }),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(h.standin.count(path(a))).toBe(1));
+    controller.abort();
+    await pending;
+    await vi.waitFor(() => expect(h.standin.aborted).toBe(1));
+    expect(h.standin.count(path(a))).toBe(1);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('fails fast without calling Flatpeak while open, then lets a probe through', async () => {
+    const h = await harness({ FLATPEAK_BREAKER_MIN_CALLS: '3', FLATPEAK_BREAKER_COOLDOWN_MS: '300', FLATPEAK_MAX_RETRIES: '0' });
+    h.standin.setFault((request) => (request.path.startsWith('/devices/') ? { status: 503 } : undefined));
+    const opening = await h.query(DeviceIdsOnlyDocument, { ids: [a, b, c] });
+    expect(Object.values(codesByPath(opening.body))).toEqual(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_UNAVAILABLE']);
+    expect(h.standin.count('/devices/')).toBe(3);
+
+    h.standin.resetLog();
+    h.standin.setFault(undefined); // Flatpeak recovers, but the facade does not know yet
+    const open = await h.query(DeviceIdsOnlyDocument, { ids: [d, e, f, g, h_] });
+    expect(open.body.data?.devices).toEqual([null, null, null, null, null]);
+    expect(open.body.errors?.every((error) => error.extensions?.code === 'UPSTREAM_UNAVAILABLE' && /paused/.test(error.message))).toBe(true);
+    expect(h.standin.count()).toBe(0);
+
+    // After the cool-down one probe goes through, succeeds, and closes the circuit.
+    await vi.waitFor(
+      async () => {
+        const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [i] });
+        expect(body).toEqual({ data: { devices: [{ id: i }] } });
+      },
+      { timeout: 5_000, interval: 100 },
+    );
+    const closed = await h.query(DeviceIdsOnlyDocument, { ids: [i, j] });
+    expect(closed.body.errors).toBeUndefined();
+  });
+});
+
+describe('backpressure', () => {
+  it('bounds concurrent upstream calls and refuses work beyond the queue at once', async () => {
+    const h = await harness({
+      FLATPEAK_MAX_CONNECTIONS: '2',
+      FLATPEAK_MAX_QUEUE: '3',
+      REQUEST_DEADLINE_MS: '800',
+      FLATPEAK_ATTEMPT_TIMEOUT_MS: '60000',
+    });
+    h.standin.setFault((request) => (request.path.startsWith('/devices/') ? { hang: true } : undefined));
+    const ids = [a, b, c, d, e, f, g, h_, i, j];
+    const { status, body } = await h.query(DeviceIdsOnlyDocument, { ids });
+    expect(status).toBe(200);
+    expect(body.data?.devices).toEqual(ids.map(() => null));
+    const codes = Object.values(codesByPath(body));
+    expect(codes.filter((code) => code === 'UPSTREAM_OVERLOADED')).toHaveLength(5);
+    expect(codes.filter((code) => code === 'UPSTREAM_TIMEOUT')).toHaveLength(5);
+    expect(h.standin.count('/devices/')).toBe(2);
+    expect(h.standin.maxInFlight).toBe(2);
+  });
+});
+
+describe('credentials under failure', () => {
+  it('reports a failing login as UPSTREAM_UNAVAILABLE and recovers when Flatpeak does', async () => {
+    h = await startHarness({ env: FAST });
+    h.standin.setFault(faultOn('/login', { status: 503 }));
+    const { status, body } = await h.query(DeviceIdsOnlyDocument, { ids: [a, b] });
+    expect(status).toBe(200);
+    expect(Object.values(codesByPath(body))).toEqual(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_UNAVAILABLE']);
+    expect(h.standin.count('/devices/')).toBe(0);
+    expect(h.standin.count('/login')).toBe(3); // one login, retried twice, shared by both items
+
+    h.standin.setFault(undefined);
+    await vi.waitFor(
+      async () => {
+        const retry = await h!.query(DeviceIdsOnlyDocument, { ids: [a, b] });
+        expect(retry.body.errors).toBeUndefined();
+      },
+      { timeout: 5_000, interval: 100 },
+    );
+  });
+});
+
+describe('/ready and /health', () => {
+  const ready = (h: Harness) => fetch(new URL('/ready', h.url)).then((response) => response.status);
+
+  it('is ready when Flatpeak answers, and asks it at most once per interval', async () => {
+    const h = await harness({ READY_CHECK_INTERVAL_MS: '600000' });
+    for (let n = 0; n < 5; n += 1) expect(await ready(h)).toBe(200);
+    expect(h.standin.count('/devices?limit=1')).toBe(1);
+    expect((await fetch(new URL('/health', h.url))).status).toBe(200);
+    expect(h.standin.count('/devices?limit=1')).toBe(1);
+  });
+
+  it('is not ready while Flatpeak fails, and ready again once it recovers', async () => {
+    const h = await harness({ READY_CHECK_INTERVAL_MS: '1' });
+    h.standin.setFault(faultOn('/devices?limit=1', { status: 503 }));
+    expect(await ready(h)).toBe(503);
+    h.standin.setFault(undefined);
+    await vi.waitFor(async () => expect(await ready(h)).toBe(200), { interval: 20 });
+  });
+
+  it('is not ready when Flatpeak rejects the service credentials', async () => {
+    h = await startHarness({ env: { ...FAST, FLATPEAK_API_KEY: 'sk_revoked' } });
+    expect(await ready(h)).toBe(503);
+    expect((await fetch(new URL('/health', h.url))).status).toBe(200);
+  });
+
+  it('is not ready while stopping', async () => {
+    let stopping = false;
+    h = await startHarness({ env: FAST, isStopping: () => stopping });
+    expect(await ready(h)).toBe(200);
+    stopping = true;
+    expect(await ready(h)).toBe(503);
+  });
+});
