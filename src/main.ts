@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
+import { gracefulCloser } from './graceful-close.ts';
 import { createLogger } from './logger.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
 import { DEMO_ACCOUNT_ID } from './standin/data.ts';
@@ -37,6 +38,7 @@ let stopping = false;
 const dispatcher = createDispatcher(config.upstream);
 const app = createApp({ config, upstreamUrl, dispatcher, logger, isStopping: () => stopping });
 const server = createServer(app);
+const closeGracefully = gracefulCloser(server);
 
 server.on('error', (error) => {
   logger.fatal({ err: error }, 'the server could not listen');
@@ -59,13 +61,7 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: no new connections, finishing requests in flight');
-  const closed = new Promise((resolve) => server.close(resolve));
-  const grace = setTimeout(() => {
-    logger.warn('grace period over: closing the connections still open');
-    server.closeAllConnections();
-  }, config.shutdownGraceMs);
-  await closed;
-  clearTimeout(grace);
+  await closeGracefully(config.shutdownGraceMs, () => logger.warn('grace period over: closing the connections still open'));
   await dispatcher.close();
   await standin?.close();
   logger.info('stopped');

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { DEMO_API_KEY, startStandin } from '../../src/standin/server.ts';
+import { faultOn } from '../support/faults.ts';
 import { startMain } from '../support/process.ts';
 
 describe('npm start', () => {
@@ -52,5 +54,38 @@ describe('npm start', () => {
     const { code } = await main.exit();
     expect(code).toBe(0);
     expect(main.output()).not.toMatch(/sk_standin|eyJstandin/);
+  });
+
+  it('on SIGTERM stops accepting, lets the request in flight finish, and exits 0', async () => {
+    const standin = await startStandin();
+    try {
+      // The device answers slowly, so that the request is still in flight at SIGTERM.
+      standin.setFault(faultOn(`/devices/${SEED_DEVICE_ID}`, { delayMs: 700 }));
+      const main = startMain({
+        PORT: '0',
+        FLATPEAK_API_URL: standin.url.href,
+        FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
+        FLATPEAK_API_KEY: DEMO_API_KEY,
+      });
+      const url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);
+      const inFlight = fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ device(id: "${SEED_DEVICE_ID}") { referenceId } }` }),
+      });
+      await vi.waitFor(() => expect(standin.count(`/devices/${SEED_DEVICE_ID}`)).toBe(1));
+
+      main.child.kill('SIGTERM');
+      await main.waitForLog((line) => String(line.msg).startsWith('shutting down'));
+      await expect(fetch(new URL('/health', url))).rejects.toThrow();
+
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ data: { device: { referenceId: 'DEV1234567890' } } });
+      expect((await main.exit()).code).toBe(0);
+      expect(main.output()).toContain('"msg":"stopped"');
+    } finally {
+      await standin.close();
+    }
   });
 });
