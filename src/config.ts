@@ -72,7 +72,7 @@ const envSchema = z.object({
     FLATPEAK_BODY_TIMEOUT_MS: milliseconds(5_000),
     FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: milliseconds(30_000),
     FLATPEAK_MAX_CONNECTIONS: integer(1, 1_024, 32),
-    FLATPEAK_MAX_QUEUE: integer(0, 100_000, 256),
+    FLATPEAK_MAX_QUEUE: integer(0, 100_000, 1_024),
     FLATPEAK_ATTEMPT_TIMEOUT_MS: milliseconds(4_000),
     FLATPEAK_MAX_RETRIES: integer(0, 10, 2),
     FLATPEAK_RETRY_BUDGET_RATIO: z.coerce

@@ -22,7 +22,7 @@ describe('loadConfig', () => {
       keepAliveTimeoutMs: 30_000,
       maxConnections: 32,
       maxConcurrent: 32,
-      maxQueue: 256,
+      maxQueue: 1_024,
       attemptTimeoutMs: 4_000,
       maxRetries: 2,
       retryBudgetRatio: 0.2,
