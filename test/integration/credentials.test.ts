@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
 import { DeviceByIdDocument, DeviceIdsOnlyDocument } from '../__generated__/graphql.ts';
 import { codesByPath, type Harness, startHarness } from '../support/harness.ts';
@@ -24,6 +24,22 @@ describe('service credentials', () => {
     const deviceCalls = h.standin.requests.filter((request) => request.path.startsWith('/devices/'));
     expect(new Set(deviceCalls.map((request) => request.headers.authorization)).size).toBe(1);
     expect(deviceCalls[0]!.headers.authorization).toMatch(/^Bearer eyJstandin\./);
+  });
+
+  it('renews the token before it expires, without failing a request', async () => {
+    // Tokens that live 1 s: renewal is due after 0.9 s.
+    h = await startHarness({ mode: 'service', standin: { tokenTtlSeconds: 1 } });
+    const tokensUsed = () =>
+      new Set(h!.standin.requests.filter((request) => request.path.startsWith('/devices/')).map((request) => request.headers.authorization));
+    await vi.waitFor(
+      async () => {
+        const { body } = await h!.query(DeviceIdsOnlyDocument, { ids: [ids[0]!] });
+        expect(body.errors).toBeUndefined();
+        expect(tokensUsed().size).toBe(2);
+      },
+      { timeout: 5_000, interval: 50 },
+    );
+    expect(h.standin.count('/login')).toBe(2);
   });
 
   it('logs in again, once, when Flatpeak stops accepting the token', async () => {
