@@ -5,6 +5,7 @@ import { type Context, createContextFactory } from './context.ts';
 import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
+import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { useRequestIdHeader } from './plugins/request-id.ts';
 import { useSecurityLimits } from './plugins/security.ts';
 import { schema } from './schema/index.ts';
@@ -52,6 +53,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger }: AppOption
       useVariableErrorCode(),
       useRequestIdHeader(),
       useUpstreamErrorLog(logger),
+      // Consumers: persisted operations for the apps.
+      ...usePersistedOperationsMode(config.persistedOperations),
     ],
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MANIFEST_PATH, type PersistedManifest, readManifest } from './persisted/manifest.ts';
 
 /**
  * Every setting the service reads from its environment, validated once at start-up.
@@ -13,6 +14,8 @@ export interface Config {
   /** Service credentials; unset means pass the caller's bearer token through. */
   readonly serviceCredentials: ServiceCredentials | undefined;
   readonly upstream: UpstreamSettings;
+  // --- consumers ---
+  readonly persistedOperations: PersistedOperationsSettings;
 }
 
 export interface ServiceCredentials {
@@ -26,6 +29,17 @@ export interface UpstreamSettings {
   readonly bodyTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxConnections: number;
+}
+
+export const PERSISTED_OPERATIONS_MODES = ['off', 'allow', 'require'] as const;
+export type PersistedOperationsMode = (typeof PERSISTED_OPERATIONS_MODES)[number];
+
+export interface PersistedOperationsSettings {
+  /** off: documents only; allow: documents or hashes (manifest, APQ); require: manifest hashes only. */
+  readonly mode: PersistedOperationsMode;
+  readonly manifestPath: string;
+  /** Empty in `off` mode, where the manifest is not read. */
+  readonly manifest: PersistedManifest;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -65,6 +79,11 @@ const envSchema = z.object({
     FLATPEAK_BODY_TIMEOUT_MS: milliseconds(5_000),
     FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: milliseconds(30_000),
     FLATPEAK_MAX_CONNECTIONS: integer(1, 1_024, 32),
+    // --- consumers ---
+    PERSISTED_OPERATIONS: z
+      .enum(PERSISTED_OPERATIONS_MODES, { error: `must be one of ${PERSISTED_OPERATIONS_MODES.join(', ')}` })
+      .default('allow'),
+    PERSISTED_OPERATIONS_MANIFEST: z.string().min(1).default(DEFAULT_MANIFEST_PATH),
 });
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
@@ -83,6 +102,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const missing = 'FLATPEAK_ACCOUNT_ID' in present ? 'FLATPEAK_API_KEY' : 'FLATPEAK_ACCOUNT_ID';
     problems.push(`${missing}: must be set together with ${missing === 'FLATPEAK_API_KEY' ? 'FLATPEAK_ACCOUNT_ID' : 'FLATPEAK_API_KEY'} (service credentials), or both left unset (pass-through)`);
   }
+  // Read here so that a missing or broken manifest stops the start, named like any bad variable.
+  let manifest: PersistedManifest = new Map();
+  if (parsed.success && parsed.data.PERSISTED_OPERATIONS !== 'off') {
+    try {
+      manifest = readManifest(parsed.data.PERSISTED_OPERATIONS_MANIFEST);
+    } catch (error) {
+      problems.push(`PERSISTED_OPERATIONS_MANIFEST: ${(error as Error).message} (got ${JSON.stringify(parsed.data.PERSISTED_OPERATIONS_MANIFEST)})`);
+    }
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return Object.freeze({
@@ -100,6 +128,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       bodyTimeoutMs: e.FLATPEAK_BODY_TIMEOUT_MS,
       keepAliveTimeoutMs: e.FLATPEAK_KEEP_ALIVE_TIMEOUT_MS,
       maxConnections: e.FLATPEAK_MAX_CONNECTIONS,
+    }),
+    persistedOperations: Object.freeze({
+      mode: e.PERSISTED_OPERATIONS,
+      manifestPath: e.PERSISTED_OPERATIONS_MANIFEST,
+      manifest,
     }),
   });
 }
