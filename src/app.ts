@@ -1,3 +1,4 @@
+import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
@@ -53,8 +54,9 @@ export function createApp({ config, upstreamUrl, dispatcher, logger }: AppOption
       useVariableErrorCode(),
       useRequestIdHeader(),
       useUpstreamErrorLog(logger),
-      // Consumers: persisted operations for the apps.
+      // Consumers: persisted operations for the apps, @defer/@stream for slow screens.
       ...usePersistedOperationsMode(config.persistedOperations),
+      useDeferStream(),
     ],
   });
 }
