@@ -1,3 +1,4 @@
+import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Dispatcher } from 'undici';
@@ -54,9 +55,12 @@ export function createApp({ config, upstreamUrl, dispatcher, logger }: AppOption
       useVariableErrorCode(),
       useRequestIdHeader(),
       useUpstreamErrorLog(logger),
-      // Consumers: persisted operations for the apps, @defer/@stream for slow screens.
+      // Consumers: persisted operations for the apps, @defer/@stream for slow screens,
+      // ftv1 traces for a router that asks for them (apollo-federation-include-trace).
+      // A trace carries the response's errors after masking, so it reveals nothing more.
       ...usePersistedOperationsMode(config.persistedOperations),
       useDeferStream(),
+      useApolloInlineTrace(),
     ],
   });
 }
