@@ -76,6 +76,16 @@ describe('@defer (incremental delivery over multipart/mixed)', () => {
     }
   }, 10_000);
 
+  it('@stream sends the first items of a list, then the rest', async () => {
+    const response = await deferred(`{ devices(ids: ["${SEED_DEVICE_ID}", "${MINIMAL_DEVICE_ID}"]) @stream(initialCount: 1) { modelName } }`);
+    const parts = readMultipart(response);
+    const received: Array<Record<string, unknown>> = [];
+    for (let part = await parts.next(); part; part = await parts.next()) received.push(part);
+    expect(received[0]).toEqual({ data: { devices: [{ modelName: 'Pico Ultimate' }] }, hasNext: true });
+    expect(received.slice(1).flatMap((part) => part.incremental as unknown[])).toEqual([{ items: [{ modelName: 'Wallbox 7' }], path: ['devices', 1] }]);
+    expect(received.at(-1)).toMatchObject({ hasNext: false });
+  });
+
   it('is refused on a plain JSON request, which cannot carry parts', async () => {
     const response = await fetch(h.url, {
       method: 'POST',
