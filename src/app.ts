@@ -1,3 +1,5 @@
+import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
+import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
@@ -5,6 +7,7 @@ import { type Context, createContextFactory } from './context.ts';
 import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
+import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { useRequestIdHeader } from './plugins/request-id.ts';
 import { useSecurityLimits } from './plugins/security.ts';
 import { schema } from './schema/index.ts';
@@ -72,6 +75,12 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
       useVariableErrorCode(),
       useRequestIdHeader(),
       useUpstreamErrorLog(logger),
+      // Consumers: persisted operations for the apps, @defer/@stream for slow screens,
+      // ftv1 traces for a router that asks for them (apollo-federation-include-trace).
+      // A trace carries the response's errors after masking, so it reveals nothing more.
+      ...usePersistedOperationsMode(config.persistedOperations),
+      useDeferStream(),
+      useApolloInlineTrace(),
     ],
   });
 }

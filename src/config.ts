@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ResilienceSettings } from './upstream/resilience.ts';
+import { DEFAULT_MANIFEST_PATH, type PersistedManifest, readManifest } from './persisted/manifest.ts';
 
 /**
  * Every setting the service reads from its environment, validated once at start-up.
@@ -20,6 +21,7 @@ export interface Config {
   readonly readyCheckIntervalMs: number;
   /** After SIGTERM, in-flight requests get this long to finish. */
   readonly shutdownGraceMs: number;
+  readonly persistedOperations: PersistedOperationsSettings;
 }
 
 export interface ServiceCredentials {
@@ -33,6 +35,17 @@ export interface UpstreamSettings extends ResilienceSettings {
   readonly bodyTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxConnections: number;
+}
+
+export const PERSISTED_OPERATIONS_MODES = ['off', 'allow', 'require'] as const;
+export type PersistedOperationsMode = (typeof PERSISTED_OPERATIONS_MODES)[number];
+
+export interface PersistedOperationsSettings {
+  /** off: documents only; allow: documents or hashes (manifest, APQ); require: manifest hashes only. */
+  readonly mode: PersistedOperationsMode;
+  readonly manifestPath: string;
+  /** Empty in `off` mode, where the manifest is not read. */
+  readonly manifest: PersistedManifest;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -91,6 +104,10 @@ const envSchema = z.object({
     REQUEST_DEADLINE_MS: milliseconds(10_000),
     READY_CHECK_INTERVAL_MS: milliseconds(5_000),
     SHUTDOWN_GRACE_MS: milliseconds(15_000),
+      PERSISTED_OPERATIONS: z
+      .enum(PERSISTED_OPERATIONS_MODES, { error: `must be one of ${PERSISTED_OPERATIONS_MODES.join(', ')}` })
+      .default('allow'),
+    PERSISTED_OPERATIONS_MANIFEST: z.string().min(1).default(DEFAULT_MANIFEST_PATH),
 });
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
@@ -108,6 +125,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (('FLATPEAK_ACCOUNT_ID' in present) !== ('FLATPEAK_API_KEY' in present)) {
     const missing = 'FLATPEAK_ACCOUNT_ID' in present ? 'FLATPEAK_API_KEY' : 'FLATPEAK_ACCOUNT_ID';
     problems.push(`${missing}: must be set together with ${missing === 'FLATPEAK_API_KEY' ? 'FLATPEAK_ACCOUNT_ID' : 'FLATPEAK_API_KEY'} (service credentials), or both left unset (pass-through)`);
+  }
+  // Read here so that a missing or broken manifest stops the start, named like any bad variable.
+  let manifest: PersistedManifest = new Map();
+  if (parsed.success && parsed.data.PERSISTED_OPERATIONS !== 'off') {
+    try {
+      manifest = readManifest(parsed.data.PERSISTED_OPERATIONS_MANIFEST);
+    } catch (error) {
+      problems.push(`PERSISTED_OPERATIONS_MANIFEST: ${(error as Error).message} (got ${JSON.stringify(parsed.data.PERSISTED_OPERATIONS_MANIFEST)})`);
+    }
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
@@ -139,5 +165,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     readyCheckIntervalMs: e.READY_CHECK_INTERVAL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    persistedOperations: Object.freeze({
+      mode: e.PERSISTED_OPERATIONS,
+      manifestPath: e.PERSISTED_OPERATIONS_MANIFEST,
+      manifest,
+    }),
   });
 }

@@ -16,19 +16,18 @@ export function assertDeviceId(id: string): void {
  * One loader per request: every Device load of the request (root fields, aliases,
  * `_entities`, nested fields) lands in the same batch, is deduplicated by id, and turns
  * into concurrent single-device calls, since Flatpeak has no multi-id endpoint.
+ *
+ * Each load settles as soon as its own call does, not when the whole batch has: the batch
+ * hands DataLoader one promise per id, which each load then follows. So a slow device
+ * holds back only the fields that need it, and a `@defer`red fragment (executed in the
+ * same tick, hence the same batch) does not delay the first part of the response.
  */
 export function createDeviceLoader(fetchDevice: (id: string) => Promise<Device>): DataLoader<string, Device> {
-  return new DataLoader<string, Device>((ids) =>
-    Promise.all(
-      ids.map(async (id) => {
-        try {
-          assertDeviceId(id);
-          return await fetchDevice(id);
-        } catch (error) {
-          // DataLoader wants errors as values: one device's failure is that device's alone.
-          return error instanceof Error ? error : new Error(String(error));
-        }
-      }),
-    ),
+  return new DataLoader<string, Device>(async (ids) =>
+    ids.map(async (id) => {
+      assertDeviceId(id);
+      // One device's failure is that device's alone: it rejects this promise only.
+      return fetchDevice(id);
+    }) as unknown as Device[],
   );
 }

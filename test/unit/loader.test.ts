@@ -30,6 +30,19 @@ describe('device loader', () => {
     expect(await all).toHaveLength(3);
   });
 
+  it('settles each load when its own fetch does, not when the whole batch has', async () => {
+    const gates = new Map<string, () => void>();
+    const loader = createDeviceLoader((id) => new Promise((resolve) => gates.set(id, () => resolve(device(id)))));
+    const fast = loader.load('dev_fast');
+    const slow = loader.load('dev_slow');
+    await vi.waitFor(() => expect([...gates.keys()]).toEqual(['dev_fast', 'dev_slow']));
+    gates.get('dev_fast')!();
+    // dev_slow's fetch is still open here: dev_fast does not wait for it.
+    expect((await fast).id).toBe('dev_fast');
+    gates.get('dev_slow')!();
+    expect((await slow).id).toBe('dev_slow');
+  });
+
   it('fails only the items that failed, and never fetches an invalid id', async () => {
     const fetch = vi.fn(async (id: string) => {
       if (id === 'dev_missing') throw new FacadeError('NOT_FOUND', 'missing');

@@ -1,0 +1,28 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type DeviceDetailQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeviceDetailQuery = { __typename: 'Query', device: { __typename: 'Device', id: string, modelName: string, manufacturer: string, flexEnabled: boolean, lastSeen: string | null, locations: Array<{ __typename: 'Location', id: string }>, properties: (
+      { __typename: 'DeviceProperties' }
+      & { ' $fragmentRefs'?: { 'DevicePropertiesCardFragment': DevicePropertiesCardFragment } }
+    ) | null } | null };
+
+export type DeviceListQueryVariables = Exact<{
+  ids: Array<string> | string;
+}>;
+
+
+export type DeviceListQuery = { __typename: 'Query', devices: Array<{ __typename: 'Device', id: string, modelName: string, manufacturer: string, lastSeen: string | null } | null> };
+
+export type DevicePropertiesCardFragment = { __typename: 'DeviceProperties', capacityKwh: number | null, powerRatingImportKwh: number | null, powerRatingExportKwh: number | null, installDate: string | null } & { ' $fragmentName'?: 'DevicePropertiesCardFragment' };
+
+export const DevicePropertiesCardFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DevicePropertiesCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DeviceProperties"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"capacityKwh"}},{"kind":"Field","name":{"kind":"Name","value":"powerRatingImportKwh"}},{"kind":"Field","name":{"kind":"Name","value":"powerRatingExportKwh"}},{"kind":"Field","name":{"kind":"Name","value":"installDate"}}]}}]} as unknown as DocumentNode<DevicePropertiesCardFragment, unknown>;
+export const DeviceDetailDocument = {"__meta__":{"hash":"d6148538fa149c851fd26a1fa057ebbb1d1a659bf06e1df8745fc34120931402"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DeviceDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"device"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"manufacturer"}},{"kind":"Field","name":{"kind":"Name","value":"flexEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeen"}},{"kind":"Field","name":{"kind":"Name","value":"locations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"properties"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"DevicePropertiesCard"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DevicePropertiesCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DeviceProperties"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"capacityKwh"}},{"kind":"Field","name":{"kind":"Name","value":"powerRatingImportKwh"}},{"kind":"Field","name":{"kind":"Name","value":"powerRatingExportKwh"}},{"kind":"Field","name":{"kind":"Name","value":"installDate"}}]}}]} as unknown as DocumentNode<DeviceDetailQuery, DeviceDetailQueryVariables>;
+export const DeviceListDocument = {"__meta__":{"hash":"8d5769cb5088ed955bc27b60903cc81e2097fd2dbe14b29a7c353d9f18eb5802"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DeviceList"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"ids"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"devices"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"ids"},"value":{"kind":"Variable","name":{"kind":"Name","value":"ids"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"manufacturer"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeen"}}]}}]}}]} as unknown as DocumentNode<DeviceListQuery, DeviceListQueryVariables>;
