@@ -2,19 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
+import { problemsOf } from '../support/config.ts';
 import { DEFAULT_MANIFEST_PATH, sha256Hex } from '../../src/persisted/manifest.ts';
 import { DeviceDetailDocument } from '../../examples/__generated__/graphql.ts';
 
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 let dir: string;
 beforeAll(async () => {
