@@ -60,7 +60,12 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
 
   return createYoga<Record<string, unknown>, Context>({
     schema,
-    context: createContextFactory({ client, serviceToken, requestDeadlineMs: config.requestDeadlineMs }),
+    context: createContextFactory({
+      client,
+      serviceToken,
+      requestDeadlineMs: config.requestDeadlineMs,
+      maxDevicesPerRequest: config.maxDevicesPerRequest,
+    }),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,

@@ -17,6 +17,8 @@ export interface Config {
   readonly upstream: UpstreamSettings;
   /** Every GraphQL request answers within this, whatever Flatpeak does. */
   readonly requestDeadlineMs: number;
+  /** Distinct devices one GraphQL request may load (aliases multiply what a document asks for). */
+  readonly maxDevicesPerRequest: number;
   /** `/ready` re-checks Flatpeak at most this often. */
   readonly readyCheckIntervalMs: number;
   /** After SIGTERM, in-flight requests get this long to finish. */
@@ -102,6 +104,7 @@ const envSchema = z.object({
     FLATPEAK_BREAKER_MIN_CALLS: integer(1, 1_000_000, 20),
     FLATPEAK_BREAKER_COOLDOWN_MS: milliseconds(5_000),
     REQUEST_DEADLINE_MS: milliseconds(10_000),
+    MAX_DEVICES_PER_REQUEST: integer(1, 100_000, 500),
     READY_CHECK_INTERVAL_MS: milliseconds(5_000),
     SHUTDOWN_GRACE_MS: milliseconds(15_000),
       PERSISTED_OPERATIONS: z
@@ -163,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       breakerCooldownMs: e.FLATPEAK_BREAKER_COOLDOWN_MS,
     }),
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+    maxDevicesPerRequest: e.MAX_DEVICES_PER_REQUEST,
     readyCheckIntervalMs: e.READY_CHECK_INTERVAL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     persistedOperations: Object.freeze({

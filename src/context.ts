@@ -22,6 +22,8 @@ export interface ContextDependencies {
   readonly serviceToken: TokenSource | undefined;
   /** Every upstream wait of the request ends by then. */
   readonly requestDeadlineMs: number;
+  /** Distinct devices one request may load. */
+  readonly maxDevicesPerRequest: number;
 }
 
 // A caller-supplied request id is kept for tracing across services, but only if it is
@@ -35,7 +37,7 @@ const missingToken = () =>
  * Builds the context of one GraphQL request. Everything here lives for that request
  * only: its loader cache never serves another caller, whose token may differ.
  */
-export function createContextFactory({ client, serviceToken, requestDeadlineMs }: ContextDependencies) {
+export function createContextFactory({ client, serviceToken, requestDeadlineMs, maxDevicesPerRequest }: ContextDependencies) {
   const serviceAuthorize = serviceToken ? authorizeWithService(serviceToken) : undefined;
 
   return ({ request }: YogaInitialContext): Context => {
@@ -47,8 +49,9 @@ export function createContextFactory({ client, serviceToken, requestDeadlineMs }
     const deadlineAt = Date.now() + requestDeadlineMs;
     const signal = AbortSignal.any([request.signal, AbortSignal.timeout(requestDeadlineMs)]);
 
-    const device = createDeviceLoader((id) =>
-      authorize((token) => client.getDevice(id, { token, requestId, signal, deadlineAt }), signal),
+    const device = createDeviceLoader(
+      (id) => authorize((token) => client.getDevice(id, { token, requestId, signal, deadlineAt }), signal),
+      { maxDevices: maxDevicesPerRequest },
     );
     return { requestId, loaders: { device } };
   };

@@ -22,10 +22,21 @@ export function assertDeviceId(id: string): void {
  * holds back only the fields that need it, and a `@defer`red fragment (executed in the
  * same tick, hence the same batch) does not delay the first part of the response.
  */
-export function createDeviceLoader(fetchDevice: (id: string) => Promise<Device>): DataLoader<string, Device> {
+export function createDeviceLoader(
+  fetchDevice: (id: string) => Promise<Device>,
+  { maxDevices = Number.POSITIVE_INFINITY }: { maxDevices?: number } = {},
+): DataLoader<string, Device> {
+  // Distinct devices fetched by this request so far. Aliases multiply what one document
+  // can ask for (30 × devices(100 ids)); past the cap a request gets errors, not the
+  // whole upstream queue, which it would otherwise take from every other caller.
+  let fetched = 0;
   return new DataLoader<string, Device>(async (ids) =>
     ids.map(async (id) => {
       assertDeviceId(id);
+      if (fetched >= maxDevices) {
+        throw badUserInput(`This request asks for more than ${maxDevices} distinct devices; ${id} was not loaded`);
+      }
+      fetched += 1;
       // One device's failure is that device's alone: it rejects this promise only.
       return fetchDevice(id);
     }) as unknown as Device[],

@@ -203,6 +203,20 @@ describe('backpressure', () => {
   });
 });
 
+describe('per-request cap', () => {
+  it('loads at most MAX_DEVICES_PER_REQUEST distinct devices, however many aliases ask', async () => {
+    const h = await harness({ MAX_DEVICES_PER_REQUEST: '4' });
+    const { status, body } = await h.query(
+      `query ($first: [ID!]!, $second: [ID!]!) { one: devices(ids: $first) { id } two: devices(ids: $second) { id } }`,
+      { first: [a, b, c, a], second: [d, e, b] },
+    );
+    expect(status).toBe(200);
+    expect(body.data).toEqual({ one: [{ id: a }, { id: b }, { id: c }, { id: a }], two: [{ id: d }, null, { id: b }] });
+    expect(codesByPath(body)).toEqual({ 'two.1': 'BAD_USER_INPUT' });
+    expect(h.standin.count('/devices/')).toBe(4);
+  });
+});
+
 describe('credentials under failure', () => {
   it('reports a failing login as UPSTREAM_UNAVAILABLE and recovers when Flatpeak does', async () => {
     h = await startHarness({ env: FAST });

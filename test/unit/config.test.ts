@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       breakerMinCalls: 20,
       breakerCooldownMs: 5_000,
     });
-    expect(config).toMatchObject({ requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownGraceMs: 15_000 });
+    expect(config).toMatchObject({ maxDevicesPerRequest: 500, requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownGraceMs: 15_000 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

@@ -58,4 +58,18 @@ describe('device loader', () => {
     ]);
     expect(fetch.mock.calls.map(([id]) => id)).toEqual(['dev_ok', 'dev_missing', 'dev_ok2']);
   });
+
+  it('stops fetching past the per-request cap of distinct devices, across batches', async () => {
+    const fetch = vi.fn(async (id: string) => device(id));
+    const loader = createDeviceLoader(fetch, { maxDevices: 3 });
+    const first = await Promise.allSettled(['dev_1', 'dev_2', 'dev_1'].map((id) => loader.load(id)));
+    expect(first.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    const second = await Promise.allSettled(['dev_3', 'dev_4', 'dev_2'].map((id) => loader.load(id)));
+    expect(second.map((result) => (result.status === 'fulfilled' ? 'ok' : (result.reason as FacadeError).code))).toEqual([
+      'ok',
+      'BAD_USER_INPUT',
+      'ok', // cached: already loaded, so not a new device
+    ]);
+    expect(fetch.mock.calls.map(([id]) => id)).toEqual(['dev_1', 'dev_2', 'dev_3']);
+  });
 });
