@@ -1,11 +1,13 @@
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
 import { type Context, createContextFactory } from './context.ts';
 import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { useRequestIdHeader } from './plugins/request-id.ts';
@@ -30,7 +32,8 @@ export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.fetch`. */
 export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping = () => false }: AppOptions): App {
-  const policy = createUpstreamPolicy(config.upstream, { logger });
+  const metrics = createMetrics();
+  const policy = createUpstreamPolicy(config.upstream, { logger, observer: metrics.upstream });
   const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher, policy });
   let serviceToken: TokenSource | undefined;
   if (config.serviceCredentials) {
@@ -76,6 +79,13 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
     logging: logger,
     plugins: [
       useReadinessCheck({ endpoint: '/ready', check: ready }),
+      usePrometheus({
+        endpoint: '/metrics',
+        registry: metrics.registry,
+        // Labels whose values callers choose (operation names, URLs with hashes, error
+        // paths with list indexes) would let any client mint unbounded time series.
+        labels: { operationName: false, url: false, path: false },
+      }),
       useSecurityLimits(),
       useVariableErrorCode(),
       useRequestIdHeader(),

@@ -47,6 +47,16 @@ export interface PolicyCall {
 
 export type CircuitName = 'closed' | 'open' | 'half-open' | 'isolated';
 
+/** What the policy reports as it works (metrics); outcomes are `ok` or an error code. */
+export interface PolicyObserver {
+  call(outcome: string): void;
+  attempt(outcome: string, seconds: number): void;
+  retry(): void;
+  circuit(state: CircuitName): void;
+}
+
+const ignore: PolicyObserver = { call() {}, attempt() {}, retry() {}, circuit() {} };
+
 export interface UpstreamPolicy {
   /** Runs `attempt` (given a per-attempt signal) with timeouts, retries, breaker and limits. */
   run<T>(attempt: (signal: AbortSignal) => Promise<T>, call: PolicyCall): Promise<T>;
@@ -90,7 +100,12 @@ function isTransient(error: Error): boolean {
  */
 export function createUpstreamPolicy(
   settings: ResilienceSettings,
-  { logger, now = Date.now, random = Math.random }: { logger: Logger; now?: () => number; random?: () => number },
+  {
+    logger,
+    observer = ignore,
+    now = Date.now,
+    random = Math.random,
+  }: { logger: Logger; observer?: PolicyObserver; now?: () => number; random?: () => number },
 ): UpstreamPolicy {
   // A failure *rate* over a window, not a run of consecutive failures: one burst of
   // concurrent timeouts (a cold start, a GC pause) is not a sustained outage.
@@ -106,6 +121,7 @@ export function createUpstreamPolicy(
     const circuit = CIRCUIT_NAMES[state];
     const log = circuit === 'closed' ? logger.info.bind(logger) : logger.warn.bind(logger);
     log({ circuit }, `Flatpeak circuit ${circuit}`);
+    observer.circuit(circuit);
   });
   const limiter = bulkhead(settings.maxConcurrent, settings.maxQueue);
   const guarded = wrap(breaker, limiter);
@@ -126,6 +142,7 @@ export function createUpstreamPolicy(
       if (now() + delay + Math.min(settings.attemptTimeoutMs, 250) > deadlineAt) return false;
       if (!budget.tryRetry()) return false;
       retries += 1;
+      observer.retry();
       return true;
     };
     const retrying = retry(handleWhen(shouldRetry), {
@@ -135,10 +152,15 @@ export function createUpstreamPolicy(
     return retrying.execute(
       () =>
         guarded.execute(async () => {
+          const started = performance.now();
           try {
-            return await attempt(AbortSignal.any([signal, AbortSignal.timeout(settings.attemptTimeoutMs)]));
+            const value = await attempt(AbortSignal.any([signal, AbortSignal.timeout(settings.attemptTimeoutMs)]));
+            observer.attempt('ok', (performance.now() - started) / 1000);
+            return value;
           } catch (error) {
-            throw signal.aborted ? new CallerGaveUp() : error;
+            if (signal.aborted) throw new CallerGaveUp();
+            observer.attempt(outcomeOf(error), (performance.now() - started) / 1000);
+            throw error;
           }
         }, signal),
       signal,
@@ -150,9 +172,13 @@ export function createUpstreamPolicy(
       try {
         // Cockatiel does not abort a backoff delay or a bulkhead queue wait: the race keeps
         // the caller's deadline exact; what is left behind ends on its own signal.
-        return await raceAbort(execute(attempt, call), call.signal, () => new CallerGaveUp());
+        const value = await raceAbort(execute(attempt, call), call.signal, () => new CallerGaveUp());
+        observer.call('ok');
+        return value;
       } catch (error) {
-        throw translate(error, call.what);
+        const translated = translate(error, call.what);
+        observer.call(outcomeOf(translated));
+        throw translated;
       }
     },
     circuit: () => CIRCUIT_NAMES[breaker.state],
@@ -183,6 +209,8 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, aborted: 
     );
   });
 }
+
+const outcomeOf = (error: unknown): string => (error instanceof FacadeError ? error.code : 'unexpected');
 
 function translate(error: unknown, what: string): unknown {
   if (error instanceof FacadeError) return error;

@@ -22,6 +22,13 @@ afterEach(async () => {
   h = undefined;
 });
 
+/** The value of one Prometheus sample from /metrics, e.g. `flatpeak_upstream_retries_total`. */
+async function metric(h: Harness, sample: string): Promise<number | undefined> {
+  const text = await fetch(new URL('/metrics', h.url)).then((response) => response.text());
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
+
 async function harness(env: Record<string, string> = {}, options: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
   h = await startHarness({ ...options, env: { ...FAST, ...env } });
   // Log in before counting, so counts are of device calls only.
@@ -40,6 +47,8 @@ describe('retries', () => {
     expect(h.standin.count(path(a))).toBe(2);
     expect(h.standin.count('/devices/dev_absent')).toBe(1);
     expect(h.standin.count(path(b))).toBe(1);
+    expect(await metric(h, 'flatpeak_upstream_retries_total')).toBe(1);
+    expect(await metric(h, 'flatpeak_upstream_calls_total{outcome="NOT_FOUND"}')).toBe(1);
   });
 
   it.each([
@@ -168,6 +177,8 @@ describe('circuit breaker', () => {
     expect(open.body.data?.devices).toEqual([null, null, null, null, null]);
     expect(open.body.errors?.every((error) => error.extensions?.code === 'UPSTREAM_UNAVAILABLE' && /paused/.test(error.message))).toBe(true);
     expect(h.standin.count()).toBe(0);
+    expect(await metric(h, 'flatpeak_upstream_circuit_state{state="open"}')).toBe(1);
+    expect(await metric(h, 'flatpeak_upstream_circuit_state{state="closed"}')).toBe(0);
 
     // After the cool-down one probe goes through, succeeds, and closes the circuit.
     await vi.waitFor(
@@ -179,6 +190,7 @@ describe('circuit breaker', () => {
     );
     const closed = await h.query(DeviceIdsOnlyDocument, { ids: [i, j] });
     expect(closed.body.errors).toBeUndefined();
+    expect(await metric(h, 'flatpeak_upstream_circuit_state{state="closed"}')).toBe(1);
   });
 });
 
@@ -261,6 +273,16 @@ describe('/ready and /health', () => {
     h = await startHarness({ env: { ...FAST, FLATPEAK_API_KEY: 'sk_revoked' } });
     expect(await ready(h)).toBe(503);
     expect((await fetch(new URL('/health', h.url))).status).toBe(200);
+  });
+
+  it('exposes Prometheus metrics for GraphQL requests and the upstream, without caller-chosen labels', async () => {
+    const h = await harness();
+    await h.query(`query PickedByTheCaller_${Date.now()} { devices(ids: ["${a}", "dev_nope"]) { id } }`);
+    const text = await fetch(new URL('/metrics', h.url)).then((response) => response.text());
+    expect(text).toMatch(/^graphql_yoga_http_duration_count\{method="POST",statusCode="200",operationType="query"\} [1-9]/m);
+    expect(text).toMatch(/^flatpeak_upstream_calls_total\{outcome="NOT_FOUND"\} 1$/m);
+    expect(text).toMatch(/^flatpeak_upstream_circuit_state\{state="closed"\} 1$/m);
+    expect(text).not.toMatch(/PickedByTheCaller|127\.0\.0\.1|devices\.1/);
   });
 
   it('is not ready while stopping', async () => {

@@ -1,0 +1,55 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CircuitName, PolicyObserver } from './upstream/resilience.ts';
+
+const CIRCUIT_STATES: readonly CircuitName[] = ['closed', 'open', 'half-open', 'isolated'];
+
+export interface Metrics {
+  /** One registry per app (not prom-client's global), so that apps never share counters. */
+  readonly registry: Registry;
+  readonly upstream: PolicyObserver;
+}
+
+/** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const calls = new Counter({
+    name: 'flatpeak_upstream_calls_total',
+    help: 'Calls to Flatpeak as the resolvers saw them (after retries), by outcome: ok or the error code.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const attempts = new Histogram({
+    name: 'flatpeak_upstream_attempt_duration_seconds',
+    help: 'HTTP attempts to Flatpeak, by outcome: ok or the error code.',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'flatpeak_upstream_retries_total',
+    help: 'Retries of calls to Flatpeak (within the retry budget).',
+    registers: [registry],
+  });
+  const circuit = new Gauge({
+    name: 'flatpeak_upstream_circuit_state',
+    help: 'State of the circuit breaker to Flatpeak: 1 for the current state, 0 for the others.',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  const setCircuit = (current: CircuitName) => {
+    for (const state of CIRCUIT_STATES) circuit.set({ state }, state === current ? 1 : 0);
+  };
+  setCircuit('closed');
+
+  return {
+    registry,
+    upstream: {
+      call: (outcome) => calls.inc({ outcome }),
+      attempt: (outcome, seconds) => attempts.observe({ outcome }, seconds),
+      retry: () => retries.inc(),
+      circuit: setCircuit,
+    },
+  };
+}
