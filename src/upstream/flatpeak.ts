@@ -36,6 +36,14 @@ export interface FlatpeakClientOptions {
 
 const USER_AGENT = 'flatpeak-graph/0.1';
 
+/** One GET: where, what shape to expect, how to name it in errors, with which headers. */
+interface Resource<S extends z.ZodType> {
+  readonly path: string;
+  readonly schema: S;
+  readonly what: string;
+  readonly headers: Record<string, string>;
+}
+
 /**
  * The typed REST client: the only module that speaks HTTP to Flatpeak. Every failure leaves
  * it as a FacadeError whose code says what went wrong, never as a raw undici or zod error.
@@ -49,24 +57,12 @@ export function createFlatpeakClient({
   const origin = baseUrl.origin;
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
 
-  function get<S extends z.ZodType>(
-    path: string,
-    schema: S,
-    what: string,
-    headers: Record<string, string>,
-    deadline: Deadline,
-  ): Promise<z.output<S>> {
-    return policy.run((signal) => attempt(path, schema, what, headers, signal), { ...deadline, what });
+  function get<S extends z.ZodType>(resource: Resource<S>, deadline: Deadline): Promise<z.output<S>> {
+    return policy.run((signal) => attempt(resource, signal), { ...deadline, what: resource.what });
   }
 
   /** One HTTP exchange; every failure leaves as a FacadeError. */
-  async function attempt<S extends z.ZodType>(
-    path: string,
-    schema: S,
-    what: string,
-    headers: Record<string, string>,
-    signal: AbortSignal,
-  ): Promise<z.output<S>> {
+  async function attempt<S extends z.ZodType>({ path, schema, what, headers }: Resource<S>, signal: AbortSignal): Promise<z.output<S>> {
     let response: Dispatcher.ResponseData;
     try {
       response = await dispatcher.request({
@@ -112,11 +108,11 @@ export function createFlatpeakClient({
     getDevice(id, call) {
       const headers: Record<string, string> = { authorization: `Bearer ${call.token}` };
       if (call.requestId) headers['x-request-id'] = call.requestId;
-      return get(`/devices/${encodeURIComponent(id)}`, rest.device, `device ${id}`, headers, call);
+      return get({ path: `/devices/${encodeURIComponent(id)}`, schema: rest.device, what: `device ${id}`, headers }, call);
     },
     login(accountId, apiKey, deadline) {
       const basic = Buffer.from(`${accountId}:${apiKey}`).toString('base64');
-      return get('/login', rest.login, 'the login', { authorization: `Basic ${basic}` }, deadline);
+      return get({ path: '/login', schema: rest.login, what: 'the login', headers: { authorization: `Basic ${basic}` } }, deadline);
     },
     async probe(token, { signal }) {
       // Straight to the dispatcher: readiness reports what Flatpeak does now, not what the
