@@ -10,7 +10,7 @@ import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
-import { useRequestIdHeader } from './plugins/request-id.ts';
+import { useRequestLog } from './plugins/request-log.ts';
 import { useSecurityLimits } from './plugins/security.ts';
 import { schema } from './schema/index.ts';
 import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
@@ -88,7 +88,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
       }),
       useSecurityLimits(),
       useVariableErrorCode(),
-      useRequestIdHeader(),
+      useRequestLog(logger),
       useUpstreamErrorLog(logger),
       // Consumers: persisted operations for the apps, @defer/@stream for slow screens,
       // ftv1 traces for a router that asks for them (apollo-federation-include-trace).

@@ -48,6 +48,11 @@ describe('npm start', () => {
 
       const health = await fetch(new URL('/health', url));
       expect(health.status).toBe(200);
+
+      // One access-log line for the query: path without query string, status, no headers.
+      const logged = await main.waitForLog((line) => line.msg === 'request' && line.method === 'POST');
+      expect(logged).toMatchObject({ path: '/graphql', status: 200, requestId: expect.any(String) });
+      expect(logged.ms).toEqual(expect.any(Number));
     } finally {
       main.child.kill('SIGTERM');
     }

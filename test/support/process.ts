@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export interface Started {
   readonly child: ChildProcess;
   readonly output: () => string;
-  /** Resolves with the first stdout JSON log line for which `match` is true. */
+  /** Resolves with the first stdout JSON log line (so far or to come) for which `match` is true. */
   waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -20,14 +20,19 @@ export function startMain(env: Record<string, string>): Started {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
 
+  let partial = ''; // a chunk may end in the middle of a line
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;
-    for (const text of chunk.split('\n')) {
+    const texts = (partial + chunk).split('\n');
+    partial = texts.pop()!;
+    for (const text of texts) {
       if (!text.startsWith('{')) continue;
       const line = JSON.parse(text) as Record<string, unknown>;
+      lines.push(line);
       for (const waiter of waiters.filter((w) => w.match(line))) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve(line);
@@ -42,6 +47,8 @@ export function startMain(env: Record<string, string>): Started {
     child,
     output: () => out,
     waitForLog(match) {
+      const earlier = lines.find(match);
+      if (earlier) return Promise.resolve(earlier);
       return new Promise((resolve, reject) => {
         waiters.push({ match, resolve });
         void exited.then(({ code }) => reject(new Error(`main exited with ${code} before the expected log line:\n${out}`)));

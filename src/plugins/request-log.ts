@@ -1,0 +1,52 @@
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.ts';
+import type { Logger } from '../logger.ts';
+
+interface Seen {
+  readonly startedAt: number;
+  requestId?: string;
+  operation?: string;
+}
+
+// Probes and scrapes arrive every few seconds; at info level they would bury the traffic.
+const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * One access-log line per HTTP request (path without its query string, status, time to
+ * the response head, operation name, request id), and the request id echoed in
+ * `x-request-id` so that a caller can quote it. No headers, variables or documents.
+ */
+export function useRequestLog(logger: Logger): Plugin<Context> {
+  const seen = new WeakMap<Request, Seen>();
+  return {
+    onRequest({ request }) {
+      seen.set(request, { startedAt: performance.now() });
+    },
+    onExecute({ args }) {
+      const entry = seen.get(args.contextValue.request);
+      if (!entry) return;
+      entry.requestId = args.contextValue.requestId;
+      const name = args.operationName ?? getOperationAST(args.document)?.name?.value;
+      if (name) entry.operation = name.slice(0, 100);
+    },
+    onResponse({ request, response }) {
+      const entry = seen.get(request);
+      if (entry?.requestId) response.headers.set('x-request-id', entry.requestId);
+      const path = new URL(request.url).pathname;
+      const level = QUIET_PATHS.has(path) ? 'debug' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      logger[level](
+        {
+          requestId: entry?.requestId,
+          method: request.method,
+          path,
+          status: response.status,
+          ms: entry ? Math.round(performance.now() - entry.startedAt) : undefined,
+          operation: entry?.operation,
+        },
+        'request',
+      );
+    },
+  };
+}
