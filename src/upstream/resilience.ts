@@ -1,6 +1,7 @@
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
+  type CircuitBreakerPolicy,
   CircuitState,
   DelegateBackoff,
   SamplingBreaker,
@@ -76,6 +77,9 @@ const CIRCUIT_NAMES: Record<CircuitState, CircuitName> = {
 /** The caller stopped waiting (deadline, disconnect): not Flatpeak's fault, never retried or counted. */
 class CallerGaveUp extends Error {}
 
+const isGiveUp = (error: Error) =>
+  error instanceof CallerGaveUp || error instanceof TaskCancelledError || error instanceof BulkheadRejectedError;
+
 /** Flatpeak is failing: what opens the circuit. */
 const isOutage = (error: Error) =>
   error instanceof FacadeError && (error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_TIMEOUT');
@@ -109,14 +113,19 @@ export function createUpstreamPolicy(
 ): UpstreamPolicy {
   // A failure *rate* over a window, not a run of consecutive failures: one burst of
   // concurrent timeouts (a cold start, a GC pause) is not a sustained outage.
-  const breaker = circuitBreaker(handleWhen(isOutage), {
-    halfOpenAfter: settings.breakerCooldownMs,
-    breaker: new SamplingBreaker({
-      threshold: settings.breakerFailureRatio,
-      duration: settings.breakerWindowMs,
-      minimumRps: settings.breakerMinCalls / (settings.breakerWindowMs / 1000),
-    }),
-  });
+  // While half-open, the probe's caller giving up proves nothing about Flatpeak; cockatiel
+  // would count any error it does not handle as a success and close the circuit.
+  const breaker: CircuitBreakerPolicy = circuitBreaker(
+    handleWhen((error) => isOutage(error) || (breaker.state === CircuitState.HalfOpen && isGiveUp(error))),
+    {
+      halfOpenAfter: settings.breakerCooldownMs,
+      breaker: new SamplingBreaker({
+        threshold: settings.breakerFailureRatio,
+        duration: settings.breakerWindowMs,
+        minimumRps: settings.breakerMinCalls / (settings.breakerWindowMs / 1000),
+      }),
+    },
+  );
   breaker.onStateChange((state) => {
     const circuit = CIRCUIT_NAMES[state];
     const log = circuit === 'closed' ? logger.info.bind(logger) : logger.warn.bind(logger);
@@ -151,7 +160,11 @@ export function createUpstreamPolicy(
     });
     return retrying.execute(
       () =>
+        // No signal for cockatiel here: its bulkhead would leave an aborted entry queued
+        // and, on dequeuing it, fail to start the next one. An entry whose caller has gone
+        // takes its slot and gives it back at once instead.
         guarded.execute(async () => {
+          if (signal.aborted) throw new CallerGaveUp();
           const started = performance.now();
           try {
             const value = await attempt(AbortSignal.any([signal, AbortSignal.timeout(settings.attemptTimeoutMs)]));
@@ -162,7 +175,7 @@ export function createUpstreamPolicy(
             observer.attempt(outcomeOf(error), (performance.now() - started) / 1000);
             throw error;
           }
-        }, signal),
+        }),
       signal,
     );
   }
