@@ -30,6 +30,8 @@ export interface AppOptions {
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
 
+export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
+
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.fetch`. */
 export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping = () => false }: AppOptions): App {
   const metrics = createMetrics();
@@ -72,6 +74,9 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Yoga accepts 25 MB by default. Real operations are a few KB; a large body only
+    // serves to fill the parse and APQ caches.
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     graphiql: graphiqlOptions,
     renderGraphiQL: createGraphiQLRenderer(),
     // Never development mode: it would attach original errors and stacks to responses.

@@ -10,6 +10,9 @@ import { type PersistedManifest, SHA256_HEX, sha256Hex } from '../persisted/mani
  */
 export const APQ_CACHE_SIZE = 1_000;
 
+/** Longer documents still run but are not registered: the cache stays a few MB at most. */
+export const APQ_MAX_DOCUMENT_LENGTH = 16 * 1024;
+
 // The exact message and code Apollo's clients (web, iOS, Kotlin) look for before they
 // resend the document with its hash; anything else would end the exchange with an error.
 const notFound = { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } };
@@ -83,7 +86,7 @@ function useAutomaticPersistedQueryRegistration(manifest: PersistedManifest, reg
     onParams({ params, request, context }) {
       const hash = defaultExtractPersistedOperationId(params, request, context);
       const document = params.query;
-      if (!hash || !document || !SHA256_HEX.test(hash) || manifest.has(hash)) return;
+      if (!hash || !document || document.length > APQ_MAX_DOCUMENT_LENGTH || !SHA256_HEX.test(hash) || manifest.has(hash)) return;
       if (sha256Hex(document) === hash) toRegister.set(request, { hash, document });
     },
     onExecute({ args }) {

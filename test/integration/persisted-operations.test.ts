@@ -1,7 +1,9 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceListDocument } from '../../examples/__generated__/graphql.ts';
+import { MAX_REQUEST_BODY_BYTES } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { APQ_MAX_DOCUMENT_LENGTH } from '../../src/plugins/persisted-operations.ts';
 import { sha256Hex } from '../../src/persisted/manifest.ts';
 import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { type GraphQLResponse, type Harness, startHarness } from '../support/harness.ts';
@@ -60,6 +62,20 @@ describe('PERSISTED_OPERATIONS=allow', () => {
     expect(registration.body).toEqual({ data: { device: { referenceId: 'DEV1234567890' } } });
     const { body } = await post(h, { extensions: persisted(sha256Hex(query)) });
     expect(body).toEqual(registration.body);
+  });
+
+  it('runs but does not register a document longer than the APQ limit', async () => {
+    const query = `query Padded { __typename } # ${'x'.repeat(APQ_MAX_DOCUMENT_LENGTH)}`;
+    const registration = await post(h, { query, extensions: persisted(sha256Hex(query)) });
+    expect(registration.body).toEqual({ data: { __typename: 'Query' } });
+    const later = await post(h, { extensions: persisted(sha256Hex(query)) });
+    expect(codes(later.body)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+  });
+
+  it('refuses a request body over the size limit before parsing it', async () => {
+    const query = `{ __typename } # ${'x'.repeat(MAX_REQUEST_BODY_BYTES)}`;
+    const { status } = await post(h, { query });
+    expect(status).toBe(413);
   });
 
   it('runs a document sent with a wrong hash but does not register it under that hash', async () => {
