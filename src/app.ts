@@ -70,6 +70,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
       serviceToken,
       requestDeadlineMs: config.requestDeadlineMs,
       maxDevicesPerRequest: config.maxDevicesPerRequest,
+      maxCallsPerRequest: config.upstream.maxCallsPerRequest,
     }),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',

@@ -32,6 +32,8 @@ export interface ServiceCredentials {
 }
 
 export interface UpstreamSettings extends ResilienceSettings {
+  /** Upstream calls one GraphQL request may have in flight or queued at once. */
+  readonly maxCallsPerRequest: number;
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
@@ -88,6 +90,7 @@ const envSchema = z.object({
     FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: milliseconds(30_000),
     FLATPEAK_MAX_CONNECTIONS: integer(1, 1_024, 32),
     FLATPEAK_MAX_QUEUE: integer(0, 100_000, 1_024),
+    FLATPEAK_MAX_CALLS_PER_REQUEST: integer(1, 1_024, 16),
     FLATPEAK_ATTEMPT_TIMEOUT_MS: milliseconds(4_000),
     FLATPEAK_MAX_RETRIES: integer(0, 10, 2),
     FLATPEAK_RETRY_BUDGET_RATIO: z.coerce
@@ -104,7 +107,7 @@ const envSchema = z.object({
     FLATPEAK_BREAKER_MIN_CALLS: integer(1, 1_000_000, 20),
     FLATPEAK_BREAKER_COOLDOWN_MS: milliseconds(5_000),
     REQUEST_DEADLINE_MS: milliseconds(10_000),
-    MAX_DEVICES_PER_REQUEST: integer(1, 100_000, 500),
+    MAX_DEVICES_PER_REQUEST: integer(1, 100_000, 200),
     READY_CHECK_INTERVAL_MS: milliseconds(5_000),
     SHUTDOWN_GRACE_MS: milliseconds(15_000),
       PERSISTED_OPERATIONS: z
@@ -157,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxConnections: e.FLATPEAK_MAX_CONNECTIONS,
       maxConcurrent: e.FLATPEAK_MAX_CONNECTIONS,
       maxQueue: e.FLATPEAK_MAX_QUEUE,
+      maxCallsPerRequest: e.FLATPEAK_MAX_CALLS_PER_REQUEST,
       attemptTimeoutMs: e.FLATPEAK_ATTEMPT_TIMEOUT_MS,
       maxRetries: e.FLATPEAK_MAX_RETRIES,
       retryBudgetRatio: e.FLATPEAK_RETRY_BUDGET_RATIO,

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { bulkhead } from 'cockatiel';
 import type DataLoader from 'dataloader';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { FacadeError } from './errors.ts';
@@ -24,6 +26,8 @@ export interface ContextDependencies {
   readonly requestDeadlineMs: number;
   /** Distinct devices one request may load. */
   readonly maxDevicesPerRequest: number;
+  /** Upstream calls one request may have in flight or in the shared queue at once. */
+  readonly maxCallsPerRequest: number;
 }
 
 // A caller-supplied request id is kept for tracing across services, but only if it is
@@ -37,7 +41,13 @@ const missingToken = () =>
  * Builds the context of one GraphQL request. Everything here lives for that request
  * only: its loader cache never serves another caller, whose token may differ.
  */
-export function createContextFactory({ client, serviceToken, requestDeadlineMs, maxDevicesPerRequest }: ContextDependencies) {
+export function createContextFactory({
+  client,
+  serviceToken,
+  requestDeadlineMs,
+  maxDevicesPerRequest,
+  maxCallsPerRequest,
+}: ContextDependencies) {
   const serviceAuthorize = serviceToken ? authorizeWithService(serviceToken) : undefined;
 
   return ({ request }: YogaInitialContext): Context => {
@@ -48,9 +58,17 @@ export function createContextFactory({ client, serviceToken, requestDeadlineMs, 
     // request are then cancelled, and its unfinished items answer UPSTREAM_TIMEOUT.
     const deadlineAt = Date.now() + requestDeadlineMs;
     const signal = AbortSignal.any([request.signal, AbortSignal.timeout(requestDeadlineMs)]);
+    // One listener per pending item: a 100-device request is not a leak.
+    setMaxListeners(0, signal);
+    // A request waits for its own slots before it joins the shared upstream queue, so one
+    // document of many devices cannot push every other caller's calls behind its own.
+    const slots = bulkhead(maxCallsPerRequest, Number.POSITIVE_INFINITY);
 
     const device = createDeviceLoader(
-      (id) => authorize((token) => client.getDevice(id, { token, requestId, signal, deadlineAt }), signal),
+      (id) =>
+        slots.execute(() =>
+          authorize((token) => client.getDevice(id, { token, requestId, signal, deadlineAt }), signal),
+        ),
       { maxDevices: maxDevicesPerRequest },
     );
     return { requestId, loaders: { device } };

@@ -185,6 +185,7 @@ export function createUpstreamPolicy(
       try {
         // Cockatiel does not abort a backoff delay or a bulkhead queue wait: the race keeps
         // the caller's deadline exact; what is left behind ends on its own signal.
+        if (call.signal.aborted) throw new CallerGaveUp(); // not worth a place in the queue
         const value = await raceAbort(execute(attempt, call), call.signal, () => new CallerGaveUp());
         observer.call('ok');
         return value;

@@ -215,7 +215,17 @@ describe('backpressure', () => {
   });
 });
 
-describe('per-request cap', () => {
+describe('per-request limits', () => {
+  it('keeps at most FLATPEAK_MAX_CALLS_PER_REQUEST calls of one request in flight, and serves them all', async () => {
+    const h = await harness({ FLATPEAK_MAX_CALLS_PER_REQUEST: '3' });
+    h.standin.setFault((request) => (request.path.startsWith('/devices/') ? { delayMs: 30 } : undefined));
+    const ids = [a, b, c, d, e, f, g, h_];
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids });
+    expect(body).toEqual({ data: { devices: ids.map((id) => ({ id })) } });
+    expect(h.standin.count('/devices/')).toBe(8);
+    expect(h.standin.maxInFlight).toBe(3);
+  });
+
   it('loads at most MAX_DEVICES_PER_REQUEST distinct devices, however many aliases ask', async () => {
     const h = await harness({ MAX_DEVICES_PER_REQUEST: '4' });
     const { status, body } = await h.query(

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       maxConnections: 32,
       maxConcurrent: 32,
       maxQueue: 1_024,
+      maxCallsPerRequest: 16,
       attemptTimeoutMs: 4_000,
       maxRetries: 2,
       retryBudgetRatio: 0.2,
@@ -23,7 +24,7 @@ describe('loadConfig', () => {
       breakerMinCalls: 20,
       breakerCooldownMs: 5_000,
     });
-    expect(config).toMatchObject({ maxDevicesPerRequest: 500, requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownGraceMs: 15_000 });
+    expect(config).toMatchObject({ maxDevicesPerRequest: 200, requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownGraceMs: 15_000 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
