@@ -120,7 +120,12 @@ export const DeviceRef = builder.objectRef<Device>('Device').implement({
 // fields, so `_entities` batches and deduplicates exactly like `devices(ids)`.
 builder.asEntity(DeviceRef, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, context) => context.loaders.device.load(id),
+  // A representation is the router's JSON, not checked against the key: one without a
+  // string id fails alone instead of throwing DataLoader (and every entity) over.
+  resolveReference: ({ id }, context) =>
+    typeof id === 'string'
+      ? context.loaders.device.load(id)
+      : Promise.reject(badUserInput('A Device representation needs its key field id, as a string')),
 });
 
 builder.queryFields((t) => ({

@@ -63,6 +63,15 @@ describe('federation subgraph', () => {
     expect(h.standin.count()).toBe(0);
   });
 
+  it('fails only the representation that lacks its key', async () => {
+    const { status, body } = await h.query(DeviceEntitiesDocument, {
+      representations: [{ __typename: 'Device', id: SEED_DEVICE_ID }, { __typename: 'Device' }, { __typename: 'Device', id: 7 }],
+    });
+    expect(status).toBe(200);
+    expect(body.data?._entities).toEqual([{ id: SEED_DEVICE_ID, modelName: 'Pico Ultimate' }, null, null]);
+    expect(codesByPath(body)).toEqual({ '_entities.1': 'BAD_USER_INPUT', '_entities.2': 'BAD_USER_INPUT' });
+  });
+
   it('does not offer Location as a resolvable entity', async () => {
     const { body } = await h.query('{ __type(name: "_Entity") { possibleTypes { name } } }');
     expect(body.data).toEqual({ __type: { possibleTypes: [{ name: 'Device' }] } });
