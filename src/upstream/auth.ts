@@ -83,16 +83,25 @@ const loginTooSlow = () => new FacadeError('UPSTREAM_TIMEOUT', "Flatpeak's login
 export function authorizeWithService(source: TokenSource): Authorize {
   // The login is shared, so it runs on its own deadline; each caller waits on its own.
   return async (call, signal) => {
-    const token = await raceAbort(source.token(), signal, loginTooSlow);
     try {
-      return await call(token);
+      const token = await raceAbort(source.token(), signal, loginTooSlow);
+      try {
+        return await call(token);
+      } catch (error) {
+        if (!isUnauthenticated(error)) throw error;
+        source.invalidate(token);
+        return await call(await raceAbort(source.token(), signal, loginTooSlow));
+      }
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 'UNAUTHENTICATED') throw error;
-      source.invalidate(token);
-      return call(await raceAbort(source.token(), signal, loginTooSlow));
+      // The caller sent no credentials, so a refusal is the service's problem, not the
+      // caller's: apps commonly sign their user out on UNAUTHENTICATED.
+      if (!isUnauthenticated(error)) throw error;
+      throw new FacadeError('UPSTREAM_UNAVAILABLE', "Flatpeak refused this service's credentials", error.upstream);
     }
   };
 }
+
+const isUnauthenticated = (error: unknown): error is FacadeError => error instanceof FacadeError && error.code === 'UNAUTHENTICATED';
 
 /** Pass-through: the caller's own `Authorization: Bearer …`; no token, no upstream call. */
 export function authorizeWithCallerToken(authorization: string | null, missing: () => Error): Authorize {

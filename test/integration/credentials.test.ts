@@ -55,12 +55,13 @@ describe('service credentials', () => {
     expect(h.standin.count('/devices/')).toBe(10);
   });
 
-  it('reports rejected service credentials as UNAUTHENTICATED on each item, without looping', async () => {
+  it("reports rejected service credentials as the service's problem (UPSTREAM_UNAVAILABLE), not the caller's, without looping", async () => {
     h = await startHarness({ mode: 'service', env: { FLATPEAK_API_KEY: 'sk_wrong' } });
     const { status, body } = await h.query(DeviceIdsOnlyDocument, { ids: ids.slice(0, 3) });
     expect(status).toBe(200);
     expect(body.data?.devices).toEqual([null, null, null]);
-    expect(codesByPath(body)).toEqual({ 'devices.0': 'UNAUTHENTICATED', 'devices.1': 'UNAUTHENTICATED', 'devices.2': 'UNAUTHENTICATED' });
+    expect(codesByPath(body)).toEqual({ 'devices.0': 'UPSTREAM_UNAVAILABLE', 'devices.1': 'UPSTREAM_UNAVAILABLE', 'devices.2': 'UPSTREAM_UNAVAILABLE' });
+    expect(body.errors?.[0]).toMatchObject({ message: "Flatpeak refused this service's credentials", extensions: { upstream: { status: 401 } } });
     expect(h.standin.count('/login')).toBe(1);
     expect(h.standin.count('/devices/')).toBe(0);
   });

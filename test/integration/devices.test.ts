@@ -179,7 +179,8 @@ describe('devices(ids)', () => {
 describe('upstream failures, one device at a time', () => {
   const broken = generatedIds[2]!;
   const cases = [
-    { fault: { status: 401 }, code: 'UNAUTHENTICATED' },
+    // Service credentials: Flatpeak refusing the service's fresh token is not the caller's fault.
+    { fault: { status: 401 }, code: 'UPSTREAM_UNAVAILABLE' },
     { fault: { status: 403, code: 'forbidden' }, code: 'FORBIDDEN' },
     { fault: { status: 422, code: 'account_disabled' }, code: 'FORBIDDEN' },
     { fault: { status: 429, code: 'rate_limited' }, code: 'RATE_LIMITED' },

@@ -78,7 +78,7 @@ describe('service token', () => {
     const call = vi.fn(async () => {
       throw new FacadeError('UNAUTHENTICATED', 'refused');
     });
-    await expect(authorize(call, signal)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(authorize(call, signal)).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
     expect(call).toHaveBeenCalledTimes(2);
   });
 });
