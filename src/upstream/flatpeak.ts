@@ -76,15 +76,22 @@ export function createFlatpeakClient({
       throw transportError(error, what, signal);
     }
 
-    let text: string;
+    const ok = response.statusCode >= 200 && response.statusCode < 300;
+    let text: string | undefined;
     try {
       text = await readBody(response.body, maxBodyBytes);
     } catch (error) {
-      throw error instanceof FacadeError ? error : transportError(error, what, signal);
+      throw transportError(error, what, signal);
     }
-
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw statusError(response.statusCode, parseErrorBody(text), what, retryAfterMs(response.headers['retry-after']));
+    // The status decides first: a 503 with a huge HTML page is still a 503 (retried,
+    // counted by the breaker), not a bad response.
+    if (!ok) {
+      throw statusError(response.statusCode, parseErrorBody(text ?? ''), what, retryAfterMs(response.headers['retry-after']));
+    }
+    if (text === undefined) {
+      throw new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent a response for ${what} larger than ${maxBodyBytes} bytes`, {
+        status: response.statusCode,
+      });
     }
     let json: unknown;
     try {
@@ -140,14 +147,15 @@ function retryAfterMs(header: string | string[] | undefined): number | undefined
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+/** The body as text, or undefined (and the connection dropped) when it exceeds `limit`. */
+async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += (chunk as Buffer).length;
     if (size > limit) {
       body.destroy();
-      throw new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent a response larger than ${limit} bytes`);
+      return undefined;
     }
     chunks.push(chunk as Buffer);
   }

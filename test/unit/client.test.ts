@@ -85,6 +85,13 @@ describe('getDevice', () => {
     expect(error.message).toMatch(/larger than/);
   });
 
+  it('maps an error status by its status even when its page is over the limit', async () => {
+    agent.get(ORIGIN).intercept({ path: '/v1/devices/dev_1', method: 'GET' }).reply(503, `<html>${'x'.repeat(200 * 1024)}</html>`);
+    const error = await failure(client.getDevice('dev_1', call));
+    expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(error.upstream).toEqual({ status: 503 });
+  });
+
   it('accepts a device with unknown fields and without optional ones', async () => {
     const { properties: _p, last_seen: _l, flex_enabled: _f, ...required } = seedDevice;
     agent.get(ORIGIN).intercept({ path: '/v1/devices/dev_1', method: 'GET' }).reply(200, { ...required, brand_new_field: 1 });
