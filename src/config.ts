@@ -68,6 +68,8 @@ const integer = (min: number, max: number, fallback: number) => {
 };
 const milliseconds = (fallback: number) => integer(1, 600_000, fallback);
 
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
 // Values of the secret variables are never echoed back in an error message.
 const SECRET = new Set(['FLATPEAK_API_KEY']);
 
@@ -78,6 +80,10 @@ const envSchema = z.object({
     FLATPEAK_API_URL: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
       .transform((value) => new URL(value))
+      // The API key and bearer tokens travel in headers: plain http only on this machine.
+      .refine((url) => url.protocol === 'https:' || LOOPBACK.test(url.hostname), {
+        error: 'must be https unless it points at this machine (localhost, 127.x.x.x, [::1])',
+      })
       .optional(),
     FLATPEAK_ACCOUNT_ID: z
       .string()

@@ -25,7 +25,7 @@ let standin: Standin | undefined;
 let upstreamUrl = config.flatpeakApiUrl;
 if (!upstreamUrl) {
   const credentials = config.serviceCredentials ?? { accountId: DEMO_ACCOUNT_ID, apiKey: DEMO_API_KEY };
-  standin = await startStandin({ accounts: [credentials] });
+  standin = await startStandin({ accounts: [credentials], logRequests: false });
   upstreamUrl = standin.url;
   config = { ...config, serviceCredentials: credentials };
   logger.warn(

@@ -45,6 +45,8 @@ export interface StandinOptions {
   readonly tokenTtlSeconds?: number;
   /** Accept any bearer token, not only those issued by `/login` (for pass-through callers). */
   readonly acceptAnyBearer?: boolean;
+  /** Keep the request log (tests, bench); off for `npm start`, where it would only grow. */
+  readonly logRequests?: boolean;
 }
 
 export interface Standin {
@@ -86,7 +88,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
 
   const server = createServer((req, res) => {
     const seen: SeenRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
-    requests.push(seen);
+    if (options.logRequests !== false) requests.push(seen);
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);
     res.on('close', () => {

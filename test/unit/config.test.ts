@@ -46,6 +46,15 @@ describe('loadConfig', () => {
     expect(config.upstream.headersTimeoutMs).toBe(1500);
   });
 
+  it('wants https for Flatpeak unless it is on this machine', () => {
+    expect(problemsOf({ FLATPEAK_API_URL: 'http://api.flatpeak.com' })).toEqual([
+      'FLATPEAK_API_URL: must be https unless it points at this machine (localhost, 127.x.x.x, [::1]) (got "http://api.flatpeak.com")',
+    ]);
+    for (const url of ['https://api.flatpeak.com', 'http://127.0.0.1:8080', 'http://localhost:1', 'http://[::1]:2']) {
+      expect(loadConfig({ FLATPEAK_API_URL: url }).flatpeakApiUrl?.href).toBe(new URL(url).href);
+    }
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', FLATPEAK_API_URL: '' }).port).toBe(4000);
   });
