@@ -58,8 +58,9 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
       const token = serviceToken ? await serviceToken.token() : undefined;
       const status = await client.probe(token, deadlineIn(config.upstream.attemptTimeoutMs));
       if (token && status === 401) serviceToken?.invalidate(token);
-      // Pass-through has no token to probe with: a 401 still proves Flatpeak is there.
-      return status < 500 && (token === undefined || status < 400);
+      // Pass-through has no token to probe with: a 401 still proves Flatpeak is there. A
+      // 429 is a busy Flatpeak, not a broken one: taking every replica out would not help.
+      return status < 500 && (token === undefined || status < 400 || status === 429);
     },
   });
 

@@ -24,8 +24,10 @@ export function useVariableErrorCode(): Plugin<Context> {
 }
 
 /**
- * One warning per item that failed because of Flatpeak, with its request id. Unexpected
- * errors are logged by Yoga itself when it masks them.
+ * One warning per request whose items failed because of Flatpeak: counts by code, with
+ * one example. Not a line per item: during an outage that would be hundreds of lines per
+ * request, written when the service is busiest. Unexpected errors are logged by Yoga
+ * itself when it masks them.
  */
 export function useUpstreamErrorLog(logger: Logger): Plugin<Context> {
   return {
@@ -34,21 +36,25 @@ export function useUpstreamErrorLog(logger: Logger): Plugin<Context> {
       return {
         onExecuteDone({ result }) {
           if (!('errors' in result) || !result.errors) return;
+          const failures: Record<string, number> = {};
+          let example: { path?: string; error: FacadeError } | undefined;
           for (const error of result.errors) {
             const original = error.originalError;
-            if (original instanceof FacadeError && original.code !== 'BAD_USER_INPUT' && original.code !== 'NOT_FOUND') {
-              logger.warn(
-                {
-                  requestId,
-                  path: error.path?.join('.'),
-                  code: original.code,
-                  upstream: original.upstream,
-                  cause: original.cause === undefined ? undefined : describeError(original.cause),
-                },
-                original.message,
-              );
-            }
+            if (!(original instanceof FacadeError) || original.code === 'BAD_USER_INPUT' || original.code === 'NOT_FOUND') continue;
+            failures[original.code] = (failures[original.code] ?? 0) + 1;
+            example ??= { path: error.path?.join('.'), error: original };
           }
+          if (!example) return;
+          logger.warn(
+            {
+              requestId,
+              failures,
+              path: example.path,
+              upstream: example.error.upstream,
+              cause: example.error.cause === undefined ? undefined : describeError(example.error.cause),
+            },
+            example.error.message,
+          );
         },
       };
     },

@@ -55,8 +55,9 @@ export const DevicePropertiesRef = builder.objectRef<DeviceProperties>('DevicePr
 
 /**
  * manufacturer and the model fields are required by the current API but absent from older
- * API versions. Such a device stays loadable; only a client that asks for the missing field
- * gets an error, on that field.
+ * API versions. Such a device stays loadable: a client that does not select the missing
+ * field gets the device; one that does gets an error on that field, and (the field being
+ * non-null, as the schema promises) null for the device.
  */
 function required(device: Device, field: 'manufacturer' | 'model_code' | 'model_name'): string {
   const value = device[field];

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
 import { DeviceIdsOnlyDocument } from '../__generated__/graphql.ts';
@@ -257,6 +258,22 @@ describe('credentials under failure', () => {
       },
       { timeout: 5_000, interval: 100 },
     );
+  });
+});
+
+describe('logs', () => {
+  it('writes one warning per request with counts by code, and no token or key', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    h = await startHarness({ env: { ...FAST, FLATPEAK_MAX_RETRIES: '0' }, logger });
+    h.standin.setFault((request) => ([path(b), path(c), path(d)].includes(request.path) ? { status: 503 } : undefined));
+    const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [a, b, c, d, 'dev_absent'] });
+    expect(body.data?.devices).toEqual([{ id: a }, null, null, null, null]);
+    // dev_absent is a 404: the caller's concern, not a warning.
+    const warnings = lines.filter((line) => line.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ failures: { UPSTREAM_UNAVAILABLE: 3 }, upstream: { status: 503 } });
+    expect(JSON.stringify(lines)).not.toMatch(/eyJstandin|sk_standin|Bearer |Basic /);
   });
 });
 

@@ -4,7 +4,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../src/standin/server.ts';
 import { createDispatcher } from '../../src/upstream/dispatcher.ts';
@@ -31,10 +31,12 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   readonly standin?: StandinOptions;
   readonly isStopping?: () => boolean;
+  /** Where the facade logs; by default nowhere. */
+  readonly logger?: Logger;
 }
 
 /** A real stand-in upstream and a real facade, each listening on its own loopback port. */
-export async function startHarness({ mode = 'service', env = {}, standin: standinOptions, isStopping }: HarnessOptions = {}): Promise<Harness> {
+export async function startHarness({ mode = 'service', env = {}, standin: standinOptions, isStopping, logger }: HarnessOptions = {}): Promise<Harness> {
   const standin = await startStandin({ acceptAnyBearer: mode === 'pass-through', ...standinOptions });
   const config: Config = loadConfig({
     LOG_LEVEL: 'silent',
@@ -43,7 +45,7 @@ export async function startHarness({ mode = 'service', env = {}, standin: standi
     ...env,
   });
   const dispatcher = createDispatcher(config.upstream);
-  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: createLogger(config.logLevel), isStopping });
+  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: logger ?? createLogger(config.logLevel), isStopping });
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
