@@ -76,6 +76,9 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Yoga's default CORS reflects any Origin with credentials: any web page could read
+    // devices through a service that holds the Flatpeak credentials. Only listed origins.
+    cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], credentials: false } : false,
     // Yoga accepts 25 MB by default. Real operations are a few KB; a large body only
     // serves to fill the parse and APQ caches.
     maxRequestBodySize: MAX_REQUEST_BODY_BYTES,

@@ -17,6 +17,8 @@ export interface Config {
   readonly upstream: UpstreamSettings;
   /** Every GraphQL request answers within this, whatever Flatpeak does. */
   readonly requestDeadlineMs: number;
+  /** Browser origins allowed to call the service cross-origin; none by default. */
+  readonly corsOrigins: readonly string[];
   /** Distinct devices one GraphQL request may load (aliases multiply what a document asks for). */
   readonly maxDevicesPerRequest: number;
   /** `/ready` re-checks Flatpeak at most this often. */
@@ -114,6 +116,13 @@ const envSchema = z.object({
     FLATPEAK_BREAKER_COOLDOWN_MS: milliseconds(5_000),
     REQUEST_DEADLINE_MS: milliseconds(10_000),
     MAX_DEVICES_PER_REQUEST: integer(1, 100_000, 200),
+    CORS_ORIGINS: z
+      .string()
+      .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+      .refine((origins) => origins.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)), {
+        error: 'must be a comma-separated list of origins such as https://app.example.com',
+      })
+      .default([]),
     READY_CHECK_INTERVAL_MS: milliseconds(5_000),
     SHUTDOWN_GRACE_MS: milliseconds(15_000),
       PERSISTED_OPERATIONS: z
@@ -177,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     maxDevicesPerRequest: e.MAX_DEVICES_PER_REQUEST,
+    corsOrigins: Object.freeze(e.CORS_ORIGINS),
     readyCheckIntervalMs: e.READY_CHECK_INTERVAL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     persistedOperations: Object.freeze({

@@ -67,6 +67,17 @@ describe('service credentials', () => {
   });
 });
 
+describe('CORS_ORIGINS', () => {
+  it('lets only the listed origins read responses, without credentials', async () => {
+    h = await startHarness({ env: { CORS_ORIGINS: 'https://app.example' } });
+    const allowed = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin: 'https://app.example' });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+    const other = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin: 'https://evil.example' });
+    expect(other.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+  });
+});
+
 describe('pass-through', () => {
   it('forwards the caller’s bearer token and never logs in', async () => {
     h = await startHarness({ mode: 'pass-through' });

@@ -245,6 +245,13 @@ describe('GraphQL-level errors', () => {
     expect(h.standin.count()).toBe(0);
   });
 
+  it('gives other origins no CORS access by default', async () => {
+    const preflight = await fetch(h.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const { headers } = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin: 'https://evil.example' });
+    expect(headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('echoes the request id it forwarded to the upstream', async () => {
     const { headers } = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { 'x-request-id': 'req-123' });
     expect(headers.get('x-request-id')).toBe('req-123');

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       breakerMinCalls: 20,
       breakerCooldownMs: 5_000,
     });
-    expect(config).toMatchObject({ maxDevicesPerRequest: 200, requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownGraceMs: 15_000 });
+    expect(config).toMatchObject({ corsOrigins: [], maxDevicesPerRequest: 200, requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownGraceMs: 15_000 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -53,6 +53,11 @@ describe('loadConfig', () => {
     for (const url of ['https://api.flatpeak.com', 'http://127.0.0.1:8080', 'http://localhost:1', 'http://[::1]:2']) {
       expect(loadConfig({ FLATPEAK_API_URL: url }).flatpeakApiUrl?.href).toBe(new URL(url).href);
     }
+  });
+
+  it('reads CORS_ORIGINS as a list of origins', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
+    expect(problemsOf({ CORS_ORIGINS: 'a.example/path' })[0]).toMatch(/^CORS_ORIGINS: must be a comma-separated list of origins/);
   });
 
   it('treats empty variables as unset', () => {
