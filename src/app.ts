@@ -95,6 +95,22 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
         // Labels whose values callers choose (operation names, URLs with hashes, error
         // paths with list indexes) would let any client mint unbounded time series.
         labels: { operationName: false, url: false, path: false },
+        // Request duration, counts, errors and execution time. The summary and the parse,
+        // validate and context phases (cached, and near zero) cost ~20 % of a request.
+        metrics: {
+          graphql_yoga_http_duration: true,
+          graphql_envelop_request: true,
+          graphql_envelop_error_result: true,
+          graphql_envelop_phase_execute: true,
+          graphql_envelop_request_duration: false,
+          graphql_envelop_request_time_summary: false,
+          graphql_envelop_phase_parse: false,
+          graphql_envelop_phase_validate: false,
+          graphql_envelop_phase_context: false,
+          graphql_envelop_phase_subscribe: false,
+          graphql_envelop_deprecated_field: false,
+          graphql_envelop_schema_change: false,
+        },
       }),
       useSecurityLimits(),
       useVariableErrorCode(),
