@@ -23,7 +23,9 @@ export interface Config {
   readonly maxDevicesPerRequest: number;
   /** `/ready` re-checks Flatpeak at most this often. */
   readonly readyCheckIntervalMs: number;
-  /** After SIGTERM, in-flight requests get this long to finish. */
+  /** After SIGTERM, how long to stay up (unready) before closing the listener. */
+  readonly shutdownDelayMs: number;
+  /** After the listener closes, in-flight requests get this long to finish. */
   readonly shutdownGraceMs: number;
   readonly persistedOperations: PersistedOperationsSettings;
 }
@@ -124,6 +126,7 @@ const envSchema = z.object({
       })
       .default([]),
     READY_CHECK_INTERVAL_MS: milliseconds(5_000),
+    SHUTDOWN_DELAY_MS: integer(0, 600_000, 0),
     SHUTDOWN_GRACE_MS: milliseconds(15_000),
       PERSISTED_OPERATIONS: z
       .enum(PERSISTED_OPERATIONS_MODES, { error: `must be one of ${PERSISTED_OPERATIONS_MODES.join(', ')}` })
@@ -188,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxDevicesPerRequest: e.MAX_DEVICES_PER_REQUEST,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
     readyCheckIntervalMs: e.READY_CHECK_INTERVAL_MS,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     persistedOperations: Object.freeze({
       mode: e.PERSISTED_OPERATIONS,

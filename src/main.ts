@@ -54,13 +54,17 @@ server.listen(config.port, config.host, () => {
 });
 
 /**
- * SIGTERM: `/ready` turns unready, the listener closes (idle keep-alive connections with
- * it), requests in flight get the grace period to finish, then the upstream pool closes.
+ * SIGTERM: `/ready` turns unready at once; after SHUTDOWN_DELAY_MS (time for a load
+ * balancer to notice and stop sending) the listener closes, idle keep-alive connections
+ * with it; requests in flight get the grace period to finish; then the upstream pool
+ * closes. Ctrl-C (SIGINT) skips the delay: nobody is routing to a terminal.
  */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: no new connections, finishing requests in flight');
+  const delayMs = signal === 'SIGTERM' ? config.shutdownDelayMs : 0;
+  logger.info({ signal, delayMs, graceMs: config.shutdownGraceMs }, 'shutting down: unready now, then no new connections, finishing requests in flight');
+  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   await closeGracefully(config.shutdownGraceMs, () => logger.warn('grace period over: closing the connections still open'));
   await dispatcher.close();
   await standin?.close();

@@ -61,16 +61,17 @@ describe('npm start', () => {
     expect(main.output()).not.toMatch(/sk_standin|eyJstandin/);
   });
 
-  it('on SIGTERM stops accepting, lets the request in flight finish, and exits 0', async () => {
+  it('on SIGTERM turns unready, then stops accepting, lets the request in flight finish, and exits 0', async () => {
     const standin = await startStandin();
     try {
       // The device answers slowly, so that the request is still in flight at SIGTERM.
-      standin.setFault(faultOn(`/devices/${SEED_DEVICE_ID}`, { delayMs: 700 }));
+      standin.setFault(faultOn(`/devices/${SEED_DEVICE_ID}`, { delayMs: 2_500 }));
       const main = startMain({
         PORT: '0',
         FLATPEAK_API_URL: standin.url.href,
         FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
         FLATPEAK_API_KEY: DEMO_API_KEY,
+        SHUTDOWN_DELAY_MS: '1000',
       });
       const url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);
       const inFlight = fetch(url, {
@@ -82,7 +83,10 @@ describe('npm start', () => {
 
       main.child.kill('SIGTERM');
       await main.waitForLog((line) => String(line.msg).startsWith('shutting down'));
-      await expect(fetch(new URL('/health', url))).rejects.toThrow();
+      // During SHUTDOWN_DELAY_MS the server still answers, and says it is not ready.
+      expect((await fetch(new URL('/ready', url))).status).toBe(503);
+      // Then it stops accepting.
+      await vi.waitFor(() => expect(fetch(new URL('/health', url))).rejects.toThrow(), { timeout: 5_000 });
 
       const response = await inFlight;
       expect(response.status).toBe(200);
