@@ -16,6 +16,9 @@ import { schema } from './schema/index.ts';
 import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
 import { createReadinessCheck } from './readiness.ts';
 import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
+import { createAuthenticator } from './callers/authenticate.ts';
+import { createRateLimiter } from './callers/rate-limit.ts';
+import { useCallerRequired } from './plugins/caller-required.ts';
 import { createUpstreamPolicy } from './upstream/resilience.ts';
 
 export interface AppOptions {
@@ -69,6 +72,9 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
     context: createContextFactory({
       client,
       serviceToken,
+      authenticate: createAuthenticator(config.callers),
+      rateLimiter: createRateLimiter(config.rateLimit),
+      logger,
       requestDeadlineMs: config.requestDeadlineMs,
       maxDevicesPerRequest: config.maxDevicesPerRequest,
       maxCallsPerRequest: config.upstream.maxCallsPerRequest,
@@ -113,6 +119,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
         },
       }),
       useSecurityLimits(),
+      ...(config.callers.mode === 'jwt' ? [useCallerRequired()] : []),
       useVariableErrorCode(),
       useRequestLog(logger),
       useUpstreamErrorLog(logger),

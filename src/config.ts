@@ -28,6 +28,39 @@ export interface Config {
   /** After the listener closes, in-flight requests get this long to finish. */
   readonly shutdownGraceMs: number;
   readonly persistedOperations: PersistedOperationsSettings;
+  /** Who the callers are and how the service knows them. */
+  readonly callers: CallerSettings;
+  /** Per-caller token bucket, counted in upstream device loads; `perSecond` 0 turns it off. */
+  readonly rateLimit: RateLimitSettings;
+}
+
+export const CALLER_AUTH_MODES = ['jwt', 'none'] as const;
+
+/** Asymmetric only: with a public JWKS, an HMAC "key" would be public too. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export interface JwtSettings {
+  readonly jwksUrl: URL;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly algorithms: readonly JwtAlgorithm[];
+}
+
+/**
+ * - `jwt`: callers send a JWT from the company's identity provider; each device read is
+ *   checked against its claims.
+ * - `none`: callers are not identified and read every device of the account (a service
+ *   only the router can reach, or the embedded stand-in).
+ * - `pass-through`: no service credentials; each caller's own Flatpeak token is its identity.
+ */
+export type CallerSettings =
+  | { readonly mode: 'jwt'; readonly jwt: JwtSettings; readonly referenceClaim: string; readonly locationsClaim: string | undefined }
+  | { readonly mode: 'none' | 'pass-through' };
+
+export interface RateLimitSettings {
+  readonly perSecond: number;
+  readonly burst: number;
 }
 
 export interface ServiceCredentials {
@@ -74,6 +107,16 @@ const milliseconds = (fallback: number) => integer(1, 600_000, fallback);
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
+/** An http(s) URL that is https unless it points at this machine: tokens and keys travel to it. */
+const secureUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .transform((value) => new URL(value))
+  .refine((url) => url.protocol === 'https:' || LOOPBACK.test(url.hostname), {
+    error: 'must be https unless it points at this machine (localhost, 127.x.x.x, [::1])',
+  });
+
+const claimName = z.string().regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name (letters, digits, _:./-)');
+
 // Values of the secret variables are never echoed back in an error message.
 const SECRET = new Set(['FLATPEAK_API_KEY']);
 
@@ -81,14 +124,7 @@ const envSchema = z.object({
     PORT: integer(0, 65_535, 4000),
     HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-    FLATPEAK_API_URL: z
-      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-      .transform((value) => new URL(value))
-      // The API key and bearer tokens travel in headers: plain http only on this machine.
-      .refine((url) => url.protocol === 'https:' || LOOPBACK.test(url.hostname), {
-        error: 'must be https unless it points at this machine (localhost, 127.x.x.x, [::1])',
-      })
-      .optional(),
+    FLATPEAK_API_URL: secureUrl.optional(),
     FLATPEAK_ACCOUNT_ID: z
       .string()
       .regex(/^acc_[A-Za-z0-9]+$/, 'must look like acc_…')
@@ -132,6 +168,27 @@ const envSchema = z.object({
       .enum(PERSISTED_OPERATIONS_MODES, { error: `must be one of ${PERSISTED_OPERATIONS_MODES.join(', ')}` })
       .default('allow'),
     PERSISTED_OPERATIONS_MANIFEST: z.string().min(1).default(DEFAULT_MANIFEST_PATH),
+    CALLER_AUTH: z.enum(CALLER_AUTH_MODES, { error: `must be one of ${CALLER_AUTH_MODES.join(', ')}` }).optional(),
+    AUTH_JWKS_URL: secureUrl.optional(),
+    AUTH_ISSUER: z.string().max(1_000).optional(),
+    AUTH_AUDIENCE: z.string().max(1_000).optional(),
+    AUTH_ALGORITHMS: z
+      .string()
+      .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean))
+      .pipe(
+        z
+          .array(z.enum(JWT_ALGORITHMS), { error: `must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')}` })
+          .min(1, { error: 'must name at least one algorithm' }),
+      )
+      .default(['RS256', 'ES256', 'EdDSA']),
+    AUTH_REFERENCE_CLAIM: claimName.default('sub'),
+    AUTH_LOCATIONS_CLAIM: claimName.optional(),
+    RATE_LIMIT_PER_SECOND: z.coerce
+      .number({ error: 'must be a number from 0 (off) to 100000' })
+      .min(0, { error: 'must be a number from 0 (off) to 100000' })
+      .max(100_000, { error: 'must be a number from 0 (off) to 100000' })
+      .default(20),
+    RATE_LIMIT_BURST: integer(1, 1_000_000, 40),
 });
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
@@ -150,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const missing = 'FLATPEAK_ACCOUNT_ID' in present ? 'FLATPEAK_API_KEY' : 'FLATPEAK_ACCOUNT_ID';
     problems.push(`${missing}: must be set together with ${missing === 'FLATPEAK_API_KEY' ? 'FLATPEAK_ACCOUNT_ID' : 'FLATPEAK_API_KEY'} (service credentials), or both left unset (pass-through)`);
   }
+  if (parsed.success) problems.push(...callerProblems(parsed.data, present));
   // Read here so that a missing or broken manifest stops the start, named like any bad variable.
   let manifest: PersistedManifest = new Map();
   if (parsed.success && parsed.data.PERSISTED_OPERATIONS !== 'off') {
@@ -198,5 +256,54 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       manifestPath: e.PERSISTED_OPERATIONS_MANIFEST,
       manifest,
     }),
+    callers: callerSettings(e),
+    rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
   });
+}
+
+type Env = z.output<typeof envSchema>;
+
+/**
+ * Service credentials read every device of the account, so with them the service must
+ * know its callers, or be told explicitly that it need not. The embedded stand-in serves
+ * sample data only, so it defaults to `none`.
+ */
+function callerProblems(e: Env, present: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const serviceCredentials = 'FLATPEAK_ACCOUNT_ID' in present || 'FLATPEAK_API_KEY' in present;
+  if (!e.FLATPEAK_API_URL || serviceCredentials) {
+    if (e.CALLER_AUTH === undefined && e.FLATPEAK_API_URL) {
+      problems.push(
+        'CALLER_AUTH: must be set with service credentials: jwt (verify callers\' tokens; see AUTH_JWKS_URL) or none (any caller reads every device of the account: only behind a router on a trusted network)',
+      );
+    }
+  } else if (e.CALLER_AUTH !== undefined) {
+    problems.push(
+      `CALLER_AUTH: must be unset in pass-through mode (no service credentials), where each caller's Authorization header carries its own Flatpeak token (got ${JSON.stringify(e.CALLER_AUTH)})`,
+    );
+  }
+  if (e.CALLER_AUTH === 'jwt') {
+    for (const name of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
+      if (!e[name]) problems.push(`${name}: must be set when CALLER_AUTH is jwt`);
+    }
+  }
+  return problems;
+}
+
+function callerSettings(e: Env): CallerSettings {
+  if (e.CALLER_AUTH === 'jwt') {
+    return Object.freeze({
+      mode: 'jwt',
+      jwt: Object.freeze({
+        jwksUrl: e.AUTH_JWKS_URL!,
+        issuer: e.AUTH_ISSUER!,
+        audience: e.AUTH_AUDIENCE!,
+        algorithms: Object.freeze([...new Set(e.AUTH_ALGORITHMS)]),
+      }),
+      referenceClaim: e.AUTH_REFERENCE_CLAIM,
+      locationsClaim: e.AUTH_LOCATIONS_CLAIM,
+    });
+  }
+  const passThrough = e.FLATPEAK_API_URL && !e.FLATPEAK_ACCOUNT_ID;
+  return Object.freeze({ mode: passThrough ? 'pass-through' : 'none' });
 }

@@ -37,9 +37,23 @@ export class FacadeError extends GraphQLError {
     code: ErrorCode,
     message: string,
     upstream?: UpstreamDetails,
-    options?: { cause?: unknown; retryAfterMs?: number | undefined },
+    options?: {
+      cause?: unknown;
+      retryAfterMs?: number | undefined;
+      /** Shown to the client beside `code` (e.g. `retryAfterMs` of our own rate limit). */
+      extensions?: Record<string, unknown>;
+      /** For an error that refuses the whole request: its HTTP status and headers (Yoga reads, then drops, this). */
+      http?: { status: number; headers?: Record<string, string> };
+    },
   ) {
-    super(message, { extensions: upstream ? { code, upstream: { ...upstream } } : { code } });
+    super(message, {
+      extensions: {
+        code,
+        ...(upstream ? { upstream: { ...upstream } } : {}),
+        ...options?.extensions,
+        ...(options?.http ? { http: options.http } : {}),
+      },
+    });
     this.code = code;
     this.upstream = upstream;
     this.retryAfterMs = options?.retryAfterMs;

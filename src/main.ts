@@ -48,9 +48,15 @@ server.listen(config.port, config.host, () => {
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(
-    { url: `http://${host}:${port}/graphql`, mode: config.serviceCredentials ? 'service-credentials' : 'pass-through' },
+    { url: `http://${host}:${port}/graphql`, mode: config.serviceCredentials ? 'service-credentials' : 'pass-through', callerAuth: config.callers.mode },
     `flatpeak-graph listening on http://${host}:${port}/graphql`,
   );
+  if (config.callers.mode === 'none' && !standin) {
+    logger.warn(
+      { callerAuth: 'none' },
+      'CALLER_AUTH=none: callers are not authenticated and every caller reads every device of the account; only a router on a trusted network may reach this service',
+    );
+  }
 });
 
 /**

@@ -17,11 +17,13 @@ type Documents = {
     "query DeviceDetail($id: ID!) {\n  device(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}": typeof types.DeviceDetailDocument,
     "query DeviceList($ids: [ID!]!) {\n  devices(ids: $ids) {\n    id\n    modelName\n    manufacturer\n    lastSeen\n  }\n}": typeof types.DeviceListDocument,
     "fragment DevicePropertiesCard on DeviceProperties {\n  capacityKwh\n  powerRatingImportKwh\n  powerRatingExportKwh\n  installDate\n}": typeof types.DevicePropertiesCardFragmentDoc,
+    "query MyDevices($first: Int, $after: String) {\n  myDevices(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        id\n        modelName\n        manufacturer\n        lastSeen\n        flexEnabled\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": typeof types.MyDevicesDocument,
 };
 const documents: Documents = {
     "query DeviceDetail($id: ID!) {\n  device(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}": types.DeviceDetailDocument,
     "query DeviceList($ids: [ID!]!) {\n  devices(ids: $ids) {\n    id\n    modelName\n    manufacturer\n    lastSeen\n  }\n}": types.DeviceListDocument,
     "fragment DevicePropertiesCard on DeviceProperties {\n  capacityKwh\n  powerRatingImportKwh\n  powerRatingExportKwh\n  installDate\n}": types.DevicePropertiesCardFragmentDoc,
+    "query MyDevices($first: Int, $after: String) {\n  myDevices(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        id\n        modelName\n        manufacturer\n        lastSeen\n        flexEnabled\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": types.MyDevicesDocument,
 };
 
 /**
@@ -50,6 +52,10 @@ export function graphql(source: "query DeviceList($ids: [ID!]!) {\n  devices(ids
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "fragment DevicePropertiesCard on DeviceProperties {\n  capacityKwh\n  powerRatingImportKwh\n  powerRatingExportKwh\n  installDate\n}"): (typeof documents)["fragment DevicePropertiesCard on DeviceProperties {\n  capacityKwh\n  powerRatingImportKwh\n  powerRatingExportKwh\n  installDate\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query MyDevices($first: Int, $after: String) {\n  myDevices(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        id\n        modelName\n        manufacturer\n        lastSeen\n        flexEnabled\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}"): (typeof documents)["query MyDevices($first: Int, $after: String) {\n  myDevices(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        id\n        modelName\n        manufacturer\n        lastSeen\n        flexEnabled\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

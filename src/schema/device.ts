@@ -133,12 +133,15 @@ builder.queryFields((t) => ({
   device: t.field({
     type: DeviceRef,
     nullable: true,
+    // The router refuses anonymous callers before calling; the subgraph checks everything itself too.
+    authenticated: true,
     description: 'Retrieve a device by its Flatpeak ID.',
     args: { id: t.arg.id({ required: true, description: 'Flatpeak device ID, e.g. dev_63a6087272941ef077a8fd3e.' }) },
     resolve: (_root, { id }, context) => context.loaders.device.load(id),
   }),
   devices: t.field({
     type: [DeviceRef],
+    authenticated: true,
     nullable: { list: false, items: true },
     description: `Retrieve up to ${MAX_DEVICE_IDS} devices by ID. The result has one entry per requested ID, in the same order (duplicates included); a device that cannot be loaded is null with an error at its index.`,
     args: { ids: t.arg.idList({ required: true, description: `Flatpeak device IDs, at most ${MAX_DEVICE_IDS}.` }) },

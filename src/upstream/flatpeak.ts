@@ -18,8 +18,23 @@ export interface CallOptions extends Deadline {
   readonly requestId?: string | undefined;
 }
 
+/** `GET /devices` parameters: Flatpeak's cursor pagination, newest first. */
+export interface DeviceListQuery {
+  readonly limit: number;
+  /** The last device id of the previous page. */
+  readonly startingAfter?: string | undefined;
+  readonly referenceId?: string | undefined;
+}
+
+export interface DevicePage {
+  readonly hasMore: boolean;
+  /** In Flatpeak's order; an item Flatpeak sent in an unexpected shape is its error. */
+  readonly items: ReadonlyArray<rest.Device | FacadeError>;
+}
+
 export interface FlatpeakClient {
   getDevice(id: string, call: CallOptions): Promise<rest.Device>;
+  listDevices(query: DeviceListQuery, call: CallOptions): Promise<DevicePage>;
   login(accountId: string, apiKey: string, deadline: Deadline): Promise<rest.Login>;
   /** The HTTP status of a cheap authenticated read (`GET /devices?limit=1`), for readiness. */
   probe(token: string | undefined, deadline: Deadline): Promise<number>;
@@ -113,9 +128,22 @@ export function createFlatpeakClient({
 
   return {
     getDevice(id, call) {
-      const headers: Record<string, string> = { authorization: `Bearer ${call.token}` };
-      if (call.requestId) headers['x-request-id'] = call.requestId;
-      return get({ path: `/devices/${encodeURIComponent(id)}`, schema: rest.device, what: `device ${id}`, headers }, call);
+      return get({ path: `/devices/${encodeURIComponent(id)}`, schema: rest.device, what: `device ${id}`, headers: bearer(call) }, call);
+    },
+    async listDevices({ limit, startingAfter, referenceId }, call) {
+      const params = new URLSearchParams({ limit: String(limit) });
+      if (startingAfter) params.set('starting_after', startingAfter);
+      if (referenceId !== undefined) params.set('reference_id', referenceId);
+      const page = await get({ path: `/devices?${params}`, schema: rest.devicePage, what: 'the device list', headers: bearer(call) }, call);
+      return {
+        hasMore: page.has_more,
+        items: page.data.map((item, index) => {
+          const parsed = rest.device.safeParse(item);
+          return parsed.success
+            ? parsed.data
+            : new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent item ${index} of the device list in an unexpected shape`, { status: 200 }, { cause: parsed.error });
+        }),
+      };
     },
     login(accountId, apiKey, deadline) {
       const basic = Buffer.from(`${accountId}:${apiKey}`).toString('base64');
@@ -135,6 +163,12 @@ export function createFlatpeakClient({
       return response.statusCode;
     },
   };
+}
+
+function bearer(call: CallOptions): Record<string, string> {
+  const headers: Record<string, string> = { authorization: `Bearer ${call.token}` };
+  if (call.requestId) headers['x-request-id'] = call.requestId;
+  return headers;
 }
 
 /** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unreadable. */

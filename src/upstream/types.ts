@@ -47,6 +47,13 @@ export const device = z.object({
   flex_enabled: z.boolean().nullish(),
 });
 
+/** A page of `GET /devices`; each item is checked on its own, so one odd device spoils only itself. */
+export const devicePage = z.object({
+  object: z.literal('list'),
+  has_more: z.boolean(),
+  data: z.array(z.unknown()),
+});
+
 export const login = z.object({
   bearer_token: z.string().min(1),
   expires_in: z.number().positive(),

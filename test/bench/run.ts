@@ -38,6 +38,8 @@ const facade = startMain({
   FLATPEAK_API_URL: standinUrl,
   FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
   FLATPEAK_API_KEY: DEMO_API_KEY,
+  CALLER_AUTH: 'none',
+  RATE_LIMIT_PER_SECOND: '0',
 });
 const graphqlUrl = `http://127.0.0.1:${port}/graphql`;
 await waitUntilHealthy(new URL('/health', graphqlUrl));

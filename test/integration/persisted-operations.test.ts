@@ -115,7 +115,7 @@ describe('PERSISTED_OPERATIONS=require', () => {
       expect(status).toBe(200);
       expect(body.errors).toBeUndefined();
     }
-    expect(manifest.size).toBe(2);
+    expect(manifest.size).toBe(3);
   });
 
   it.each([

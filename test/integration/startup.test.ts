@@ -71,6 +71,7 @@ describe('npm start', () => {
         FLATPEAK_API_URL: standin.url.href,
         FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
         FLATPEAK_API_KEY: DEMO_API_KEY,
+        CALLER_AUTH: 'none',
         SHUTDOWN_DELAY_MS: '1000',
       });
       const url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);

@@ -41,6 +41,14 @@ describe('composition', () => {
     expect(result.supergraphSdl).toMatch(/type Location\s+@join__type\(graph: DEVICES, key: "id", resolvable: false\)\s+@join__type\(graph: LOCATIONS, key: "id"\)/);
   });
 
+  it('carries @authenticated and @requiresScopes into the supergraph, for a router to enforce before calling', async () => {
+    const { supergraphSdl } = await composeSupergraph({ devices: new URL('http://devices.invalid/graphql'), locations: new URL('http://locations.invalid/graphql') });
+    for (const field of ['device', 'devices', 'myDevices']) {
+      expect(supergraphSdl).toMatch(new RegExp(`\\n  ${field}\\([^]*?\\): [^\\n]*@authenticated\\n`));
+    }
+    expect(supergraphSdl).toMatch(/\n  deviceList\([^]*?\): DeviceConnection! @join__field\(graph: DEVICES\) @requiresScopes\(scopes: \[\["devices:read:all"\]\]\)\n/);
+  });
+
   it('reports a composition error when the subgraphs disagree (so the test above can fail)', async () => {
     const { composeServices } = await import('@apollo/composition');
     const { parse } = await import('graphql');

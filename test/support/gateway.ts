@@ -4,7 +4,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import type { Trace } from '@apollo/usage-reporting-protobuf';
-import { parse } from 'graphql';
+import { type ASTNode, Kind, parse, print, visit } from 'graphql';
 import { LOCATIONS_SDL } from './locations-subgraph.ts';
 
 /**
@@ -62,7 +62,27 @@ export interface GatewayOptions {
   readonly apq?: boolean;
 }
 
-export async function startGateway(supergraphSdl: string, { apq = false }: GatewayOptions = {}): Promise<Gateway> {
+const SECURITY_DIRECTIVES = new Set(['authenticated', 'requiresScopes']);
+
+/**
+ * Apollo Gateway (JS) refuses a supergraph that links `for: SECURITY` features, which only
+ * Apollo Router enforces (@authenticated, @requiresScopes). The gateway in these tests gets
+ * the supergraph without them; the subgraph enforces the same rules itself either way,
+ * which is what these tests prove.
+ */
+export function withoutSecurityFeatures(supergraphSdl: string): string {
+  const isSecurity = (node: ASTNode): boolean =>
+    (node.kind === Kind.DIRECTIVE && SECURITY_DIRECTIVES.has(node.name.value)) ||
+    (node.kind === Kind.DIRECTIVE_DEFINITION && SECURITY_DIRECTIVES.has(node.name.value)) ||
+    (node.kind === Kind.SCALAR_TYPE_DEFINITION && node.name.value.startsWith('requiresScopes__')) ||
+    (node.kind === Kind.DIRECTIVE &&
+      node.name.value === 'link' &&
+      node.arguments?.some((argument) => argument.name.value === 'for' && argument.value.kind === Kind.ENUM && argument.value.value === 'SECURITY') === true);
+  return print(visit(parse(supergraphSdl), { enter: (node) => (isSecurity(node) ? null : undefined) }));
+}
+
+export async function startGateway(composedSdl: string, { apq = false }: GatewayOptions = {}): Promise<Gateway> {
+  const supergraphSdl = withoutSecurityFeatures(composedSdl);
   const fetches: SubgraphFetch[] = [];
   const sent: SentBody[] = [];
   const queryPlanTraces: Trace.IQueryPlanNode[] = [];

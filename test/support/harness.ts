@@ -41,7 +41,9 @@ export async function startHarness({ mode = 'service', env = {}, standin: standi
   const config: Config = loadConfig({
     LOG_LEVEL: 'silent',
     FLATPEAK_API_URL: standin.url.href,
-    ...(mode === 'service' ? { FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID, FLATPEAK_API_KEY: DEMO_API_KEY } : {}),
+    // Most tests are about devices, not callers: no caller authentication, no per-caller limit.
+    ...(mode === 'service' ? { FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID, FLATPEAK_API_KEY: DEMO_API_KEY, CALLER_AUTH: 'none' } : {}),
+    RATE_LIMIT_PER_SECOND: '0',
     ...env,
   });
   const dispatcher = createDispatcher(config.upstream);

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       FLATPEAK_API_URL: 'https://api.flatpeak.com',
       FLATPEAK_ACCOUNT_ID: 'acc_661677911f2197045e6cf1b1',
       FLATPEAK_API_KEY: 'sk_live_x',
+      CALLER_AUTH: 'none',
       FLATPEAK_MAX_CONNECTIONS: '8',
       FLATPEAK_HEADERS_TIMEOUT_MS: '1500',
     });

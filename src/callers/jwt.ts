@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { JwtSettings } from '../config.ts';
+import { FacadeError } from '../errors.ts';
+import type { Caller } from './caller.ts';
+
+/** Leeway for the token's times: identity providers' and our clocks drift a little. */
+const CLOCK_TOLERANCE_S = 30;
+/** An unknown `kid` refetches the key set at most this often: garbage tokens cannot hammer the IdP. */
+const JWKS_COOLDOWN_MS = 30_000;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+const JWKS_TIMEOUT_MS = 5_000;
+/** Real access tokens are 1–2 KB; anything far larger is refused before any parsing. */
+const MAX_TOKEN_LENGTH = 8 * 1024;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/** Verified tokens remembered (by hash) until they expire: verifying costs more than the rest of a small query. */
+const VERIFIED_CACHE_BYTES = 8 * 1024 * 1024;
+
+export interface JwtVerifierOptions extends JwtSettings {
+  readonly referenceClaim: string;
+  readonly locationsClaim: string | undefined;
+  readonly now?: () => number;
+}
+
+export type VerifyJwt = (token: string) => Promise<Extract<Caller, { kind: 'user' }>>;
+
+/**
+ * Verifies callers' JWTs with jose against the identity provider's JWKS: signature by a
+ * published key, an allowed asymmetric algorithm, issuer, audience, exp/nbf with 30 s of
+ * leeway, and a subject. Failures are UNAUTHENTICATED (HTTP 401) and never quote the token.
+ */
+export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
+  const { jwksUrl, issuer, audience, algorithms, referenceClaim, locationsClaim, now = Date.now } = options;
+  const keys = createRemoteJWKSet(jwksUrl, {
+    cooldownDuration: JWKS_COOLDOWN_MS,
+    cacheMaxAge: JWKS_MAX_AGE_MS,
+    timeoutDuration: JWKS_TIMEOUT_MS,
+  });
+  const verified = new LRUCache<string, { caller: Extract<Caller, { kind: 'user' }>; expiresAt: number }>({
+    maxSize: VERIFIED_CACHE_BYTES,
+    sizeCalculation: ({ caller }) => 200 + caller.key.length * 2 + JSON.stringify([...caller.scopes, ...caller.references, ...caller.locations]).length * 2,
+  });
+
+  return async (token) => {
+    if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) throw unauthenticated('The bearer token is not a valid JWT');
+    const hash = createHash('sha256').update(token).digest('base64url');
+    const hit = verified.get(hash);
+    if (hit && now() < hit.expiresAt) return hit.caller;
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer,
+        audience,
+        algorithms: [...algorithms],
+        clockTolerance: CLOCK_TOLERANCE_S,
+        requiredClaims: ['sub', 'exp'],
+        currentDate: new Date(now()),
+      }));
+    } catch (error) {
+      throw verificationError(error);
+    }
+    const caller = callerOf(payload, referenceClaim, locationsClaim);
+    // Remembered until exp exactly, without the leeway: a cached answer is never more lenient.
+    verified.set(hash, { caller, expiresAt: payload.exp! * 1000 });
+    return caller;
+  };
+}
+
+function callerOf(payload: JWTPayload, referenceClaim: string, locationsClaim: string | undefined): Extract<Caller, { kind: 'user' }> {
+  const subject = payload.sub!;
+  return {
+    kind: 'user',
+    key: `sub:${subject}`,
+    subject,
+    scopes: new Set([...strings(payload.scope, ' '), ...strings(payload.scp, ' ')]),
+    references: strings(payload[referenceClaim]),
+    locations: locationsClaim ? strings(payload[locationsClaim]) : [],
+  };
+}
+
+/** A claim as a list of strings: one string (split on `separator` if given), or an array of them. */
+function strings(value: unknown, separator?: string): string[] {
+  if (typeof value === 'string') return separator ? value.split(separator).filter(Boolean) : value ? [value] : [];
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string' && item !== '');
+  return [];
+}
+
+export const unauthenticated = (message: string) =>
+  new FacadeError('UNAUTHENTICATED', message, undefined, {
+    // The request as a whole is refused: 401 and the challenge RFC 6750 asks for.
+    http: { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } },
+  });
+
+function verificationError(error: unknown): FacadeError {
+  if (error instanceof errors.JWTExpired) return unauthenticated('The bearer token has expired');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf' || error.claim === 'iat') return unauthenticated('The bearer token is not valid yet');
+    if (error.claim === 'iss' || error.claim === 'aud') return unauthenticated('The bearer token was not issued for this service');
+    return unauthenticated('The bearer token lacks a required claim');
+  }
+  if (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    !(error instanceof errors.JOSEError) ||
+    error.code === 'ERR_JOSE_GENERIC'
+  ) {
+    // The key set could not be fetched or read: the token may be fine, so this is not the
+    // caller's fault (apps sign their user out on UNAUTHENTICATED).
+    return new FacadeError('UPSTREAM_UNAVAILABLE', "The identity provider's signing keys could not be fetched; try again shortly", undefined, {
+      cause: error,
+      http: { status: 503 },
+    });
+  }
+  // Unknown key, bad signature, disallowed or `none` algorithm, malformed token.
+  return unauthenticated('The bearer token is not valid');
+}
