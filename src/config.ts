@@ -45,6 +45,8 @@ export interface JwtSettings {
   readonly issuer: string;
   readonly audience: string;
   readonly algorithms: readonly JwtAlgorithm[];
+  /** A token with an unknown key id refetches the key set at most this often. */
+  readonly jwksCooldownMs: number;
 }
 
 /**
@@ -177,10 +179,11 @@ const envSchema = z.object({
       .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean))
       .pipe(
         z
-          .array(z.enum(JWT_ALGORITHMS), { error: `must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')}` })
+          .array(z.enum(JWT_ALGORITHMS, { error: `must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')}` }))
           .min(1, { error: 'must name at least one algorithm' }),
       )
       .default(['RS256', 'ES256', 'EdDSA']),
+    AUTH_JWKS_COOLDOWN_MS: integer(0, 600_000, 30_000),
     AUTH_REFERENCE_CLAIM: claimName.default('sub'),
     AUTH_LOCATIONS_CLAIM: claimName.optional(),
     RATE_LIMIT_PER_SECOND: z.coerce
@@ -299,6 +302,7 @@ function callerSettings(e: Env): CallerSettings {
         issuer: e.AUTH_ISSUER!,
         audience: e.AUTH_AUDIENCE!,
         algorithms: Object.freeze([...new Set(e.AUTH_ALGORITHMS)]),
+        jwksCooldownMs: e.AUTH_JWKS_COOLDOWN_MS,
       }),
       referenceClaim: e.AUTH_REFERENCE_CLAIM,
       locationsClaim: e.AUTH_LOCATIONS_CLAIM,

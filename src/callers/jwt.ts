@@ -7,8 +7,6 @@ import type { Caller } from './caller.ts';
 
 /** Leeway for the token's times: identity providers' and our clocks drift a little. */
 const CLOCK_TOLERANCE_S = 30;
-/** An unknown `kid` refetches the key set at most this often: garbage tokens cannot hammer the IdP. */
-const JWKS_COOLDOWN_MS = 30_000;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 const JWKS_TIMEOUT_MS = 5_000;
 /** Real access tokens are 1–2 KB; anything far larger is refused before any parsing. */
@@ -31,9 +29,11 @@ export type VerifyJwt = (token: string) => Promise<Extract<Caller, { kind: 'user
  * leeway, and a subject. Failures are UNAUTHENTICATED (HTTP 401) and never quote the token.
  */
 export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
-  const { jwksUrl, issuer, audience, algorithms, referenceClaim, locationsClaim, now = Date.now } = options;
+  const { jwksUrl, issuer, audience, algorithms, jwksCooldownMs, referenceClaim, locationsClaim, now = Date.now } = options;
   const keys = createRemoteJWKSet(jwksUrl, {
-    cooldownDuration: JWKS_COOLDOWN_MS,
+    // An unknown `kid` refetches the key set at most this often: tokens made up with random
+    // key ids cannot turn into a flood of requests to the identity provider.
+    cooldownDuration: jwksCooldownMs,
     cacheMaxAge: JWKS_MAX_AGE_MS,
     timeoutDuration: JWKS_TIMEOUT_MS,
   });

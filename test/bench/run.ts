@@ -6,13 +6,15 @@
  * runs it), and this one driving both with autocannon.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
 import { DEMO_API_KEY } from '../../src/standin/server.ts';
-import { startMain } from '../support/process.ts';
+import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
+import { startMain, type Started } from '../support/process.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
@@ -59,12 +61,27 @@ interface Figures {
   requests: number;
   complete: number;
   upstreamPerRequest?: number;
+  /** CPU time of the server process per request, in microseconds (user + system, from /proc). */
+  cpuUsPerRequest?: number;
 }
 
-async function run(name: string, options: autocannon.Options & { isComplete?: (body: string) => boolean }): Promise<Figures> {
+/** user + system CPU time of a process so far, in ms (Linux clock ticks are 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function run(name: string, options: autocannon.Options & { isComplete?: (body: string) => boolean; server?: Started }): Promise<Figures> {
   let complete = 0;
   const isComplete = options.isComplete ?? (() => true);
+  const server = options.server ?? facade;
   await ask<StandinStats>({ type: 'stats' }); // zero the counters
+  const cpuBefore = cpuMs(server.child.pid);
   const result = await autocannon({
     connections: CONNECTIONS,
     duration: DURATION_S,
@@ -78,6 +95,7 @@ async function run(name: string, options: autocannon.Options & { isComplete?: (b
     ],
   });
   const stats = await ask<StandinStats>({ type: 'stats' });
+  const cpu = cpuMs(server.child.pid) - cpuBefore;
   const requests = result.requests.total;
   return {
     name,
@@ -87,14 +105,15 @@ async function run(name: string, options: autocannon.Options & { isComplete?: (b
     requests,
     complete,
     upstreamPerRequest: stats.devices / Math.max(1, requests),
+    cpuUsPerRequest: (cpu * 1000) / Math.max(1, requests),
   };
 }
 
-function graphql(query: string, variables: Record<string, unknown>): autocannon.Options {
+function graphql(query: string, variables: Record<string, unknown>, url = graphqlUrl, headers: Record<string, string> = {}): autocannon.Options {
   return {
-    url: graphqlUrl,
+    url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   };
 }
@@ -121,6 +140,33 @@ results.push(
   }),
 );
 
+// The same single-device query from a caller with a JWT (CALLER_AUTH=jwt): what verifying
+// callers costs, with verified tokens cached by hash until they expire.
+const idp = await startIdentityProvider();
+const jwtPort = await freePort();
+const jwtFacade = startMain({
+  PORT: String(jwtPort),
+  LOG_LEVEL: 'error',
+  FLATPEAK_API_URL: standinUrl,
+  FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
+  FLATPEAK_API_KEY: DEMO_API_KEY,
+  CALLER_AUTH: 'jwt',
+  AUTH_JWKS_URL: idp.jwksUrl.href,
+  AUTH_ISSUER: ISSUER,
+  AUTH_AUDIENCE: AUDIENCE,
+  RATE_LIMIT_PER_SECOND: '0',
+});
+const jwtUrl = `http://127.0.0.1:${jwtPort}/graphql`;
+await waitUntilHealthy(new URL('/health', jwtUrl), jwtFacade);
+const callerToken = await idp.token({ claims: { sub: 'bench', scope: 'devices:read:all' }, expiresIn: 3600 });
+const single = graphql(`query ($id: ID!) { device(id: $id) { ${ALL_FIELDS} } }`, { id: SEED_DEVICE_ID }, jwtUrl, { authorization: `Bearer ${callerToken}` });
+await autocannon({ ...single, connections: 8, duration: 2 });
+const withJwt = await run('jwt     device(id), all fields, caller JWT', { ...single, server: jwtFacade, isComplete: (body) => !body.includes('"errors"') });
+results.push(withJwt);
+jwtFacade.child.kill('SIGTERM');
+await jwtFacade.exit();
+await idp.close();
+
 const token = await fetch(new URL('/login', standinUrl), {
   headers: { authorization: `Basic ${Buffer.from(`${DEMO_ACCOUNT_ID}:${DEMO_API_KEY}`).toString('base64')}` },
 })
@@ -144,12 +190,14 @@ await ask({ type: 'fault503', rate: 0 });
 console.log(`\nbench: ${DURATION_S}s per scenario, ${CONNECTIONS} connections, node ${process.version}\n`);
 for (const r of results) {
   const upstream = r.name.startsWith('direct') ? '' : `  upstream calls/request ${r.upstreamPerRequest!.toFixed(2)}`;
+  const cpu = r.name.startsWith('direct') ? '' : `  cpu ${r.cpuUsPerRequest!.toFixed(0).padStart(5)} µs/request`;
   console.log(
     `${r.name.padEnd(52)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(3)} ms  p99 ${String(r.p99).padStart(4)} ms` +
-      `  complete ${((100 * r.complete) / Math.max(1, r.requests)).toFixed(1)}%${upstream}`,
+      `  complete ${((100 * r.complete) / Math.max(1, r.requests)).toFixed(1)}%${upstream}${cpu}`,
   );
 }
 console.log(`ratio   facade device(id) / direct GET: ${(results[0]!.rps / direct.rps).toFixed(2)}`);
+console.log(`ratio   CPU per request, caller JWT / none: ${(withJwt.cpuUsPerRequest! / results[0]!.cpuUsPerRequest!).toFixed(2)}`);
 
 facade.child.kill('SIGTERM');
 await facade.exit();
@@ -163,9 +211,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitUntilHealthy(url: URL): Promise<void> {
+async function waitUntilHealthy(url: URL, server: Started = facade): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (facade.child.exitCode !== null) throw new Error(`the facade exited:\n${facade.output()}`);
+    if (server.child.exitCode !== null) throw new Error(`the facade exited:\n${server.output()}`);
     const ok = await fetch(url).then((response) => response.ok, () => false);
     if (ok) return;
     await sleep(50);

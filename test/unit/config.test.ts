@@ -90,3 +90,53 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('sk_very_secret');
   });
 });
+
+describe('CALLER_AUTH', () => {
+  const service = { FLATPEAK_API_URL: 'https://api.flatpeak.com', FLATPEAK_ACCOUNT_ID: 'acc_1', FLATPEAK_API_KEY: 'sk_x' };
+  const jwt = { CALLER_AUTH: 'jwt', AUTH_JWKS_URL: 'https://id.example/.well-known/jwks.json', AUTH_ISSUER: 'https://id.example/', AUTH_AUDIENCE: 'flatpeak-graph' };
+
+  it('refuses service credentials for a real Flatpeak without a decision about callers', () => {
+    expect(problemsOf(service)).toEqual([expect.stringMatching(/^CALLER_AUTH: must be set with service credentials: jwt .* or none /)]);
+  });
+
+  it('defaults to none on the embedded stand-in, and to pass-through without service credentials', () => {
+    expect(loadConfig({}).callers).toEqual({ mode: 'none' });
+    expect(loadConfig({ FLATPEAK_API_URL: 'https://api.flatpeak.com' }).callers).toEqual({ mode: 'pass-through' });
+    expect(loadConfig({ ...service, CALLER_AUTH: 'none' }).callers).toEqual({ mode: 'none' });
+  });
+
+  it('reads the JWT settings, with asymmetric algorithms, sub as the reference claim and a 30 s JWKS cool-down by default', () => {
+    expect(loadConfig({ ...service, ...jwt }).callers).toEqual({
+      mode: 'jwt',
+      jwt: {
+        jwksUrl: new URL(jwt.AUTH_JWKS_URL),
+        issuer: jwt.AUTH_ISSUER,
+        audience: jwt.AUTH_AUDIENCE,
+        algorithms: ['RS256', 'ES256', 'EdDSA'],
+        jwksCooldownMs: 30_000,
+      },
+      referenceClaim: 'sub',
+      locationsClaim: undefined,
+    });
+    expect(loadConfig({ ...service, ...jwt, AUTH_REFERENCE_CLAIM: 'https://example.com/customer', AUTH_LOCATIONS_CLAIM: 'locations' }).callers).toMatchObject({
+      referenceClaim: 'https://example.com/customer',
+      locationsClaim: 'locations',
+    });
+  });
+
+  it('names every missing JWT setting, refuses symmetric algorithms and a plain-http JWKS elsewhere', () => {
+    expect(problemsOf({ ...service, CALLER_AUTH: 'jwt' }).map((problem) => problem.split(':')[0])).toEqual(['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE']);
+    expect(problemsOf({ ...service, ...jwt, AUTH_ALGORITHMS: 'RS256,HS256' })[0]).toMatch(/^AUTH_ALGORITHMS: must be a comma-separated list of RS256/);
+    expect(problemsOf({ ...service, ...jwt, AUTH_JWKS_URL: 'http://id.example/jwks' })[0]).toMatch(/^AUTH_JWKS_URL: must be https/);
+  });
+
+  it('refuses CALLER_AUTH in pass-through mode, where Authorization carries the caller’s Flatpeak token', () => {
+    expect(problemsOf({ FLATPEAK_API_URL: 'https://api.flatpeak.com', ...jwt })).toEqual([expect.stringMatching(/^CALLER_AUTH: must be unset in pass-through mode/)]);
+  });
+
+  it('reads the per-caller limits, 20/s with bursts of 40 by default, 0 for off', () => {
+    expect(loadConfig({}).rateLimit).toEqual({ perSecond: 20, burst: 40 });
+    expect(loadConfig({ RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_BURST: '5' }).rateLimit).toEqual({ perSecond: 0, burst: 5 });
+    expect(problemsOf({ RATE_LIMIT_PER_SECOND: '-1' })[0]).toMatch(/^RATE_LIMIT_PER_SECOND: /);
+  });
+});
