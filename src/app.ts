@@ -19,6 +19,10 @@ import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
 import { createAuthenticator } from './callers/authenticate.ts';
 import { createRateLimiter } from './callers/rate-limit.ts';
 import { useCallerRequired } from './plugins/caller-required.ts';
+import { useCacheControl } from './plugins/cache-control.ts';
+import { createMemoryDeviceCache } from './upstream/cache.ts';
+import { createCoalescer } from './upstream/coalescer.ts';
+import { createDeviceSource } from './upstream/device-source.ts';
 import { createUpstreamPolicy } from './upstream/resilience.ts';
 
 export interface AppOptions {
@@ -71,6 +75,14 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
     schema,
     context: createContextFactory({
       client,
+      devices: createDeviceSource({
+        coalescer: createCoalescer(),
+        cache: config.deviceCache.ttlMs > 0 ? createMemoryDeviceCache(config.deviceCache) : undefined,
+        ttlMs: config.deviceCache.ttlMs,
+        refreshDeadlineMs: config.requestDeadlineMs,
+        onCacheError: (error) => logger.warn({ err: error }, 'device cache failed; serving without it'),
+        observer: metrics.deviceReads,
+      }),
       serviceToken,
       authenticate: createAuthenticator(config.callers),
       rateLimiter: createRateLimiter(config.rateLimit),
@@ -121,6 +133,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
       useSecurityLimits(),
       ...(config.callers.mode === 'jwt' ? [useCallerRequired()] : []),
       useVariableErrorCode(),
+      useCacheControl(config.deviceCache.ttlMs > 0),
       useRequestLog(logger),
       useUpstreamErrorLog(logger),
       // Consumers: persisted operations for the apps, @defer/@stream for slow screens,

@@ -30,6 +30,8 @@ export interface Config {
   readonly persistedOperations: PersistedOperationsSettings;
   /** Who the callers are and how the service knows them. */
   readonly callers: CallerSettings;
+  /** Flatpeak's device answers kept per credential; `ttlMs` 0 turns the cache off. */
+  readonly deviceCache: { readonly ttlMs: number; readonly staleMs: number };
   /** Per-caller token bucket, counted in upstream device loads; `perSecond` 0 turns it off. */
   readonly rateLimit: RateLimitSettings;
 }
@@ -192,6 +194,7 @@ const envSchema = z.object({
       .max(100_000, { error: 'must be a number from 0 (off) to 100000' })
       .default(20),
     RATE_LIMIT_BURST: integer(1, 1_000_000, 40),
+    DEVICE_CACHE_TTL_MS: integer(0, 86_400_000, 0),
 });
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
@@ -261,6 +264,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
     callers: callerSettings(e),
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
+    // Stale-while-revalidate for as long again as the TTL: a device read often keeps being
+    // served at cache speed while one refresh per device runs behind it.
+    deviceCache: Object.freeze({ ttlMs: e.DEVICE_CACHE_TTL_MS, staleMs: e.DEVICE_CACHE_TTL_MS }),
   });
 }
 

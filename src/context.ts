@@ -11,6 +11,7 @@ import { FacadeError } from './errors.ts';
 import { createDeviceLoader } from './loaders/device.ts';
 import type { Logger } from './logger.ts';
 import { type Authorize, authorizeWithCallerToken, authorizeWithService, type TokenSource } from './upstream/auth.ts';
+import type { DeviceSource } from './upstream/device-source.ts';
 import type { CallOptions, DeviceListQuery, DevicePage, FlatpeakClient } from './upstream/flatpeak.ts';
 import type { Device } from './upstream/types.ts';
 
@@ -25,10 +26,14 @@ export interface Context {
   readonly loaders: Loaders;
   /** One page of `GET /devices` (rate-limited like a device load); the caller's access is the resolver's to apply. */
   listDevices(query: DeviceListQuery): Promise<DevicePage>;
+  /** How long the whole response may be kept by the client: the least of its devices' (0: not at all). */
+  readonly freshness: { maxAgeMs: number };
 }
 
 export interface ContextDependencies {
   readonly client: FlatpeakClient;
+  /** Cache (when on) and in-flight coalescing in front of `client.getDevice`. */
+  readonly devices: DeviceSource;
   /** Set in service-credentials mode; otherwise each caller's bearer token is passed through. */
   readonly serviceToken: TokenSource | undefined;
   readonly authenticate: Authenticate;
@@ -65,6 +70,7 @@ type ServerContext = { req?: { socket?: { remoteAddress?: string } } };
  */
 export function createContextFactory({
   client,
+  devices,
   serviceToken,
   authenticate,
   rateLimiter,
@@ -106,16 +112,23 @@ export function createContextFactory({
       }
     }
 
-    function upstream<T>(call: (options: CallOptions) => Promise<T>): Promise<T> {
-      return slots.execute(() => authorize((token) => call({ token, requestId, signal, deadlineAt }), signal));
+    /** A call to Flatpeak on this request's behalf; `callSignal` is a shared call's own. */
+    function upstream<T>(call: (options: CallOptions) => Promise<T>, callSignal = signal): Promise<T> {
+      return slots.execute(() => authorize((token) => call({ token, requestId, signal: callSignal, deadlineAt }), callSignal));
     }
+
+    // Whose answers may be shared: those fetched with the same Flatpeak credential.
+    const credential = caller.kind === 'flatpeak' ? caller.key : 'service';
+    const freshness = { maxAgeMs: Number.POSITIVE_INFINITY };
 
     const device = createDeviceLoader(
       async (id) => {
         admit();
         let found: Device;
         try {
-          found = await upstream((options) => client.getDevice(id, options));
+          const read = await devices.read(credential, id, signal, (shared) => upstream((options) => client.getDevice(id, options), shared));
+          found = read.device;
+          freshness.maxAgeMs = Math.min(freshness.maxAgeMs, read.maxAgeMs);
         } catch (error) {
           throw error instanceof FacadeError && error.code === 'NOT_FOUND' ? deviceNotFound(id) : error;
         }
@@ -132,8 +145,10 @@ export function createContextFactory({
       requestId,
       caller,
       loaders: { device },
+      freshness,
       async listDevices(query) {
         admit();
+        freshness.maxAgeMs = 0; // a listing is not cached
         return upstream((options) => client.listDevices(query, options));
       },
     };

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DeviceReadObserver } from './upstream/device-source.ts';
 import type { CircuitName, PolicyObserver } from './upstream/resilience.ts';
 
 const CIRCUIT_STATES: readonly CircuitName[] = ['closed', 'open', 'half-open', 'isolated'];
@@ -7,6 +8,7 @@ export interface Metrics {
   /** One registry per app (not prom-client's global), so that apps never share counters. */
   readonly registry: Registry;
   readonly upstream: PolicyObserver;
+  readonly deviceReads: DeviceReadObserver;
 }
 
 /** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */
@@ -43,8 +45,24 @@ export function createMetrics(): Metrics {
   };
   setCircuit('closed');
 
+  const reads = new Counter({
+    name: 'flatpeak_device_reads_total',
+    help: 'Device reads by where the answer came from: cache, stale (served while refreshed), coalesced (joined a call in flight) or upstream.',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  const cacheErrors = new Counter({
+    name: 'flatpeak_device_cache_errors_total',
+    help: 'Device cache operations that failed (the read then went to Flatpeak).',
+    registers: [registry],
+  });
+
   return {
     registry,
+    deviceReads: {
+      read: (source) => reads.inc({ source }),
+      cacheError: () => cacheErrors.inc(),
+    },
     upstream: {
       call: (outcome) => calls.inc({ outcome }),
       attempt: (outcome, seconds) => attempts.observe({ outcome }, seconds),

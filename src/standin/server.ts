@@ -63,6 +63,8 @@ export interface Standin {
   resetLog(): void;
   /** Decide per request whether to misbehave; `undefined` turns faults off. */
   setFault(rule: FaultRule | undefined): void;
+  /** Hold every device request from now on until `release` is called (proves coalescing). */
+  pause(): { release(): void };
   /** Hold the next `n` device requests until all `n` have arrived (proves concurrency). */
   holdUntilConcurrent(n: number, giveUpMs?: number): void;
   /** Make every token issued so far invalid, as a key rotation would. */
@@ -223,6 +225,12 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     },
     setFault(rule) {
       faultRule = rule;
+    },
+    pause() {
+      release();
+      // Never reached by count: only `release` (or close) lets the requests go.
+      hold = { remaining: Number.POSITIVE_INFINITY, waiting: [] };
+      return { release };
     },
     holdUntilConcurrent(n, giveUpMs = 5_000) {
       release();

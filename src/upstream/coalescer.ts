@@ -9,6 +9,8 @@
  */
 export interface Coalescer {
   run<T>(key: string, signal: AbortSignal, start: (signal: AbortSignal) => Promise<T>, gaveUp: () => Error): Promise<T>;
+  /** Whether a call for `key` is in flight (a new caller would join it). */
+  has(key: string): boolean;
   /** Calls in flight now (for tests and metrics). */
   readonly inFlight: number;
 }
@@ -72,6 +74,7 @@ export function createCoalescer(): Coalescer {
         );
       });
     },
+    has: (key) => calls.has(key),
     get inFlight() {
       return calls.size;
     },

@@ -5,6 +5,8 @@ import { createRateLimiter } from '../../src/callers/rate-limit.ts';
 import { createContextFactory } from '../../src/context.ts';
 import { createLogger } from '../../src/logger.ts';
 import { schema } from '../../src/schema/index.ts';
+import { createCoalescer } from '../../src/upstream/coalescer.ts';
+import { createDeviceSource } from '../../src/upstream/device-source.ts';
 import { device as deviceSchema } from '../../src/upstream/types.ts';
 import type { FlatpeakClient } from '../../src/upstream/flatpeak.ts';
 import { seedDevice } from '../../src/standin/data.ts';
@@ -14,6 +16,7 @@ const raw = (id: string, referenceId: string) => deviceSchema.parse({ ...seedDev
 function contextFor(caller: Caller, client: Partial<FlatpeakClient>) {
   const factory = createContextFactory({
     client: client as FlatpeakClient,
+    devices: createDeviceSource({ coalescer: createCoalescer(), cache: undefined, ttlMs: 0, refreshDeadlineMs: 5_000 }),
     serviceToken: { token: async () => 'service-token', invalidate() {} },
     authenticate: async () => caller,
     rateLimiter: createRateLimiter({ perSecond: 0, burst: 1 }),

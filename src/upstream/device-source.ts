@@ -1,0 +1,90 @@
+import { FacadeError } from '../errors.ts';
+import type { DeviceCache } from './cache.ts';
+import type { Coalescer } from './coalescer.ts';
+import type { Device } from './types.ts';
+
+export interface DeviceRead {
+  readonly device: Device;
+  /** How long a client may keep this answer (ms); 0 when it came straight from Flatpeak uncached. */
+  readonly maxAgeMs: number;
+}
+
+/** What the device source reports as it works (metrics). */
+export interface DeviceReadObserver {
+  read(source: 'cache' | 'stale' | 'coalesced' | 'upstream'): void;
+  cacheError(): void;
+}
+
+export interface DeviceSourceOptions {
+  readonly coalescer: Coalescer;
+  /** Off (undefined) by default: every read goes to Flatpeak. */
+  readonly cache: DeviceCache | undefined;
+  /** How long a freshly fetched answer is served from the cache. */
+  readonly ttlMs: number;
+  /** A refresh of a stale entry runs on its own, for at most this long. */
+  readonly refreshDeadlineMs: number;
+  readonly onCacheError?: (error: unknown) => void;
+  readonly observer?: DeviceReadObserver;
+  readonly now?: () => number;
+}
+
+/** Fetches one device from Flatpeak with this signal (the shared call's, not one request's). */
+export type FetchDevice = (signal: AbortSignal) => Promise<Device>;
+
+const gaveUp = (id: string) => () => new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer for device ${id} before the request's deadline`);
+
+/**
+ * Where a device read goes before Flatpeak: the cache (when on), then the call already in
+ * flight for the same credential and id, if any. What comes back is Flatpeak's answer;
+ * whether this caller may see it is decided afterwards, per caller.
+ */
+export type DeviceSource = ReturnType<typeof createDeviceSource>;
+
+export function createDeviceSource({ coalescer, cache, ttlMs, refreshDeadlineMs, onCacheError: reportCacheError = () => {}, observer, now = Date.now }: DeviceSourceOptions) {
+  const onCacheError = (error: unknown) => {
+    observer?.cacheError();
+    reportCacheError(error);
+  };
+  const keyOf = (credential: string, id: string) => `${credential}\u0000${id}`;
+
+  function fetchShared(credential: string, id: string, signal: AbortSignal, fetch: FetchDevice): Promise<Device> {
+    observer?.read(coalescer.has(keyOf(credential, id)) ? 'coalesced' : 'upstream');
+    return coalescer.run(
+      keyOf(credential, id),
+      signal,
+      async (shared) => {
+        try {
+          const device = await fetch(shared);
+          if (cache) await cache.set(credential, id, device).catch(onCacheError);
+          return device;
+        } catch (error) {
+          if (cache && error instanceof FacadeError && error.code === 'NOT_FOUND') await cache.delete(credential, id).catch(onCacheError);
+          throw error;
+        }
+      },
+      gaveUp(id),
+    );
+  }
+
+  return {
+    async read(credential: string, id: string, signal: AbortSignal, fetch: FetchDevice): Promise<DeviceRead> {
+      if (!cache) return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: 0 };
+      const cached = await cache.get(credential, id).catch((error: unknown) => {
+        onCacheError(error);
+        return undefined;
+      });
+      const at = now();
+      if (cached && at < cached.freshUntil) {
+        observer?.read('cache');
+        return { device: cached.device, maxAgeMs: cached.freshUntil - at };
+      }
+      if (cached) {
+        observer?.read('stale');
+        // Stale: answer now, refresh behind the caller's back (once, however many ask).
+        if (!coalescer.has(keyOf(credential, id))) void fetchShared(credential, id, AbortSignal.timeout(refreshDeadlineMs), fetch).catch(() => {});
+        return { device: cached.device, maxAgeMs: 0 };
+      }
+      return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: ttlMs };
+    },
+  };
+}
