@@ -2,6 +2,7 @@ import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
 import { type Context, createContextFactory } from './context.ts';
@@ -17,7 +18,8 @@ import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
 import { createReadinessCheck } from './readiness.ts';
 import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
 import { createAuthenticator } from './callers/authenticate.ts';
-import { createRateLimiter } from './callers/rate-limit.ts';
+import { createRateLimiter, createRedisRateLimiter } from './callers/rate-limit.ts';
+import { createRedisDeviceCache } from './upstream/redis-cache.ts';
 import { useCallerRequired } from './plugins/caller-required.ts';
 import { useCacheControl } from './plugins/cache-control.ts';
 import { createMemoryDeviceCache } from './upstream/cache.ts';
@@ -31,6 +33,8 @@ export interface AppOptions {
   readonly upstreamUrl: URL;
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
+  /** Shared by the replicas when REDIS_URL is set: device cache, APQ registrations, rate limits. */
+  readonly redis?: Redis | undefined;
   /** True once shutdown has begun: `/ready` then answers 503. */
   readonly isStopping?: () => boolean;
 }
@@ -40,8 +44,18 @@ export type App = YogaServerInstance<Record<string, unknown>, Context>;
 export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.fetch`. */
-export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping = () => false }: AppOptions): App {
+export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false }: AppOptions): App {
   const metrics = createMetrics();
+  // Redis failures are counted and logged at debug: the connection itself warns once
+  // when Redis goes away, and every request would otherwise log the same outage again.
+  const onSharedStateError = (error: unknown) => {
+    metrics.deviceReads.cacheError();
+    logger.debug({ err: error }, 'shared state (Redis) unavailable; using the in-process fallback');
+  };
+  const deviceCache =
+    config.deviceCache.ttlMs <= 0 ? undefined : redis ? createRedisDeviceCache(redis, config.deviceCache) : createMemoryDeviceCache(config.deviceCache);
+  const localLimiter = createRateLimiter(config.rateLimit);
+  const rateLimiter = redis ? createRedisRateLimiter(redis, config.rateLimit, localLimiter, onSharedStateError) : localLimiter;
   const policy = createUpstreamPolicy(config.upstream, { logger, observer: metrics.upstream });
   const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher, policy });
   let serviceToken: TokenSource | undefined;
@@ -77,15 +91,15 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
       client,
       devices: createDeviceSource({
         coalescer: createCoalescer(),
-        cache: config.deviceCache.ttlMs > 0 ? createMemoryDeviceCache(config.deviceCache) : undefined,
+        cache: deviceCache,
         ttlMs: config.deviceCache.ttlMs,
         refreshDeadlineMs: config.requestDeadlineMs,
-        onCacheError: (error) => logger.warn({ err: error }, 'device cache failed; serving without it'),
+        onCacheError: (error) => logger.debug({ err: error }, 'device cache failed; read from Flatpeak instead'),
         observer: metrics.deviceReads,
       }),
       serviceToken,
       authenticate: createAuthenticator(config.callers),
-      rateLimiter: createRateLimiter(config.rateLimit),
+      rateLimiter,
       logger,
       requestDeadlineMs: config.requestDeadlineMs,
       maxDevicesPerRequest: config.maxDevicesPerRequest,

@@ -30,6 +30,8 @@ export interface Config {
   readonly persistedOperations: PersistedOperationsSettings;
   /** Who the callers are and how the service knows them. */
   readonly callers: CallerSettings;
+  /** The Redis that replicas share (device cache, APQ registrations, rate limits); unset: all in process. */
+  readonly redisUrl: URL | undefined;
   /** Flatpeak's device answers kept per credential; `ttlMs` 0 turns the cache off. */
   readonly deviceCache: { readonly ttlMs: number; readonly staleMs: number };
   /** Per-caller token bucket, counted in upstream device loads; `perSecond` 0 turns it off. */
@@ -195,6 +197,10 @@ const envSchema = z.object({
       .default(20),
     RATE_LIMIT_BURST: integer(1, 1_000_000, 40),
     DEVICE_CACHE_TTL_MS: integer(0, 86_400_000, 0),
+    REDIS_URL: z
+      .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+      .transform((value) => new URL(value))
+      .optional(),
 });
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
@@ -263,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       manifest,
     }),
     callers: callerSettings(e),
+    redisUrl: e.REDIS_URL,
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
     // Stale-while-revalidate for as long again as the TTL: a device read often keeps being
     // served at cache speed while one refresh per device runs behind it.

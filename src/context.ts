@@ -102,9 +102,9 @@ export function createContextFactory({
     const slots = bulkhead(maxCallsPerRequest, Number.POSITIVE_INFINITY);
 
     /** Identity and the caller's budget, checked before any upstream call. */
-    function admit(): void {
+    async function admit(): Promise<void> {
       if (caller.kind === 'anonymous') throw serviceAuthorize ? missingJwt() : missingToken();
-      const retryAfterMs = rateLimiter.take(caller.key);
+      const retryAfterMs = await rateLimiter.take(caller.key);
       if (retryAfterMs !== undefined) {
         throw new FacadeError('RATE_LIMITED', `Too many device reads from this caller; try again in ${retryAfterMs} ms`, undefined, {
           extensions: { retryAfterMs },
@@ -123,7 +123,7 @@ export function createContextFactory({
 
     const device = createDeviceLoader(
       async (id) => {
-        admit();
+        await admit();
         let found: Device;
         try {
           const read = await devices.read(credential, id, signal, (shared) => upstream((options) => client.getDevice(id, options), shared));
@@ -147,7 +147,7 @@ export function createContextFactory({
       loaders: { device },
       freshness,
       async listDevices(query) {
-        admit();
+        await admit();
         freshness.maxAgeMs = 0; // a listing is not cached
         return upstream((options) => client.listDevices(query, options));
       },

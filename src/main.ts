@@ -6,6 +6,7 @@ import { gracefulCloser } from './graceful-close.ts';
 import { createLogger } from './logger.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
 import { DEMO_ACCOUNT_ID } from './standin/data.ts';
+import { connectRedis } from './shared/redis.ts';
 import { createDispatcher } from './upstream/dispatcher.ts';
 
 let config: Config;
@@ -36,7 +37,8 @@ if (!upstreamUrl) {
 
 let stopping = false;
 const dispatcher = createDispatcher(config.upstream);
-const app = createApp({ config, upstreamUrl, dispatcher, logger, isStopping: () => stopping });
+const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping });
 const server = createServer(app);
 const closeGracefully = gracefulCloser(server);
 
@@ -73,6 +75,7 @@ async function shutdown(signal: string): Promise<void> {
   if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   await closeGracefully(config.shutdownGraceMs, () => logger.warn('grace period over: closing the connections still open'));
   await dispatcher.close();
+  redis?.disconnect();
   await standin?.close();
   logger.info('stopped');
   process.exit(0);

@@ -7,6 +7,7 @@ import { type Config, loadConfig } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../src/standin/server.ts';
+import { connectRedis } from '../../src/shared/redis.ts';
 import { createDispatcher } from '../../src/upstream/dispatcher.ts';
 
 export interface GraphQLResponse<T> extends ExecutionResult<T> {
@@ -47,7 +48,9 @@ export async function startHarness({ mode = 'service', env = {}, standin: standi
     ...env,
   });
   const dispatcher = createDispatcher(config.upstream);
-  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: logger ?? createLogger(config.logLevel), isStopping });
+  const log = logger ?? createLogger(config.logLevel);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping });
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -68,6 +71,7 @@ export async function startHarness({ mode = 'service', env = {}, standin: standi
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await dispatcher.close();
+      redis?.disconnect();
       await standin.close();
     },
   };
