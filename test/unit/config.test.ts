@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       breakerMinCalls: 20,
       breakerCooldownMs: 5_000,
     });
-    expect(config).toMatchObject({ corsOrigins: [], maxDevicesPerRequest: 200, requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownDelayMs: 0, shutdownGraceMs: 15_000 });
+    expect(config).toMatchObject({ corsOrigins: [], maxDevicesPerRequest: 200, requestDeadlineMs: 10_000, flatpeakProbeIntervalMs: 5_000, shutdownDelayMs: 0, shutdownGraceMs: 15_000 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
