@@ -8,14 +8,14 @@ import type { Config } from './config.ts';
 import { type Context, createContextFactory } from './context.ts';
 import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { useRequestLog } from './plugins/request-log.ts';
 import { useSecurityLimits } from './plugins/security.ts';
+import { useStatusEndpoint } from './plugins/status.ts';
 import { schema } from './schema/index.ts';
 import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
-import { createReadinessCheck } from './readiness.ts';
 import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
 import { createAuthenticator } from './callers/authenticate.ts';
 import { createRateLimiter, createRedisRateLimiter } from './callers/rate-limit.ts';
@@ -26,6 +26,7 @@ import { createMemoryDeviceCache } from './upstream/cache.ts';
 import { createCoalescer } from './upstream/coalescer.ts';
 import { createDeviceSource } from './upstream/device-source.ts';
 import { createUpstreamPolicy } from './upstream/resilience.ts';
+import { createUpstreamMonitor } from './upstream/status.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -35,7 +36,7 @@ export interface AppOptions {
   readonly logger: Logger;
   /** Shared by the replicas when REDIS_URL is set: device cache, APQ registrations, rate limits. */
   readonly redis?: Redis | undefined;
-  /** True once shutdown has begun: `/ready` then answers 503. */
+  /** True once shutdown has begun: `/ready` then answers 503 (and before, 200: Flatpeak's state is not readiness). */
   readonly isStopping?: () => boolean;
 }
 
@@ -63,27 +64,34 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     const { accountId, apiKey } = config.serviceCredentials;
     serviceToken = createServiceTokenSource({
       login: async () => {
-        // Shared by every waiting request, so it has a deadline of its own.
-        const login = await client.login(accountId, apiKey, deadlineIn(config.requestDeadlineMs));
-        logger.info({ accountId, expiresIn: login.expires_in }, 'logged in to Flatpeak');
-        return login;
+        try {
+          // Shared by every waiting request, so it has a deadline of its own.
+          const login = await client.login(accountId, apiKey, deadlineIn(config.requestDeadlineMs));
+          logger.info({ accountId, expiresIn: login.expires_in }, 'logged in to Flatpeak');
+          monitor.loggedIn({ ok: true });
+          return login;
+        } catch (error) {
+          monitor.loggedIn({ ok: false, error });
+          throw error;
+        }
       },
     });
   }
 
-  const ready = createReadinessCheck({
-    intervalMs: config.readyCheckIntervalMs,
-    isStopping,
+  const monitor = createUpstreamMonitor({
+    credentials: config.serviceCredentials ? 'service' : 'pass-through',
+    circuit: policy.circuit,
+    intervalMs: config.flatpeakProbeIntervalMs,
     logger,
     probe: async () => {
       const token = serviceToken ? await serviceToken.token() : undefined;
       const status = await client.probe(token, deadlineIn(config.upstream.attemptTimeoutMs));
       if (token && status === 401) serviceToken?.invalidate(token);
-      // Pass-through has no token to probe with: a 401 still proves Flatpeak is there. A
-      // 429 is a busy Flatpeak, not a broken one: taking every replica out would not help.
-      return status < 500 && (token === undefined || status < 400 || status === 429);
+      // Pass-through has no token to probe with: a 401 still proves Flatpeak is there.
+      return { status, ok: status < 500 && (token === undefined || status < 400 || status === 429) };
     },
   });
+  registerUpstreamStatusMetrics(metrics.registry, monitor.status, { serviceCredentials: serviceToken !== undefined });
 
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -120,7 +128,11 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     maskedErrors: { isDev: false },
     logging: logger,
     plugins: [
-      useReadinessCheck({ endpoint: '/ready', check: ready }),
+      // Ready means: this process serves (it got past its configuration, it listens) and is
+      // not draining. Not Flatpeak's state: when Flatpeak fails, every replica would turn
+      // unready at once, and callers would get connection failures instead of coded errors.
+      useReadinessCheck({ endpoint: '/ready', check: () => !isStopping() }),
+      useStatusEndpoint({ ready: () => !isStopping(), upstream: monitor.status }),
       usePrometheus({
         endpoint: '/metrics',
         registry: metrics.registry,

@@ -21,8 +21,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Distinct devices one GraphQL request may load (aliases multiply what a document asks for). */
   readonly maxDevicesPerRequest: number;
-  /** `/ready` re-checks Flatpeak at most this often. */
-  readonly readyCheckIntervalMs: number;
+  /** `/status` and `/metrics` probe Flatpeak at most this often. */
+  readonly flatpeakProbeIntervalMs: number;
   /** After SIGTERM, how long to stay up (unready) before closing the listener. */
   readonly shutdownDelayMs: number;
   /** After the listener closes, in-flight requests get this long to finish. */
@@ -157,6 +157,8 @@ const envSchema = z.object({
       .default(0.5),
     FLATPEAK_BREAKER_WINDOW_MS: milliseconds(10_000),
     FLATPEAK_BREAKER_MIN_CALLS: integer(1, 1_000_000, 20),
+    FLATPEAK_BREAKER_OUTAGE_FAILURES: integer(1, 1_000_000, 50),
+    FLATPEAK_BREAKER_OUTAGE_MS: milliseconds(1_000),
     FLATPEAK_BREAKER_COOLDOWN_MS: milliseconds(5_000),
     REQUEST_DEADLINE_MS: milliseconds(10_000),
     MAX_DEVICES_PER_REQUEST: integer(1, 100_000, 200),
@@ -167,7 +169,7 @@ const envSchema = z.object({
         error: 'must be a comma-separated list of origins such as https://app.example.com',
       })
       .default([]),
-    READY_CHECK_INTERVAL_MS: milliseconds(5_000),
+    FLATPEAK_PROBE_INTERVAL_MS: milliseconds(5_000),
     SHUTDOWN_DELAY_MS: integer(0, 600_000, 0),
     SHUTDOWN_GRACE_MS: milliseconds(15_000),
       PERSISTED_OPERATIONS: z
@@ -255,12 +257,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       breakerFailureRatio: e.FLATPEAK_BREAKER_FAILURE_RATIO,
       breakerWindowMs: e.FLATPEAK_BREAKER_WINDOW_MS,
       breakerMinCalls: e.FLATPEAK_BREAKER_MIN_CALLS,
+      breakerOutageFailures: e.FLATPEAK_BREAKER_OUTAGE_FAILURES,
+      breakerOutageMs: e.FLATPEAK_BREAKER_OUTAGE_MS,
       breakerCooldownMs: e.FLATPEAK_BREAKER_COOLDOWN_MS,
     }),
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     maxDevicesPerRequest: e.MAX_DEVICES_PER_REQUEST,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
-    readyCheckIntervalMs: e.READY_CHECK_INTERVAL_MS,
+    flatpeakProbeIntervalMs: e.FLATPEAK_PROBE_INTERVAL_MS,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     persistedOperations: Object.freeze({

@@ -1,4 +1,3 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { SEED_DEVICE_ID } from './standin/data.ts';
 
@@ -37,15 +36,17 @@ export const graphiqlOptions: GraphiQLOptions = {
 
 /**
  * GraphiQL with its assets inlined (the `@graphql-yoga/render-graphiql` bundle), so it
- * works without reaching a CDN. The page is ~9 MB, so it is rendered once, not per visit.
+ * works without reaching a CDN. The bundle is ~9 MB: it is imported on the first visit,
+ * not at start-up (a service nobody opens GraphiQL on never holds it; idle memory matters
+ * per replica), and the page is rendered once, not per visit.
  */
-export function createGraphiQLRenderer(): (options: GraphiQLOptions) => string {
-  const rendered = new Map<string, string>();
+export function createGraphiQLRenderer(): (options: GraphiQLOptions) => Promise<string> {
+  const rendered = new Map<string, Promise<string>>();
   return (options) => {
     const key = JSON.stringify(options);
     let html = rendered.get(key);
     if (html === undefined) {
-      html = renderGraphiQL(options);
+      html = import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options));
       rendered.set(key, html);
     }
     return html;

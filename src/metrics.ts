@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeviceReadObserver } from './upstream/device-source.ts';
 import type { CircuitName, PolicyObserver } from './upstream/resilience.ts';
+import type { UpstreamStatus } from './upstream/status.ts';
 
 const CIRCUIT_STATES: readonly CircuitName[] = ['closed', 'open', 'half-open', 'isolated'];
 
@@ -70,4 +71,30 @@ export function createMetrics(): Metrics {
       circuit: setCircuit,
     },
   };
+}
+
+/**
+ * Flatpeak's state as gauges, read from the status at scrape time (a scrape may trigger a
+ * probe, at most once per interval): for dashboards and alerts, not readiness.
+ */
+export function registerUpstreamStatusMetrics(registry: Registry, status: () => Promise<UpstreamStatus>, { serviceCredentials }: { serviceCredentials: boolean }): void {
+  new Gauge({
+    name: 'flatpeak_upstream_reachable',
+    help: 'Whether the last probe of Flatpeak (GET /devices?limit=1) succeeded: 1 or 0.',
+    registers: [registry],
+    async collect() {
+      const { probe } = await status();
+      if (probe) this.set(probe.ok ? 1 : 0);
+    },
+  });
+  if (!serviceCredentials) return; // pass-through never logs in
+  new Gauge({
+    name: 'flatpeak_upstream_login_ok',
+    help: 'Whether the last login to Flatpeak with the service credentials succeeded: 1 or 0.',
+    registers: [registry],
+    async collect() {
+      const { login } = await status();
+      if (login) this.set(login.ok ? 1 : 0);
+    },
+  });
 }

@@ -10,7 +10,7 @@ interface Seen {
 }
 
 // Probes and scrapes arrive every few seconds; at info level they would bury the traffic.
-const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
+const QUIET_PATHS = new Set(['/health', '/ready', '/metrics', '/status']);
 
 /**
  * One access-log line per HTTP request (path without its query string, status, time to

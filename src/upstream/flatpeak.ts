@@ -36,7 +36,7 @@ export interface FlatpeakClient {
   getDevice(id: string, call: CallOptions): Promise<rest.Device>;
   listDevices(query: DeviceListQuery, call: CallOptions): Promise<DevicePage>;
   login(accountId: string, apiKey: string, deadline: Deadline): Promise<rest.Login>;
-  /** The HTTP status of a cheap authenticated read (`GET /devices?limit=1`), for readiness. */
+  /** The HTTP status of a cheap authenticated read (`GET /devices?limit=1`), for the status page. */
   probe(token: string | undefined, deadline: Deadline): Promise<number>;
 }
 
@@ -150,7 +150,7 @@ export function createFlatpeakClient({
       return get({ path: '/login', schema: rest.login, what: 'the login', headers: { authorization: `Basic ${basic}` } }, deadline);
     },
     async probe(token, { signal }) {
-      // Straight to the dispatcher: readiness reports what Flatpeak does now, not what the
+      // Straight to the dispatcher: the status reports what Flatpeak does now, not what the
       // breaker remembers, and is not retried.
       const response = await dispatcher.request({
         origin,

@@ -14,6 +14,7 @@ import {
 } from 'cockatiel';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { AnyBreaker, OutageBreaker } from './breakers.ts';
 import { createRetryBudget } from './retry-budget.ts';
 
 export interface ResilienceSettings {
@@ -29,6 +30,10 @@ export interface ResilienceSettings {
   readonly breakerWindowMs: number;
   /** Attempts needed within the window before the circuit may open (no verdict on a handful). */
   readonly breakerMinCalls: number;
+  /** Failed attempts in a row (no success between) that open the circuit, whatever came before. */
+  readonly breakerOutageFailures: number;
+  /** Failed attempts in a row for this long (at least 10 of them) also open it. */
+  readonly breakerOutageMs: number;
   /** How long an open circuit fails fast before letting one probe through. */
   readonly breakerCooldownMs: number;
   /** Upstream calls in flight at once (match the connection pool). */
@@ -65,6 +70,8 @@ export interface UpstreamPolicy {
 }
 
 const BACKOFF_BASE_MS = 50;
+/** Failures in a row needed before their duration alone opens the circuit (see OutageBreaker). */
+const OUTAGE_MIN_FAILURES = 10;
 const BACKOFF_MAX_MS = 2_000;
 
 const CIRCUIT_NAMES: Record<CircuitState, CircuitName> = {
@@ -111,19 +118,29 @@ export function createUpstreamPolicy(
     random = Math.random,
   }: { logger: Logger; observer?: PolicyObserver; now?: () => number; random?: () => number },
 ): UpstreamPolicy {
-  // A failure *rate* over a window, not a run of consecutive failures: one burst of
-  // concurrent timeouts (a cold start, a GC pause) is not a sustained outage.
-  // While half-open, the probe's caller giving up proves nothing about Flatpeak; cockatiel
+  // Two triggers. A failure *rate* over a window, for a Flatpeak failing part of the time
+  // (one burst of concurrent timeouts, from a cold start or a GC pause, is not enough).
+  // And a run of failures with nothing but failures, for a total outage: the rate alone
+  // would wait for the failures to outweigh every success of the window (hundreds of
+  // failed calls at full load) before it opened. While half-open, the probe's caller giving up proves nothing about Flatpeak; cockatiel
   // would count any error it does not handle as a success and close the circuit.
   const breaker: CircuitBreakerPolicy = circuitBreaker(
     handleWhen((error) => isOutage(error) || (breaker.state === CircuitState.HalfOpen && isGiveUp(error))),
     {
       halfOpenAfter: settings.breakerCooldownMs,
-      breaker: new SamplingBreaker({
-        threshold: settings.breakerFailureRatio,
-        duration: settings.breakerWindowMs,
-        minimumRps: settings.breakerMinCalls / (settings.breakerWindowMs / 1000),
-      }),
+      breaker: new AnyBreaker([
+        new SamplingBreaker({
+          threshold: settings.breakerFailureRatio,
+          duration: settings.breakerWindowMs,
+          minimumRps: settings.breakerMinCalls / (settings.breakerWindowMs / 1000),
+        }),
+        new OutageBreaker({
+          failures: settings.breakerOutageFailures,
+          durationMs: settings.breakerOutageMs,
+          minFailures: Math.min(OUTAGE_MIN_FAILURES, settings.breakerOutageFailures),
+          now,
+        }),
+      ]),
     },
   );
   breaker.onStateChange((state) => {

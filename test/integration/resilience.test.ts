@@ -15,6 +15,8 @@ const FAST = {
   REQUEST_DEADLINE_MS: '1500',
   FLATPEAK_ATTEMPT_TIMEOUT_MS: '400',
   FLATPEAK_BREAKER_MIN_CALLS: '100000',
+  FLATPEAK_BREAKER_OUTAGE_FAILURES: '100000',
+  FLATPEAK_BREAKER_OUTAGE_MS: '600000',
 };
 
 let h: Harness | undefined;
@@ -180,6 +182,8 @@ describe('circuit breaker', () => {
     expect(h.standin.count()).toBe(0);
     expect(await metric(h, 'flatpeak_upstream_circuit_state{state="open"}')).toBe(1);
     expect(await metric(h, 'flatpeak_upstream_circuit_state{state="closed"}')).toBe(0);
+    const status = (await fetch(new URL('/status', h.url)).then((response) => response.json())) as { ready: boolean; flatpeak: { circuit: string } };
+    expect(status).toMatchObject({ ready: true, flatpeak: { circuit: 'open' } });
 
     // After the cool-down one probe goes through, succeeds, and closes the circuit.
     await vi.waitFor(
@@ -277,29 +281,51 @@ describe('logs', () => {
   });
 });
 
-describe('/ready and /health', () => {
+describe('/ready, /health and /status', () => {
   const ready = (h: Harness) => fetch(new URL('/ready', h.url)).then((response) => response.status);
+  const status = (h: Harness) => fetch(new URL('/status', h.url)).then((response) => response.json() as Promise<Record<string, any>>);
 
-  it('is ready when Flatpeak answers, and asks it at most once per interval', async () => {
-    const h = await harness({ READY_CHECK_INTERVAL_MS: '600000' });
+  it('is ready whatever Flatpeak does, and never asks it', async () => {
+    const h = await harness();
+    h.standin.setFault((request) => (request.path === '/login' || request.path.startsWith('/devices') ? { status: 503 } : undefined));
     for (let n = 0; n < 5; n += 1) expect(await ready(h)).toBe(200);
-    expect(h.standin.count('/devices?limit=1')).toBe(1);
     expect((await fetch(new URL('/health', h.url))).status).toBe(200);
-    expect(h.standin.count('/devices?limit=1')).toBe(1);
+    expect(h.standin.count()).toBe(0);
   });
 
-  it('is not ready while Flatpeak fails, and ready again once it recovers', async () => {
-    const h = await harness({ READY_CHECK_INTERVAL_MS: '1' });
+  it('reports Flatpeak failing and recovering in /status and /metrics, probing it at most once per interval', async () => {
+    const h = await harness({ FLATPEAK_PROBE_INTERVAL_MS: '1' });
     h.standin.setFault(faultOn('/devices?limit=1', { status: 503 }));
-    expect(await ready(h)).toBe(503);
+    expect(await status(h)).toMatchObject({
+      ready: true,
+      flatpeak: { credentials: 'service', circuit: 'closed', login: { ok: true }, probe: { ok: false, status: 503, at: expect.any(String) } },
+    });
+    expect(await metric(h, 'flatpeak_upstream_reachable')).toBe(0);
+    expect(await ready(h)).toBe(200);
     h.standin.setFault(undefined);
-    await vi.waitFor(async () => expect(await ready(h)).toBe(200), { interval: 20 });
+    await vi.waitFor(async () => expect((await status(h)).flatpeak.probe).toMatchObject({ ok: true, status: 200 }), { interval: 20 });
+    expect(await metric(h, 'flatpeak_upstream_reachable')).toBe(1);
+    expect(await metric(h, 'flatpeak_upstream_login_ok')).toBe(1);
+
+    const patient = await startHarness({ env: { ...FAST, FLATPEAK_PROBE_INTERVAL_MS: '600000' } });
+    try {
+      for (let n = 0; n < 3; n += 1) await status(patient);
+      await fetch(new URL('/metrics', patient.url));
+      expect(patient.standin.count('/devices?limit=1')).toBe(1);
+    } finally {
+      await patient.close();
+    }
   });
 
-  it('is not ready when Flatpeak rejects the service credentials', async () => {
+  it('reports rejected service credentials in /status and /metrics, and stays ready', async () => {
     h = await startHarness({ env: { ...FAST, FLATPEAK_API_KEY: 'sk_revoked' } });
-    expect(await ready(h)).toBe(503);
-    expect((await fetch(new URL('/health', h.url))).status).toBe(200);
+    const { flatpeak } = await status(h);
+    // What Flatpeak said, which callers see as UPSTREAM_UNAVAILABLE (it is not their token).
+    expect(flatpeak.login).toMatchObject({ ok: false, status: 401, error: 'UNAUTHENTICATED' });
+    expect(flatpeak.probe).toMatchObject({ ok: false, error: 'UNAUTHENTICATED' });
+    expect(JSON.stringify(flatpeak)).not.toMatch(/sk_revoked|eyJ/);
+    expect(await metric(h, 'flatpeak_upstream_login_ok')).toBe(0);
+    expect(await ready(h)).toBe(200);
   });
 
   it('exposes Prometheus metrics for GraphQL requests and the upstream, without caller-chosen labels', async () => {
@@ -318,5 +344,6 @@ describe('/ready and /health', () => {
     expect(await ready(h)).toBe(200);
     stopping = true;
     expect(await ready(h)).toBe(503);
+    expect(await status(h)).toMatchObject({ ready: false });
   });
 });

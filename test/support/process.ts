@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+export const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Started {
   readonly child: ChildProcess;
@@ -12,10 +13,15 @@ export interface Started {
   exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `src/main.ts` as `npm start` does, with exactly the given environment. */
+/** Runs `src/main.ts` (from source, through tsx) with exactly the given environment. */
 export function startMain(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
+  return startCommand(process.execPath, ['--import', 'tsx', 'src/main.ts'], env);
+}
+
+/** Runs `command` in `cwd` (the repository by default) with exactly the given environment (and PATH). */
+export function startCommand(command: string, args: readonly string[], env: Record<string, string>, cwd = root): Started {
+  const child = spawn(command, args, {
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -51,9 +57,50 @@ export function startMain(env: Record<string, string>): Started {
       if (earlier) return Promise.resolve(earlier);
       return new Promise((resolve, reject) => {
         waiters.push({ match, resolve });
-        void exited.then(({ code }) => reject(new Error(`main exited with ${code} before the expected log line:\n${out}`)));
+        void exited.then(({ code }) => reject(new Error(`${command} exited with ${code} before the expected log line:\n${out}`)));
       });
     },
     exit: () => exited,
   };
+}
+
+/** Every process descended from `pid` (children, their children…), from /proc, with its command line. */
+export function descendantsOf(pid: number): Array<{ pid: number; command: string }> {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found: Array<{ pid: number; command: string }> = [];
+  const visit = (parent: number) => {
+    for (const [child, ppid] of parents) {
+      if (ppid !== parent) continue;
+      let command = '';
+      try {
+        command = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      } catch {
+        // ended meanwhile
+      }
+      found.push({ pid: child, command });
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+/** True while `pid` exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }

@@ -22,9 +22,11 @@ describe('loadConfig', () => {
       breakerFailureRatio: 0.5,
       breakerWindowMs: 10_000,
       breakerMinCalls: 20,
+      breakerOutageFailures: 50,
+      breakerOutageMs: 1_000,
       breakerCooldownMs: 5_000,
     });
-    expect(config).toMatchObject({ corsOrigins: [], maxDevicesPerRequest: 200, requestDeadlineMs: 10_000, readyCheckIntervalMs: 5_000, shutdownDelayMs: 0, shutdownGraceMs: 15_000 });
+    expect(config).toMatchObject({ corsOrigins: [], maxDevicesPerRequest: 200, requestDeadlineMs: 10_000, flatpeakProbeIntervalMs: 5_000, shutdownDelayMs: 0, shutdownGraceMs: 15_000 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -39,12 +41,17 @@ describe('loadConfig', () => {
       CALLER_AUTH: 'none',
       FLATPEAK_MAX_CONNECTIONS: '8',
       FLATPEAK_HEADERS_TIMEOUT_MS: '1500',
+      FLATPEAK_BREAKER_OUTAGE_FAILURES: '20',
+      FLATPEAK_BREAKER_OUTAGE_MS: '500',
+      FLATPEAK_PROBE_INTERVAL_MS: '2000',
     });
     expect(config.port).toBe(8080);
     expect(config.flatpeakApiUrl?.href).toBe('https://api.flatpeak.com/');
     expect(config.serviceCredentials).toEqual({ accountId: 'acc_661677911f2197045e6cf1b1', apiKey: 'sk_live_x' });
     expect(config.upstream.maxConnections).toBe(8);
     expect(config.upstream.headersTimeoutMs).toBe(1500);
+    expect(config.upstream).toMatchObject({ breakerOutageFailures: 20, breakerOutageMs: 500 });
+    expect(config.flatpeakProbeIntervalMs).toBe(2000);
   });
 
   it('wants https for Flatpeak unless it is on this machine', () => {

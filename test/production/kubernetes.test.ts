@@ -1,0 +1,117 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { loadConfig } from '../../src/config.ts';
+import { root } from '../support/process.ts';
+
+// The manifests' invariants, checked against what the service itself makes of the
+// environment they give it (loadConfig), so that a changed default cannot break them quietly.
+type Doc = Record<string, any>; // parsed YAML
+const directory = join(root, 'deploy', 'kubernetes');
+const docs: Doc[] = readdirSync(directory)
+  .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
+  .flatMap((file) => parseAllDocuments(readFileSync(join(directory, file), 'utf8')).map((doc) => doc.toJS() as Doc));
+const only = (kind: string): Doc => {
+  const found = docs.filter((doc) => doc.kind === kind);
+  expect(found, kind).toHaveLength(1);
+  return found[0]!;
+};
+const deployment = only('Deployment');
+const pod = deployment.spec.template.spec;
+const container = pod.containers[0];
+const portNamed = (name: string | number): number =>
+  typeof name === 'number' ? name : container.ports.find((port: Doc) => port.name === name).containerPort;
+
+/** The container's environment as the service would see it; Secret values stand in as placeholders. */
+function containerEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of container.env as Doc[]) {
+    if (entry.valueFrom?.secretKeyRef) env[entry.name] = entry.name === 'FLATPEAK_ACCOUNT_ID' ? 'acc_placeholder' : 'sk_placeholder';
+    else env[entry.name] = String(entry.value);
+  }
+  return env;
+}
+const config = loadConfig(containerEnv());
+
+const mebibytes = (quantity: string): number => {
+  const [, amount, unit] = /^(\d+)(Mi|Gi)$/.exec(quantity) ?? fail(`unexpected quantity ${quantity}`);
+  return Number(amount) * (unit === 'Gi' ? 1024 : 1);
+};
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+describe('deploy/kubernetes', () => {
+  it('holds a Deployment, a Service, a PodDisruptionBudget and a HorizontalPodAutoscaler, all for the same pods', () => {
+    const labels = deployment.spec.template.metadata.labels;
+    expect(deployment.spec.selector.matchLabels).toEqual(labels);
+    expect(only('Service').spec.selector).toEqual(labels);
+    expect(only('PodDisruptionBudget').spec.selector.matchLabels).toEqual(labels);
+    expect(only('HorizontalPodAutoscaler').spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: deployment.metadata.name });
+    const kustomization = parseAllDocuments(readFileSync(join(directory, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as Doc;
+    expect(new Set(kustomization.resources)).toEqual(new Set(readdirSync(directory).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')));
+  });
+
+  it('gives the service a configuration it accepts, with variables the README documents, and listens where the probes and the Service look', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const { name } of container.env as Doc[]) expect(readme, name).toContain(`| \`${name}\` |`);
+    expect(config.host).toBe('0.0.0.0');
+    expect(portNamed('http')).toBe(config.port);
+    expect(portNamed(only('Service').spec.ports[0].targetPort)).toBe(config.port);
+    expect(Number(deployment.spec.template.metadata.annotations['prometheus.io/port'])).toBe(config.port);
+  });
+
+  it('probes liveness on /health and readiness on /ready', () => {
+    expect(container.livenessProbe.httpGet.path).toBe('/health');
+    expect(container.readinessProbe.httpGet.path).toBe('/ready');
+    for (const probe of [container.livenessProbe, container.readinessProbe]) expect(portNamed(probe.httpGet.port)).toBe(config.port);
+  });
+
+  it('lets a pod drain: stays up after SIGTERM while endpoints update, and is killed only after the grace period', () => {
+    expect(config.shutdownDelayMs).toBeGreaterThan(0);
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(config.shutdownDelayMs + config.shutdownGraceMs);
+    expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+  });
+
+  it('takes the Flatpeak credentials from a Secret, never from the manifest', () => {
+    for (const name of ['FLATPEAK_ACCOUNT_ID', 'FLATPEAK_API_KEY']) {
+      const entry = (container.env as Doc[]).find((candidate) => candidate.name === name);
+      expect(entry?.value, name).toBeUndefined();
+      expect(entry?.valueFrom?.secretKeyRef?.name, name).toEqual(expect.any(String));
+    }
+    expect(JSON.stringify(docs)).not.toMatch(/sk_[a-z]|"kind":"Secret"/);
+  });
+
+  it('runs as non-root on a read-only root filesystem, without privileges', () => {
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  it('requests CPU (for the autoscaler) and memory above the idle bound, with a memory limit above the request', () => {
+    const { requests, limits } = container.resources;
+    expect(requests.cpu).toEqual(expect.any(String));
+    expect(mebibytes(requests.memory)).toBeGreaterThanOrEqual(150);
+    expect(mebibytes(limits.memory)).toBeGreaterThan(mebibytes(requests.memory));
+  });
+
+  it('scales on CPU from two replicas, and the disruption budget never blocks a drain', () => {
+    const hpa = only('HorizontalPodAutoscaler');
+    expect(deployment.spec.replicas).toBeUndefined(); // the autoscaler owns the count
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
+    expect(hpa.spec.metrics).toEqual([
+      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } },
+    ]);
+    const pdb = only('PodDisruptionBudget');
+    if (pdb.spec.maxUnavailable !== undefined) expect(pdb.spec.maxUnavailable).toBeGreaterThanOrEqual(1);
+    else expect(pdb.spec.minAvailable).toBeLessThan(hpa.spec.minReplicas);
+  });
+});
