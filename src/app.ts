@@ -58,6 +58,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   const localLimiter = createRateLimiter(config.rateLimit);
   const rateLimiter = redis ? createRedisRateLimiter(redis, config.rateLimit, localLimiter, onSharedStateError) : localLimiter;
   const policy = createUpstreamPolicy(config.upstream, { logger, observer: metrics.upstream });
+  metrics.watchConcurrency(policy.concurrency);
   const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher, policy });
   let serviceToken: TokenSource | undefined;
   if (config.serviceCredentials) {

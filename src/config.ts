@@ -140,9 +140,9 @@ const envSchema = z.object({
     FLATPEAK_HEADERS_TIMEOUT_MS: milliseconds(5_000),
     FLATPEAK_BODY_TIMEOUT_MS: milliseconds(5_000),
     FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: milliseconds(30_000),
-    FLATPEAK_MAX_CONNECTIONS: integer(1, 1_024, 32),
-    FLATPEAK_MAX_QUEUE: integer(0, 100_000, 1_024),
-    FLATPEAK_MAX_CALLS_PER_REQUEST: integer(1, 1_024, 16),
+    FLATPEAK_MAX_CONNECTIONS: integer(1, 4_096, 256),
+    FLATPEAK_MAX_QUEUE: integer(0, 100_000, 4_096),
+    FLATPEAK_MAX_CALLS_PER_REQUEST: integer(1, 4_096, 64),
     FLATPEAK_ATTEMPT_TIMEOUT_MS: milliseconds(4_000),
     FLATPEAK_MAX_RETRIES: integer(0, 10, 2),
     FLATPEAK_RETRY_BUDGET_RATIO: z.coerce

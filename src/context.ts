@@ -114,7 +114,7 @@ export function createContextFactory({
 
     /** A call to Flatpeak on this request's behalf; `callSignal` is a shared call's own. */
     function upstream<T>(call: (options: CallOptions) => Promise<T>, callSignal = signal): Promise<T> {
-      return slots.execute(() => authorize((token) => call({ token, requestId, signal: callSignal, deadlineAt }), callSignal));
+      return slots.execute(() => authorize((token) => call({ token, requestId, signal: callSignal, deadlineAt, owner: slots }), callSignal));
     }
 
     // Whose answers may be shared: those fetched with the same Flatpeak credential.

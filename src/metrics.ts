@@ -10,6 +10,8 @@ export interface Metrics {
   readonly registry: Registry;
   readonly upstream: PolicyObserver;
   readonly deviceReads: DeviceReadObserver;
+  /** Reports the adaptive concurrency limit (read at each scrape). */
+  watchConcurrency(read: () => { limit: number; inFlight: number; queued: number }): void;
 }
 
 /** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */
@@ -58,8 +60,25 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  let concurrency = () => ({ limit: 0, inFlight: 0, queued: 0 });
+  const gauge = (name: string, help: string, pick: (state: ReturnType<typeof concurrency>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(pick(concurrency()));
+      },
+    });
+  gauge('flatpeak_upstream_concurrency_limit', 'Calls to Flatpeak allowed in flight now (adapts to Flatpeak’s latency and shedding).', (state) => Math.floor(state.limit));
+  gauge('flatpeak_upstream_in_flight', 'Calls to Flatpeak in flight.', (state) => state.inFlight);
+  gauge('flatpeak_upstream_queued', 'Calls to Flatpeak waiting under the concurrency limit.', (state) => state.queued);
+
   return {
     registry,
+    watchConcurrency(read) {
+      concurrency = read;
+    },
     deviceReads: {
       read: (source) => reads.inc({ source }),
       cacheError: () => cacheErrors.inc(),

@@ -10,6 +10,8 @@ export interface Deadline {
   readonly signal: AbortSignal;
   /** Epoch ms at which `signal` aborts. */
   readonly deadlineAt: number;
+  /** The GraphQL request the call is for: the unit of fairness while calls wait for a slot. */
+  readonly owner?: object;
 }
 
 /** Per-call context: whose token, on behalf of which request, until when. */

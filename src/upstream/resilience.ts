@@ -1,20 +1,18 @@
 import {
   BrokenCircuitError,
-  BulkheadRejectedError,
   type CircuitBreakerPolicy,
   CircuitState,
   DelegateBackoff,
   SamplingBreaker,
   TaskCancelledError,
-  bulkhead,
   circuitBreaker,
   handleWhen,
   retry,
-  wrap,
 } from 'cockatiel';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { AnyBreaker, OutageBreaker } from './breakers.ts';
+import { createAdaptiveLimiter, LimiterAbandoned, LimiterQueueFull, type Outcome } from './limiter.ts';
 import { createRetryBudget } from './retry-budget.ts';
 
 export interface ResilienceSettings {
@@ -36,7 +34,7 @@ export interface ResilienceSettings {
   readonly breakerOutageMs: number;
   /** How long an open circuit fails fast before letting one probe through. */
   readonly breakerCooldownMs: number;
-  /** Upstream calls in flight at once (match the connection pool). */
+  /** Upstream calls in flight at once, at most (the connection pool): the adaptive limit's ceiling. */
   readonly maxConcurrent: number;
   /** Calls allowed to wait for a free slot; beyond that, new calls fail at once. */
   readonly maxQueue: number;
@@ -49,6 +47,8 @@ export interface PolicyCall {
   readonly deadlineAt: number;
   /** What is being fetched, for error messages ("device dev_…"). */
   readonly what: string;
+  /** Whose call it is (one GraphQL request): waiting calls are served round-robin between owners. */
+  readonly owner?: object;
 }
 
 export type CircuitName = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -67,6 +67,8 @@ export interface UpstreamPolicy {
   /** Runs `attempt` (given a per-attempt signal) with timeouts, retries, breaker and limits. */
   run<T>(attempt: (signal: AbortSignal) => Promise<T>, call: PolicyCall): Promise<T>;
   circuit(): CircuitName;
+  /** The adaptive concurrency limit now, and the calls in flight and waiting under it. */
+  concurrency(): { limit: number; inFlight: number; queued: number };
 }
 
 const BACKOFF_BASE_MS = 50;
@@ -85,7 +87,18 @@ const CIRCUIT_NAMES: Record<CircuitState, CircuitName> = {
 class CallerGaveUp extends Error {}
 
 const isGiveUp = (error: Error) =>
-  error instanceof CallerGaveUp || error instanceof TaskCancelledError || error instanceof BulkheadRejectedError;
+  error instanceof CallerGaveUp || error instanceof TaskCancelledError || error instanceof LimiterAbandoned || error instanceof LimiterQueueFull;
+
+/** What an attempt's failure says about Flatpeak's capacity, for the concurrency limit. */
+function congestionOf(error: unknown): Outcome {
+  if (!(error instanceof FacadeError)) return 'ignore'; // the caller gave up: no news about Flatpeak
+  const shed = error.code === 'RATE_LIMITED' || error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_UNAVAILABLE';
+  return shed ? 'dropped' : 'ok';
+}
+
+/** The concurrency limit starts here and adapts (see limiter.ts). */
+const INITIAL_CONCURRENCY = 32;
+const ANYONE = {};
 
 /** Flatpeak is failing: what opens the circuit. */
 const isOutage = (error: Error) =>
@@ -101,12 +114,12 @@ function isTransient(error: Error): boolean {
 }
 
 /**
- * The upstream policies, composed from cockatiel (retry, circuit breaker, bulkhead) rather
- * than hand-written loops. One instance per upstream origin, shared by every request:
+ * The upstream policies: retry and circuit breaker from cockatiel, the adaptive
+ * concurrency limit from limiter.ts. One instance per upstream origin, shared by every request:
  *
  *   retry (per call: budget, backoff with jitter, Retry-After, deadline)
  *     └ circuit breaker (fails fast while open)
- *         └ bulkhead (bounded concurrency and queue: backpressure)
+ *         └ adaptive concurrency limit (bounded queue, round-robin between requests: backpressure)
  *             └ attempt with its own timeout
  */
 export function createUpstreamPolicy(
@@ -149,11 +162,36 @@ export function createUpstreamPolicy(
     log({ circuit }, `Flatpeak circuit ${circuit}`);
     observer.circuit(circuit);
   });
-  const limiter = bulkhead(settings.maxConcurrent, settings.maxQueue);
-  const guarded = wrap(breaker, limiter);
+  const limiter = createAdaptiveLimiter({
+    initialLimit: Math.min(INITIAL_CONCURRENCY, settings.maxConcurrent),
+    maxLimit: settings.maxConcurrent,
+    maxQueue: settings.maxQueue,
+  });
   const budget = createRetryBudget({ ratio: settings.retryBudgetRatio, now });
 
-  async function execute<T>(attempt: (signal: AbortSignal) => Promise<T>, { signal, deadlineAt }: PolicyCall): Promise<T> {
+  /** One HTTP attempt with its own timeout: one controller and one timer, cleared after. */
+  async function attemptOnce<T>(attempt: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    if (signal.aborted) throw new CallerGaveUp();
+    const controller = new AbortController();
+    const giveUp = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', giveUp, { once: true });
+    const timer = setTimeout(() => controller.abort(ATTEMPT_TIMED_OUT), settings.attemptTimeoutMs);
+    const started = performance.now();
+    try {
+      const value = await attempt(controller.signal);
+      observer.attempt('ok', (performance.now() - started) / 1000);
+      return value;
+    } catch (error) {
+      if (signal.aborted) throw new CallerGaveUp();
+      observer.attempt(outcomeOf(error), (performance.now() - started) / 1000);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', giveUp);
+    }
+  }
+
+  async function execute<T>(attempt: (signal: AbortSignal) => Promise<T>, { signal, deadlineAt, owner = ANYONE }: PolicyCall): Promise<T> {
     budget.recordCall();
     let retries = 0;
     let delay = 0;
@@ -176,23 +214,7 @@ export function createUpstreamPolicy(
       backoff: new DelegateBackoff(() => delay),
     });
     return retrying.execute(
-      () =>
-        // No signal for cockatiel here: its bulkhead would leave an aborted entry queued
-        // and, on dequeuing it, fail to start the next one. An entry whose caller has gone
-        // takes its slot and gives it back at once instead.
-        guarded.execute(async () => {
-          if (signal.aborted) throw new CallerGaveUp();
-          const started = performance.now();
-          try {
-            const value = await attempt(AbortSignal.any([signal, AbortSignal.timeout(settings.attemptTimeoutMs)]));
-            observer.attempt('ok', (performance.now() - started) / 1000);
-            return value;
-          } catch (error) {
-            if (signal.aborted) throw new CallerGaveUp();
-            observer.attempt(outcomeOf(error), (performance.now() - started) / 1000);
-            throw error;
-          }
-        }),
+      () => breaker.execute(() => limiter.run(() => attemptOnce(attempt, signal), { owner, signal, classify: congestionOf })),
       signal,
     );
   }
@@ -213,8 +235,12 @@ export function createUpstreamPolicy(
       }
     },
     circuit: () => CIRCUIT_NAMES[breaker.state],
+    concurrency: () => ({ limit: limiter.limit, inFlight: limiter.inFlight, queued: limiter.queued }),
   };
 }
+
+/** Why an attempt's signal aborted on its own timer (a reason, so no DOMException is made). */
+const ATTEMPT_TIMED_OUT = new Error('attempt timed out');
 
 /** Settles with `promise`, or rejects with `aborted()` as soon as `signal` aborts. */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, aborted: () => Error): Promise<T> {
@@ -245,13 +271,13 @@ const outcomeOf = (error: unknown): string => (error instanceof FacadeError ? er
 
 function translate(error: unknown, what: string): unknown {
   if (error instanceof FacadeError) return error;
-  if (error instanceof CallerGaveUp || error instanceof TaskCancelledError) {
+  if (error instanceof CallerGaveUp || error instanceof TaskCancelledError || error instanceof LimiterAbandoned) {
     return new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer for ${what} before the request's deadline`);
   }
   if (error instanceof BrokenCircuitError) {
     return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak is failing; calls for ${what} are paused for a short cool-down`);
   }
-  if (error instanceof BulkheadRejectedError) {
+  if (error instanceof LimiterQueueFull) {
     return new FacadeError('UPSTREAM_OVERLOADED', `Too many calls to Flatpeak are waiting; ${what} was not requested`);
   }
   return error;
@@ -261,4 +287,5 @@ function translate(error: unknown, what: string): unknown {
 export const directPolicy: UpstreamPolicy = {
   run: (attempt, { signal }) => attempt(signal),
   circuit: () => 'closed',
+  concurrency: () => ({ limit: Number.POSITIVE_INFINITY, inFlight: 0, queued: 0 }),
 };
