@@ -22,6 +22,7 @@ import { createRateLimiter, createRedisRateLimiter } from './callers/rate-limit.
 import { createRedisDeviceCache } from './upstream/redis-cache.ts';
 import { useCallerRequired } from './plugins/caller-required.ts';
 import { useCacheControl } from './plugins/cache-control.ts';
+import { useRequestEnd } from './plugins/request-end.ts';
 import { createMemoryDeviceCache } from './upstream/cache.ts';
 import { createCoalescer } from './upstream/coalescer.ts';
 import { createDeviceSource } from './upstream/device-source.ts';
@@ -161,6 +162,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       ...(config.callers.mode === 'jwt' ? [useCallerRequired()] : []),
       useVariableErrorCode(),
       useCacheControl(config.deviceCache.ttlMs > 0),
+      useRequestEnd(),
       useRequestLog(logger),
       useUpstreamErrorLog(logger),
       // Consumers: persisted operations for the apps, @defer/@stream for slow screens,

@@ -28,7 +28,14 @@ export interface Context {
   listDevices(query: DeviceListQuery): Promise<DevicePage>;
   /** How long the whole response may be kept by the client: the least of its devices' (0: not at all). */
   readonly freshness: { maxAgeMs: number };
+  /** The response is complete: stop the request's timer and anything of it still running. */
+  dispose(): void;
 }
+
+// Abort reasons: plain errors made once, not a DOMException per request.
+const CLIENT_GONE = new Error('the client went away');
+const DEADLINE_PASSED = new Error("the request's deadline passed");
+const REQUEST_DONE = new Error('the response is complete');
 
 export interface ContextDependencies {
   readonly client: FlatpeakClient;
@@ -94,7 +101,13 @@ export function createContextFactory({
     // Aborts at the deadline or when the client goes away: in-flight upstream calls of this
     // request are then cancelled, and its unfinished items answer UPSTREAM_TIMEOUT.
     const deadlineAt = Date.now() + requestDeadlineMs;
-    const signal = AbortSignal.any([request.signal, AbortSignal.timeout(requestDeadlineMs)]);
+    // One controller and one timer, both let go when the request ends (`dispose`):
+    // AbortSignal.any and AbortSignal.timeout cost a tenth of a small request.
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const clientGone = () => controller.abort(CLIENT_GONE);
+    request.signal.addEventListener('abort', clientGone, { once: true });
+    const deadline = setTimeout(() => controller.abort(DEADLINE_PASSED), requestDeadlineMs);
     // One listener per pending item: a 100-device request is not a leak.
     setMaxListeners(0, signal);
     // A request waits for its own slots before it joins the shared upstream queue, so one
@@ -144,6 +157,12 @@ export function createContextFactory({
     return {
       requestId,
       caller,
+      dispose() {
+        clearTimeout(deadline);
+        request.signal.removeEventListener('abort', clientGone);
+        // Whatever of this request is still running has nobody to answer any more.
+        controller.abort(REQUEST_DONE);
+      },
       loaders: { device },
       freshness,
       async listDevices(query) {
