@@ -6,6 +6,7 @@ import { gracefulCloser } from './graceful-close.ts';
 import { createLogger } from './logger.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
 import { DEMO_ACCOUNT_ID } from './standin/data.ts';
+import { handleStrayErrors } from './stray-errors.ts';
 import { createDispatcher } from './upstream/dispatcher.ts';
 
 let config: Config;
@@ -18,6 +19,7 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+handleStrayErrors(process, { logger, exit: (code) => process.exit(code) });
 
 // No FLATPEAK_API_URL: a newcomer's `npm start`. Serve sample data from the stand-in,
 // logged in with its demo account (or with the credentials given, which it then accepts).

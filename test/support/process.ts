@@ -12,9 +12,9 @@ export interface Started {
   exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `src/main.ts` as `npm start` does, with exactly the given environment. */
-export function startMain(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** Runs `src/main.ts` (or another entry) as `npm start` does, with exactly the given environment. */
+export function startMain(env: Record<string, string>, entry = 'src/main.ts'): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
