@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { gracefulCloser } from './graceful-close.ts';
+import { createHttpServer } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
 import { DEMO_ACCOUNT_ID } from './standin/data.ts';
@@ -39,7 +39,7 @@ if (!upstreamUrl) {
 let stopping = false;
 const dispatcher = createDispatcher(config.upstream);
 const app = createApp({ config, upstreamUrl, dispatcher, logger, isStopping: () => stopping });
-const server = createServer(app);
+const server = createHttpServer(app);
 const closeGracefully = gracefulCloser(server);
 
 server.on('error', (error) => {

@@ -1,10 +1,10 @@
 /**
- * A process wired as `main.ts` wires it (the last-resort handlers), in
+ * A process wired as `main.ts` wires it (last-resort handlers, the same HTTP server), in
  * front of a tiny app whose resolvers make the bugs the handlers exist to survive.
  */
 import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { createServer } from 'node:http';
+import { createHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/logger.ts';
 import { handleStrayErrors } from '../../src/stray-errors.ts';
 
@@ -33,7 +33,7 @@ const app = createYoga({
   healthCheckEndpoint: '/health',
 });
 
-const server = createServer(app);
+const server = createHttpServer(app);
 server.listen(0, '127.0.0.1', () => {
   logger.info({ port: (server.address() as AddressInfo).port }, 'listening');
 });
