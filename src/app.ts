@@ -11,6 +11,7 @@ import { createMetrics } from './metrics.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { useRequestLog } from './plugins/request-log.ts';
+import { useStrictRequestParsing } from './plugins/request-parsing.ts';
 import { useSecurityLimits } from './plugins/security.ts';
 import { schema } from './schema/index.ts';
 import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
@@ -112,6 +113,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
           graphql_envelop_schema_change: false,
         },
       }),
+      useStrictRequestParsing(),
       useSecurityLimits(),
       useVariableErrorCode(),
       useRequestLog(logger),
