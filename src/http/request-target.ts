@@ -13,8 +13,10 @@ const HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5
 export function hasValidTarget(request: IncomingMessage): boolean {
   const target = request.url ?? '';
   if (!target.startsWith('/')) return false;
-  const host = request.headers.host;
-  if (host === undefined) return true; // HTTP/1.0; Node already refuses an HTTP/1.1 request without one
-  if (!HOST.test(host)) return false;
+  // Node keeps the first of several Host headers; HTTP has such a request refused.
+  const hosts = request.headersDistinct.host;
+  if (hosts === undefined) return true; // HTTP/1.0; Node already refuses an HTTP/1.1 request without one
+  const host = hosts[0]!;
+  if (hosts.length > 1 || !HOST.test(host)) return false;
   return URL.canParse(`http://${host}${target}`);
 }

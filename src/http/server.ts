@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { hasValidTarget } from './request-target.ts';
 
 export interface HttpTimeouts {
@@ -36,7 +37,7 @@ const BAD_REQUEST = JSON.stringify({
  * would answer them 500 with a stack trace.
  */
 export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts = HTTP_TIMEOUTS): Server {
-  return createServer(
+  const server = createServer(
     {
       headersTimeout: timeouts.headersTimeoutMs,
       requestTimeout: timeouts.requestTimeoutMs,
@@ -52,4 +53,13 @@ export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts = 
       app(request, response);
     },
   );
+  // CONNECT (authority-form) never reaches the request handler; without a listener Node
+  // would drop the connection without an answer.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => {});
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(BAD_REQUEST)}\r\nconnection: close\r\n\r\n${BAD_REQUEST}`,
+    );
+  });
+  return server;
 }

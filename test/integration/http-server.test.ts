@@ -25,6 +25,8 @@ describe('request line and Host', () => {
     ['an absolute-form target', 'GET http://127.0.0.1:1/graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: 127.0.0.1:1\r\n'],
     ['an absolute-form target to another host', 'GET http://evil.example/graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: localhost\r\n'],
     ['the asterisk form', 'OPTIONS * HTTP/1.1\r\nHost: localhost\r\n'],
+    ['the authority form (CONNECT)', 'CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n'],
+    ['two Host headers', 'GET /health HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n'],
   ])('%s is answered 400 with a fixed JSON error and no internals', async (_, head) => {
     const response = await rawRequest(port, `${head}Connection: close\r\n\r\n`);
     expect(response.status).toBe(400);
