@@ -3,12 +3,19 @@ import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yog
 
 type RequestParser = Parameters<Parameters<NonNullable<Plugin['onRequestParse']>>[0]['setRequestParser']>[0];
 
-const badRequest = (message: string) => createGraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { spec: true, status: 400 } } });
+// Not `spec: true`: that would make it a 200 for `Accept: application/json`, where GraphQL
+// over HTTP has a request that is not JSON answered 400 (as Yoga answers a bad POST body).
+const badRequest = (message: string) => createGraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 
 const notJson = () =>
   createGraphQLError('Send POST bodies as application/json: {"query": …, "variables": …}.', {
     extensions: { code: 'BAD_REQUEST', http: { status: 415 } },
   });
+
+// Yoga reads a compressed body as if it were not: gzip would be "invalid JSON", a body
+// merely labelled gzip would run. Requests are small; none needs compressing.
+const encoded = () =>
+  createGraphQLError('Send POST bodies without a Content-Encoding.', { extensions: { code: 'BAD_REQUEST', http: { status: 415 } } });
 
 /**
  * How a request becomes GraphQL parameters, stricter than Yoga's defaults:
@@ -37,6 +44,13 @@ export function useStrictRequestParsing(): Plugin {
       if (!isJson(request.headers.get('content-type')) || !requestParser) {
         setRequestParser(() => {
           throw notJson();
+        });
+        return;
+      }
+      const coding = request.headers.get('content-encoding')?.trim().toLowerCase();
+      if (coding && coding !== 'identity') {
+        setRequestParser(() => {
+          throw encoded();
         });
         return;
       }

@@ -25,6 +25,12 @@ describe('GET parameters', () => {
     expect(body.errors).toEqual([{ message: `The ${name} parameter is not valid JSON.`, extensions: { code: 'BAD_REQUEST' } }]);
   });
 
+  it('is a 400 also for clients that accept only application/json (where a GraphQL error would be a 200)', async () => {
+    const { status, body } = await send({ search: { query: '{ __typename }', variables: '{bad' }, headers: { accept: 'application/json' } });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+  });
+
   it('a query with JSON variables still runs', async () => {
     const { status, body } = await send({ search: { query: 'query ($id: ID!) { device(id: $id) { modelName } }', variables: JSON.stringify({ id: SEED_DEVICE_ID }) } });
     expect(status).toBe(200);
@@ -39,6 +45,17 @@ describe('POST bodies', () => {
     expect(body.errors).toEqual([{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } }]);
     expect(text).not.toContain('tok_123');
     expect(text).not.toContain('originalError');
+  });
+
+  it('a body that is not JSON is a 400 also for clients that accept only application/json', async () => {
+    const { status } = await send({ method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{bad' });
+    expect(status).toBe(400);
+  });
+
+  it.each(['gzip', 'br', 'deflate', 'x-unknown'])('a body with Content-Encoding %s is refused with 415 (Yoga would read it as if it were not encoded)', async (coding) => {
+    const { status, body } = await send({ method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': coding }, body: JSON.stringify({ query: QUERY }) });
+    expect(status).toBe(415);
+    expect(body.data).toBeUndefined();
   });
 
   it('application/json with a charset is accepted', async () => {
