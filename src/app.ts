@@ -9,6 +9,7 @@ import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
+import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { useRequestLog } from './plugins/request-log.ts';
 import { useStrictRequestParsing } from './plugins/request-parsing.ts';
@@ -115,6 +116,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
       }),
       useStrictRequestParsing(),
       useSecurityLimits(),
+      useKnownOperationTypes(),
       useVariableErrorCode(),
       useRequestLog(logger),
       useUpstreamErrorLog(logger),

@@ -65,3 +65,13 @@ describe('document limits', () => {
     expect(at.body.errors).toBeUndefined();
   });
 });
+
+describe('operations the schema does not have', () => {
+  it.each(['mutation', 'subscription'])('a %s is a validation error (400 with a code), not an execution error without one', async (operation) => {
+    const { status, body } = await h.query(`${operation} { __typename }`);
+    expect(status).toBe(400);
+    expect(body.errors).toEqual([
+      { message: `This service has no ${operation} operations.`, locations: [{ line: 1, column: 1 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+    ]);
+  });
+});
