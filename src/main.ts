@@ -73,5 +73,12 @@ async function shutdown(signal: string): Promise<void> {
   logger.info('stopped');
   process.exit(0);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+// A failed step must still end the process: the rejection handler would only log it, and
+// the process would linger with its listener closed.
+const stop = (signal: string) =>
+  void shutdown(signal).catch((error: unknown) => {
+    logger.fatal({ err: error }, 'shutdown failed');
+    process.exit(1);
+  });
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
