@@ -9,7 +9,7 @@ export interface HttpTimeouts {
   readonly requestTimeoutMs: number;
   /** An idle keep-alive connection stays open this long (Node: 5 s). */
   readonly keepAliveTimeoutMs: number;
-  /** How often Node checks the two timeouts above (Node: 30 s, which would triple them). */
+  /** How often Node checks the two timeouts above (Node: 30 s, which would let 10 s run to 40 s). */
   readonly checkIntervalMs: number;
 }
 
