@@ -10,8 +10,10 @@ import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
+import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { useRequestLog } from './plugins/request-log.ts';
+import { useStrictRequestParsing } from './plugins/request-parsing.ts';
 import { useSecurityLimits } from './plugins/security.ts';
 import { useStatusEndpoint } from './plugins/status.ts';
 import { schema } from './schema/index.ts';
@@ -158,7 +160,9 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
           graphql_envelop_schema_change: false,
         },
       }),
+      useStrictRequestParsing(),
       useSecurityLimits(),
+      useKnownOperationTypes(),
       ...(config.callers.mode === 'jwt' ? [useCallerRequired()] : []),
       useVariableErrorCode(),
       useCacheControl(config.deviceCache.ttlMs > 0),

@@ -1,12 +1,13 @@
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { gracefulCloser } from './graceful-close.ts';
+import { createHttpServer } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
 import { DEMO_ACCOUNT_ID } from './standin/data.ts';
 import { connectRedis } from './shared/redis.ts';
+import { handleStrayErrors } from './stray-errors.ts';
 import { createDispatcher } from './upstream/dispatcher.ts';
 
 let config: Config;
@@ -19,6 +20,7 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+handleStrayErrors(process, { logger, exit: (code) => process.exit(code) });
 
 // No FLATPEAK_API_URL: a newcomer's `npm start`. Serve sample data from the stand-in,
 // logged in with its demo account (or with the credentials given, which it then accepts).
@@ -39,7 +41,7 @@ let stopping = false;
 const dispatcher = createDispatcher(config.upstream);
 const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
 const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping });
-const server = createServer(app);
+const server = createHttpServer(app);
 const closeGracefully = gracefulCloser(server);
 
 server.on('error', (error) => {
@@ -80,5 +82,12 @@ async function shutdown(signal: string): Promise<void> {
   logger.info('stopped');
   process.exit(0);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+// A failed step must still end the process: the rejection handler would only log it, and
+// the process would linger with its listener closed.
+const stop = (signal: string) =>
+  void shutdown(signal).catch((error: unknown) => {
+    logger.fatal({ err: error }, 'shutdown failed');
+    process.exit(1);
+  });
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

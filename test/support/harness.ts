@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
+import { createHttpServer } from '../../src/http/server.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../src/standin/server.ts';
@@ -51,7 +52,7 @@ export async function startHarness({ mode = 'service', env = {}, standin: standi
   const log = logger ?? createLogger(config.logLevel);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
   const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping });
-  const server: Server = createServer(app);
+  const server: Server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = new URL(`http://127.0.0.1:${port}/graphql`);

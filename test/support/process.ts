@@ -13,9 +13,9 @@ export interface Started {
   exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `src/main.ts` (from source, through tsx) with exactly the given environment. */
-export function startMain(env: Record<string, string>): Started {
-  return startCommand(process.execPath, ['--import', 'tsx', 'src/main.ts'], env);
+/** Runs `src/main.ts` (or another entry; from source, through tsx) with exactly the given environment. */
+export function startMain(env: Record<string, string>, entry = 'src/main.ts'): Started {
+  return startCommand(process.execPath, ['--import', 'tsx', entry], env);
 }
 
 /** Runs `command` in `cwd` (the repository by default) with exactly the given environment (and PATH). */

@@ -1,0 +1,77 @@
+import { getIntrospectionQuery } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_NESTING, MAX_TOKENS } from '../../src/plugins/security.ts';
+import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+const nest = (open: string, inner: string, close: string, n: number) => open.repeat(n) + inner + close.repeat(n);
+
+// Each a few KB and under the token limit: before the limit, parsing them overflowed the
+// stack (HTTP 500) at around 2,000 levels.
+const tooDeep: Array<[string, string]> = [
+  ['a list value', `{ device(id: ${nest('[', '1', ']', 2_400)}) { id } }`],
+  ['an object value', `{ device(id: ${nest('{a:', '1', '}', 1_200)}) { id } }`],
+  ['a directive argument', `{ __typename @skip(if: ${nest('[', 'true', ']', 2_400)}) }`],
+  ['a variable default', `query ($v: ID = ${nest('[', '1', ']', 2_400)}) { __typename }`],
+  ['a list type', `query ($v: ${nest('[', 'ID', ']', 2_400)}) { __typename }`],
+  ['inline fragments', `{ ${nest('... { ', '__typename', ' }', 1_600)} }`],
+  ['selection sets', nest('{ a ', '', '}', 1_600)],
+  ['a list value just past the limit', `{ device(id: ${nest('[', '1', ']', MAX_NESTING)}) { id } }`],
+];
+
+describe('document limits', () => {
+  it.each(tooDeep)('nesting in %s is a validation error (400), not a stack overflow', async (_, document) => {
+    h.standin.resetLog();
+    const { status, body } = await h.query(document);
+    expect(status).toBe(400);
+    expect(body.errors).toEqual([{ message: `Syntax Error: Nesting limit of ${MAX_NESTING} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    expect(h.standin.count()).toBe(0);
+  });
+
+  it('nesting up to the limit is a document like any other', async () => {
+    // The selection set and the argument take two levels.
+    const { status, body } = await h.query(`{ device(id: ${nest('[', `"${SEED_DEVICE_ID}"`, ']', MAX_NESTING - 2)}) { id } }`);
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.message).toMatch(/^ID cannot represent a non-string/);
+    expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('the full introspection query (GraphiQL, codegen, routers) passes', async () => {
+    const { status, body } = await h.query(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+  });
+
+  it(`more than ${MAX_TOKENS} tokens is a validation error`, async () => {
+    // Cheap selections, so that no other limit gets there first.
+    const { status, body } = await h.query(`{ ${'__typename '.repeat(MAX_TOKENS)} }`);
+    expect(status).toBe(400);
+    expect(body.errors).toEqual([{ message: `Syntax Error: Token limit of ${MAX_TOKENS} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+  });
+
+  it('counts __typename aliases against the alias limit', async () => {
+    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(' ')} }`;
+    const over = await h.query(aliases(31));
+    expect(over.status).toBe(400);
+    expect(over.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/Aliases limit of 30 exceeded, found 31/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const at = await h.query(aliases(30));
+    expect(at.status).toBe(200);
+    expect(at.body.errors).toBeUndefined();
+  });
+});
+
+describe('operations the schema does not have', () => {
+  it.each(['mutation', 'subscription'])('a %s is a validation error (400 with a code), not an execution error without one', async (operation) => {
+    const { status, body } = await h.query(`${operation} { __typename }`);
+    expect(status).toBe(400);
+    expect(body.errors).toEqual([
+      { message: `This service has no ${operation} operations.`, locations: [{ line: 1, column: 1 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+    ]);
+  });
+});
