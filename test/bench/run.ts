@@ -7,7 +7,7 @@
  * Processes on loopback: the stand-in, the servers under test, and this one driving them
  * with closed-loop HTTP load (undici). Environment (all optional):
  *   BENCH_DURATION_S      measured seconds per run (8)
- *   BENCH_WARMUP_S        unmeasured seconds before each run (1)
+ *   BENCH_WARMUP_S        unmeasured seconds before each run (2)
  *   BENCH_CONNECTIONS     client connections (64)
  *   BENCH_WORKLOADS       comma-separated subset of single,batch20,entities50,hot (all);
  *                         batch20-503 (30 % upstream 503s) on request
@@ -32,7 +32,7 @@ import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
 
 const list = (value: string | undefined, fallback: readonly string[]) => (value ? value.split(',').map((item) => item.trim()).filter(Boolean) : [...fallback]);
 const SECONDS = Number(process.env.BENCH_DURATION_S ?? 8);
-const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 1);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const LATENCIES = list(process.env.BENCH_LATENCIES, ['0', '20']).map(Number);
 const JWT_ROUNDS = Number(process.env.BENCH_JWT_ROUNDS ?? 4);
