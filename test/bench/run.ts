@@ -1,24 +1,52 @@
 /**
- * `npm run bench`: the facade under load against the stand-in, with the stand-in's own
- * throughput measured in the same run for scale. Prints figures; asserts nothing.
+ * `npm run bench`: the facade against a baseline built the way Apollo's docs teach it
+ * (`baseline/server.ts`), side by side in one run, each started fresh against the same
+ * stand-in, for every workload × upstream latency. Prints Markdown tables; asserts nothing;
+ * never run by CI.
  *
- * Three processes on loopback: the stand-in, the facade (`src/main.ts`, as `npm start`
- * runs it), and this one driving both with autocannon.
+ * Processes on loopback: the stand-in, the servers under test, and this one driving them
+ * with closed-loop HTTP load (undici). Environment (all optional):
+ *   BENCH_DURATION_S      measured seconds per run (8)
+ *   BENCH_WARMUP_S        unmeasured seconds before each run (2)
+ *   BENCH_CONNECTIONS     client connections (64)
+ *   BENCH_WORKLOADS       comma-separated subset of single,batch20,entities50,hot (all);
+ *                         batch20-503 (30 % upstream 503s) on request
+ *   BENCH_LATENCIES       comma-separated upstream latencies in ms (0,20)
+ *   BENCH_JWT_ROUNDS      rounds per side of the caller-JWT A/B, 0 to skip it (4)
+ *   BENCH_JWT_ROUND_S     seconds per round (2)
+ *   BENCH_REDIS_URL       adds the "two facade replicas sharing Redis" rows (hot, single)
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import autocannon from 'autocannon';
-import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY } from '../../src/standin/server.ts';
 import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
-import { startMain, type Started } from '../support/process.ts';
+import { type Load, type Measured, measure, type RunOptions } from './load.ts';
+import { clockTicksPerSecond, rssMb } from './proc.ts';
+import { pairedSummary, ratiosTable, resultsTable, type Row } from './report.ts';
+import { startBaseline, startFacade, startFacadeReplicas, type Target } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
+import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const list = (value: string | undefined, fallback: readonly string[]) => (value ? value.split(',').map((item) => item.trim()).filter(Boolean) : [...fallback]);
+const SECONDS = Number(process.env.BENCH_DURATION_S ?? 8);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const LATENCIES = list(process.env.BENCH_LATENCIES, ['0', '20']).map(Number);
+const JWT_ROUNDS = Number(process.env.BENCH_JWT_ROUNDS ?? 4);
+const JWT_ROUND_S = Number(process.env.BENCH_JWT_ROUND_S ?? 2);
+const REDIS_URL = process.env.BENCH_REDIS_URL;
+const workloads = list(process.env.BENCH_WORKLOADS, DEFAULT_WORKLOADS).map((name) => {
+  const workload = WORKLOADS.find((w) => w.name === name);
+  if (!workload) throw new Error(`BENCH_WORKLOADS: unknown workload ${name} (known: ${WORKLOADS.map((w) => w.name).join(', ')})`);
+  return workload;
+});
+
+const FACADE = 'facade';
+const BASELINE = 'apollo-baseline';
+const started = Date.now();
 
 const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
   execArgv: ['--import', 'tsx'],
@@ -31,192 +59,162 @@ function ask<T>(command: StandinCommand): Promise<T> {
   return once(standinChild, 'message').then(([reply]) => reply as T);
 }
 
-// Error-level logs only, so that per-item warnings of the fault scenario cost nothing; the
-// "listening" line is then not printed, so the facade gets a port picked here.
-const port = await freePort();
-const facade = startMain({
-  PORT: String(port),
-  LOG_LEVEL: 'error',
-  FLATPEAK_API_URL: standinUrl,
-  FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
-  FLATPEAK_API_KEY: DEMO_API_KEY,
-  CALLER_AUTH: 'none',
-  RATE_LIMIT_PER_SECOND: '0',
+const runOptions = (seconds = SECONDS, warmupSeconds = WARMUP_S): RunOptions => ({
+  seconds,
+  warmupSeconds,
+  connections: CONNECTIONS,
+  upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
 });
-const graphqlUrl = `http://127.0.0.1:${port}/graphql`;
-await waitUntilHealthy(new URL('/health', graphqlUrl));
+const graphqlLoad = (workload: Workload, headers: Record<string, string> = {}): Load => ({ method: 'POST', bodies: workload.bodies, headers });
+const single = WORKLOADS.find((w) => w.name === 'single')!;
 
-const ALL_FIELDS = `id liveMode referenceId locations { id } manufacturer modelCode modelName timeCreated accountId lastSeen flexEnabled
-  properties { powerRatingImportKwh capacityKwh powerRatingExportKwh pvAzimuth pvTilt pvTerrainShading pvForecastsEnabled installDate }`;
-const distinct = sampleDevices()
-  .slice(3, 19)
-  .map((device) => device.id);
-const twentyIds = [...distinct, ...distinct.slice(0, 4)]; // 16 distinct ids and 4 duplicates
-
-interface Figures {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  complete: number;
-  upstreamPerRequest?: number;
-  /** CPU time of the server process per request, in microseconds (user + system, from /proc). */
-  cpuUsPerRequest?: number;
-}
-
-/** user + system CPU time of a process so far, in ms (Linux clock ticks are 10 ms). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
+async function measureWorkload(target: Target, workload: Workload): Promise<Measured> {
+  if (workload.upstream503) await ask({ type: 'fault503', rate: workload.upstream503 });
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
+    return await measure(target.urls, target.pids, graphqlLoad(workload), runOptions());
+  } finally {
+    if (workload.upstream503) await ask({ type: 'fault503', rate: 0 });
   }
 }
 
-async function run(name: string, options: autocannon.Options & { isComplete?: (body: string) => boolean; server?: Started }): Promise<Figures> {
-  let complete = 0;
-  const isComplete = options.isComplete ?? (() => true);
-  const server = options.server ?? facade;
-  await ask<StandinStats>({ type: 'stats' }); // zero the counters
-  const cpuBefore = cpuMs(server.child.pid);
-  const result = await autocannon({
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    ...options,
-    requests: [
-      {
-        onResponse: (status, body) => {
-          if (status === 200 && isComplete(body)) complete += 1;
-        },
-      },
-    ],
+/** Servers started fresh, idle for a second, their RSS then: the "idle" column. */
+async function startFresh(starters: ReadonlyArray<() => Promise<Target>>): Promise<Array<{ target: Target; rssIdleMb: number }>> {
+  const targets: Target[] = [];
+  for (const start of starters) targets.push(await start()); // one at a time: startup is CPU-bound
+  await sleep(1000);
+  return targets.map((target) => ({ target, rssIdleMb: target.pids.reduce((total, pid) => total + rssMb(pid), 0) }));
+}
+
+/** Both servers answer every workload with the same JSON: otherwise the comparison is void. */
+async function compareAnswers(a: Target, b: Target): Promise<string[]> {
+  const differing: string[] = [];
+  for (const workload of workloads.filter((w) => !w.upstream503)) {
+    const answers = await Promise.all(
+      [a, b].map((target) =>
+        fetch(target.urls[0]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: workload.bodies[0] })
+          .then((response) => response.text())
+          .then((text) => JSON.stringify(JSON.parse(text))),
+      ),
+    );
+    if (answers[0] !== answers[1]) differing.push(workload.name);
+  }
+  return differing;
+}
+
+/** The stand-in alone, `GET /devices/{id}` with a token: how much upstream there is to use. */
+async function measureStandin(latencyMs: number): Promise<Row> {
+  const token = await fetch(new URL('/login', standinUrl), {
+    headers: { authorization: `Basic ${Buffer.from(`${DEMO_ACCOUNT_ID}:${DEMO_API_KEY}`).toString('base64')}` },
+  })
+    .then((response) => response.json())
+    .then((body) => (body as { bearer_token: string }).bearer_token);
+  const url = new URL(`/devices/${SEED_DEVICE_ID}`, standinUrl).href;
+  const measured = await measure([url], [standinChild.pid!], { method: 'GET', bodies: [], headers: { authorization: `Bearer ${token}` } }, runOptions(Math.max(2, SECONDS / 2)));
+  return { ...measured, latencyMs, workload: 'GET /devices/{id}', server: 'stand-in', isGraphql: false };
+}
+
+/**
+ * The "two replicas sharing Redis" rows (`hot` and `single`), when BENCH_REDIS_URL names a
+ * running Redis. Both replicas get REDIS_URL; until the facade implements it, this measures
+ * two independent replicas.
+ */
+async function measureReplicasWithRedis(latencyMs: number, redisUrl: string): Promise<Row[]> {
+  const { target, rssIdleMb } = (await startFresh([() => startFacadeReplicas('facade×2+redis', 2, standinUrl, { REDIS_URL: redisUrl })]))[0]!;
+  const rows: Row[] = [];
+  try {
+    for (const workload of WORKLOADS.filter((w) => w.name === 'hot' || w.name === 'single')) {
+      rows.push({ ...(await measureWorkload(target, workload)), latencyMs, workload: workload.name, server: target.name, rssIdleMb, isGraphql: true });
+    }
+  } finally {
+    await target.stop();
+  }
+  return rows;
+}
+
+/**
+ * What verifying a caller's JWT costs: two facades (CALLER_AUTH=none and jwt against a local
+ * JWKS), the `single` workload in short rounds alternating A, B, B, A…, so that whatever else
+ * the machine does weighs on both sides alike.
+ */
+async function measureCallerJwt(): Promise<string> {
+  await ask({ type: 'latency', ms: 0 });
+  const idp = await startIdentityProvider();
+  const servers = await startFresh([
+    () => startFacade('CALLER_AUTH=none', standinUrl),
+    () =>
+      startFacade('CALLER_AUTH=jwt', standinUrl, {
+        CALLER_AUTH: 'jwt',
+        AUTH_JWKS_URL: idp.jwksUrl.href,
+        AUTH_ISSUER: ISSUER,
+        AUTH_AUDIENCE: AUDIENCE,
+      }),
+  ]);
+  const [none, jwt] = servers.map((server) => server.target) as [Target, Target];
+  const callerToken = await idp.token({ claims: { sub: 'bench', scope: 'devices:read:all' }, expiresIn: 3600 });
+  const loads = new Map<Target, Load>([
+    [none, graphqlLoad(single)],
+    [jwt, graphqlLoad(single, { authorization: `Bearer ${callerToken}` })],
+  ]);
+  const rounds = new Map<Target, Measured[]>([
+    [none, []],
+    [jwt, []],
+  ]);
+  try {
+    for (const target of [none, jwt]) await measure(target.urls, target.pids, loads.get(target)!, runOptions(2, 0)); // warm-up
+    for (let round = 0; round < JWT_ROUNDS; round += 1) {
+      for (const target of round % 2 === 0 ? [none, jwt] : [jwt, none]) {
+        rounds.get(target)!.push(await measure(target.urls, target.pids, loads.get(target)!, runOptions(JWT_ROUND_S, 0)));
+      }
+    }
+  } finally {
+    await Promise.all([none.stop(), jwt.stop()]);
+    await idp.close();
+  }
+  return pairedSummary({
+    label: `caller JWT A/B: single, latency 0, ${JWT_ROUNDS} alternating rounds × ${JWT_ROUND_S} s per side`,
+    a: { name: none.name, rounds: rounds.get(none)! },
+    b: { name: jwt.name, rounds: rounds.get(jwt)! },
   });
-  const stats = await ask<StandinStats>({ type: 'stats' });
-  const cpu = cpuMs(server.child.pid) - cpuBefore;
-  const requests = result.requests.total;
-  return {
-    name,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests,
-    complete,
-    upstreamPerRequest: stats.devices / Math.max(1, requests),
-    cpuUsPerRequest: (cpu * 1000) / Math.max(1, requests),
-  };
 }
 
-function graphql(query: string, variables: Record<string, unknown>, url = graphqlUrl, headers: Record<string, string> = {}): autocannon.Options {
-  return {
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  };
-}
-
-const noErrors = (expected: number) => (body: string) => {
-  const parsed = JSON.parse(body) as { data?: { devices?: unknown[] }; errors?: unknown[] };
-  return !parsed.errors && (parsed.data?.devices?.filter(Boolean).length ?? 1) === expected;
-};
-
-// Warm up: JIT, connection pools, the service token.
-await autocannon({ ...graphql(`query ($id: ID!) { device(id: $id) { ${ALL_FIELDS} } }`, { id: SEED_DEVICE_ID }), connections: 8, duration: 2 });
-
-const results: Figures[] = [];
-results.push(
-  await run('facade  device(id), all fields', {
-    ...graphql(`query ($id: ID!) { device(id: $id) { ${ALL_FIELDS} } }`, { id: SEED_DEVICE_ID }),
-    isComplete: (body) => !body.includes('"errors"'),
-  }),
-);
-results.push(
-  await run('facade  devices(20 ids, 4 dup), all fields', {
-    ...graphql(`query ($ids: [ID!]!) { devices(ids: $ids) { ${ALL_FIELDS} } }`, { ids: twentyIds }),
-    isComplete: noErrors(20),
-  }),
-);
-
-// The same single-device query from a caller with a JWT (CALLER_AUTH=jwt): what verifying
-// callers costs, with verified tokens cached by hash until they expire.
-const idp = await startIdentityProvider();
-const jwtPort = await freePort();
-const jwtFacade = startMain({
-  PORT: String(jwtPort),
-  LOG_LEVEL: 'error',
-  FLATPEAK_API_URL: standinUrl,
-  FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
-  FLATPEAK_API_KEY: DEMO_API_KEY,
-  CALLER_AUTH: 'jwt',
-  AUTH_JWKS_URL: idp.jwksUrl.href,
-  AUTH_ISSUER: ISSUER,
-  AUTH_AUDIENCE: AUDIENCE,
-  RATE_LIMIT_PER_SECOND: '0',
-});
-const jwtUrl = `http://127.0.0.1:${jwtPort}/graphql`;
-await waitUntilHealthy(new URL('/health', jwtUrl), jwtFacade);
-const callerToken = await idp.token({ claims: { sub: 'bench', scope: 'devices:read:all' }, expiresIn: 3600 });
-const single = graphql(`query ($id: ID!) { device(id: $id) { ${ALL_FIELDS} } }`, { id: SEED_DEVICE_ID }, jwtUrl, { authorization: `Bearer ${callerToken}` });
-await autocannon({ ...single, connections: 8, duration: 2 });
-const withJwt = await run('jwt     device(id), all fields, caller JWT', { ...single, server: jwtFacade, isComplete: (body) => !body.includes('"errors"') });
-results.push(withJwt);
-jwtFacade.child.kill('SIGTERM');
-await jwtFacade.exit();
-await idp.close();
-
-const token = await fetch(new URL('/login', standinUrl), {
-  headers: { authorization: `Basic ${Buffer.from(`${DEMO_ACCOUNT_ID}:${DEMO_API_KEY}`).toString('base64')}` },
-})
-  .then((response) => response.json())
-  .then((body) => (body as { bearer_token: string }).bearer_token);
-const direct = await run('direct  GET /devices/{id} on the stand-in', {
-  url: new URL(`/devices/${SEED_DEVICE_ID}`, standinUrl).href,
-  headers: { authorization: `Bearer ${token}` },
-});
-results.push(direct);
-
-await ask({ type: 'fault503', rate: 0.3 });
-results.push(
-  await run('faults  devices(20 ids), 30% of upstream calls 503', {
-    ...graphql(`query ($ids: [ID!]!) { devices(ids: $ids) { id } }`, { ids: twentyIds }),
-    isComplete: noErrors(20),
-  }),
-);
-await ask({ type: 'fault503', rate: 0 });
-
-console.log(`\nbench: ${DURATION_S}s per scenario, ${CONNECTIONS} connections, node ${process.version}\n`);
-for (const r of results) {
-  const upstream = r.name.startsWith('direct') ? '' : `  upstream calls/request ${r.upstreamPerRequest!.toFixed(2)}`;
-  const cpu = r.name.startsWith('direct') ? '' : `  cpu ${r.cpuUsPerRequest!.toFixed(0).padStart(5)} µs/request`;
-  console.log(
-    `${r.name.padEnd(52)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(3)} ms  p99 ${String(r.p99).padStart(4)} ms` +
-      `  complete ${((100 * r.complete) / Math.max(1, r.requests)).toFixed(1)}%${upstream}${cpu}`,
-  );
-}
-console.log(`ratio   facade device(id) / direct GET: ${(results[0]!.rps / direct.rps).toFixed(2)}`);
-console.log(`ratio   CPU per request, caller JWT / none: ${(withJwt.cpuUsPerRequest! / results[0]!.cpuUsPerRequest!).toFixed(2)}`);
-
-facade.child.kill('SIGTERM');
-await facade.exit();
-standinChild.disconnect();
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-async function waitUntilHealthy(url: URL, server: Started = facade): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (server.child.exitCode !== null) throw new Error(`the facade exited:\n${server.output()}`);
-    const ok = await fetch(url).then((response) => response.ok, () => false);
-    if (ok) return;
-    await sleep(50);
+const rows: Row[] = [];
+const notes: string[] = [];
+try {
+  for (const latencyMs of LATENCIES) {
+    await ask({ type: 'latency', ms: latencyMs });
+    rows.push(await measureStandin(latencyMs));
+    const servers = await startFresh([() => startFacade(FACADE, standinUrl), () => startBaseline(BASELINE, standinUrl)]);
+    try {
+      const differing = await compareAnswers(servers[0]!.target, servers[1]!.target);
+      if (differing.length > 0) notes.push(`latency ${latencyMs} ms: the two servers answered differently on ${differing.join(', ')}`);
+      for (const [index, workload] of workloads.entries()) {
+        // Alternate who goes first, so that neither always runs on a warmer (or busier) machine.
+        const order = index % 2 === 0 ? servers : [...servers].reverse();
+        for (const { target, rssIdleMb } of order) {
+          rows.push({ ...(await measureWorkload(target, workload)), latencyMs, workload: workload.name, server: target.name, rssIdleMb, isGraphql: true });
+        }
+      }
+    } finally {
+      await Promise.all(servers.map(({ target }) => target.stop()));
+    }
+    if (REDIS_URL) rows.push(...(await measureReplicasWithRedis(latencyMs, REDIS_URL)));
   }
-  throw new Error('the facade did not become healthy');
+  const jwtSummary = JWT_ROUNDS > 0 ? await measureCallerJwt() : undefined;
+
+  const order = (row: Row) => [row.latencyMs, row.isGraphql ? 1 : 0, WORKLOADS.findIndex((w) => w.name === row.workload), row.server === BASELINE ? 1 : 0];
+  rows.sort((x, y) => {
+    const [a, b] = [order(x), order(y)];
+    return a.reduce((diff, value, i) => diff || value - b[i]!, 0);
+  });
+  console.log(
+    `\nbench: ${SECONDS} s per run after ${WARMUP_S} s warm-up, ${CONNECTIONS} connections, node ${process.version}, ` +
+      `${availableParallelism()} cores, CLK_TCK ${clockTicksPerSecond}; CPU and RSS of the server process(es) from /proc; ` +
+      `servers started fresh per latency; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
+  );
+  for (const workload of workloads) console.log(`- ${workload.name}: ${workload.description}`);
+  console.log(`\n${resultsTable(rows)}\n\n${ratiosTable(rows, BASELINE)}`);
+  if (jwtSummary) console.log(`\n${jwtSummary}`);
+  for (const note of notes) console.log(`\nNOTE: ${note}`);
+} finally {
+  standinChild.disconnect();
 }

@@ -1,0 +1,139 @@
+/**
+ * One measured run: closed-loop HTTP load against a target for a fixed time, with the target's CPU
+ * time and RSS read from /proc and the stand-in's upstream call count, before and after.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { cpuMicros, rssMb } from './proc.ts';
+import type { StandinStats } from './standin-process.ts';
+
+/** What every request of a run looks like. */
+export interface Load {
+  readonly method: 'GET' | 'POST';
+  /** Sent in turn, one per request; empty for GET. */
+  readonly bodies: readonly string[];
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface Measured {
+  readonly requests: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Share of requests answered with a status other than 200, with `errors`, or not at all. */
+  readonly errorShare: number;
+  readonly upstreamPerRequest: number;
+  /** CPU time (user + system) of the target's processes per request, in µs. */
+  readonly cpuUsPerRequest: number;
+  /** Total CPU time of the target's processes during the run, in µs (for paired sums). */
+  readonly cpuUs: number;
+  readonly rssAfterMb: number;
+}
+
+export interface RunOptions {
+  readonly seconds: number;
+  readonly connections: number;
+  /** Unmeasured load first, so that the JIT and connection pools are warm. */
+  readonly warmupSeconds: number;
+  /** Zeroes and returns the stand-in's counters. */
+  readonly upstreamStats: () => Promise<StandinStats>;
+}
+
+/**
+ * After the last answer a server may still have work of that run under way (an upstream call
+ * it gave up waiting for, closing the client connections): it belongs to the run before.
+ */
+const SETTLE_MS = 200;
+
+export async function measure(urls: readonly string[], pids: readonly number[], load: Load, options: RunOptions): Promise<Measured> {
+  if (options.warmupSeconds > 0) await fire(urls, load, options.warmupSeconds, options.connections);
+  await sleep(SETTLE_MS);
+  await options.upstreamStats();
+  const cpuBefore = sum(pids.map(cpuMicros));
+  const fired = await fire(urls, load, options.seconds, options.connections);
+  await sleep(SETTLE_MS);
+  const cpuUs = sum(pids.map(cpuMicros)) - cpuBefore;
+  const upstream = await options.upstreamStats();
+  const requests = Math.max(1, fired.requests);
+  return {
+    requests: fired.requests,
+    rps: fired.requests / fired.seconds,
+    p50: fired.p50,
+    p99: fired.p99,
+    errorShare: fired.failed / requests,
+    upstreamPerRequest: upstream.devices / requests,
+    cpuUsPerRequest: cpuUs / requests,
+    cpuUs,
+    rssAfterMb: sum(pids.map(rssMb)),
+  };
+}
+
+interface Fired {
+  requests: number;
+  seconds: number;
+  failed: number;
+  connectionErrors: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * Closed-loop load: `connections` workers spread evenly over the URLs, each sending its next
+ * request when the previous one is answered, until the time is up. Then every worker finishes
+ * the request it has in flight before the run ends, so that every upstream call and every
+ * CPU microsecond counted belongs to a request counted (autocannon abandons requests in
+ * flight at the end, which skews per-request figures of slow workloads by tens of percent).
+ */
+async function fire(urls: readonly string[], load: Load, seconds: number, connections: number): Promise<Fired> {
+  const pools = urls.map((url) => ({
+    url: new URL(url),
+    pool: new Pool(new URL(url).origin, { connections: Math.max(1, Math.round(connections / urls.length)), pipelining: 1, headersTimeout: 60_000 }),
+  }));
+  const headers = { ...(load.method === 'POST' ? { 'content-type': 'application/json' } : {}), ...load.headers };
+  const latencies: number[] = [];
+  let failed = 0;
+  let connectionErrors = 0;
+  let next = 0;
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+
+  async function worker(target: (typeof pools)[number]): Promise<void> {
+    while (performance.now() < deadline) {
+      const body = load.bodies.length > 0 ? load.bodies[next++ % load.bodies.length] : undefined;
+      const sent = performance.now();
+      try {
+        const response = await target.pool.request({ path: target.url.pathname, method: load.method, headers, body });
+        const text = await response.body.text();
+        latencies.push(performance.now() - sent);
+        // No field of the device queries is named "errors": the cheap test is exact here.
+        if (response.statusCode !== 200 || text.includes('"errors"')) failed += 1;
+      } catch {
+        connectionErrors += 1;
+      }
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({ length: connections }, (_, i) => worker(pools[i % pools.length]!)));
+  } finally {
+    await Promise.all(pools.map(({ pool }) => pool.close()));
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length + connectionErrors,
+    seconds: elapsed,
+    failed: failed + connectionErrors,
+    connectionErrors,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

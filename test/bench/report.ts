@@ -1,0 +1,77 @@
+/** The bench's output: Markdown tables that can be pasted into an issue note as they are. */
+import type { Measured } from './load.ts';
+
+export interface Row extends Measured {
+  readonly latencyMs: number;
+  readonly workload: string;
+  readonly server: string;
+  /** RSS of the server's processes when it had just started, before any load. */
+  readonly rssIdleMb?: number;
+  /** False when the row has no upstream or CPU figures of interest (the stand-in itself). */
+  readonly isGraphql: boolean;
+}
+
+const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const percent = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.001 ? 2 : 1)} %`;
+
+export function resultsTable(rows: readonly Row[]): string {
+  const lines = [
+    '| latency | workload | server | req/s | p50 ms | p99 ms | errors | upstream/req | CPU µs/req | RSS MB idle → after |',
+    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of rows) {
+    lines.push(
+      `| ${row.latencyMs} ms | ${row.workload} | ${row.server} | ${fixed(row.rps)} | ${fixed(row.p50)} | ${fixed(row.p99)} | ${percent(row.errorShare)} | ` +
+        `${row.isGraphql ? fixed(row.upstreamPerRequest, 2) : '–'} | ${fixed(row.cpuUsPerRequest)} | ` +
+        `${row.rssIdleMb === undefined ? '' : `${fixed(row.rssIdleMb)} → `}${fixed(row.rssAfterMb)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Every non-baseline GraphQL server against the baseline on the same workload and latency. */
+export function ratiosTable(rows: readonly Row[], baseline: string): string {
+  const lines = [
+    `| latency | workload | server / ${baseline} | req/s × | CPU per request × | p99 × |`,
+    '|---:|---|---|---:|---:|---:|',
+  ];
+  for (const row of rows) {
+    if (!row.isGraphql || row.server === baseline) continue;
+    const base = rows.find((other) => other.server === baseline && other.workload === row.workload && other.latencyMs === row.latencyMs);
+    if (!base) continue;
+    lines.push(
+      `| ${row.latencyMs} ms | ${row.workload} | ${row.server} | ${fixed(row.rps / base.rps, 2)} | ` +
+        `${fixed(row.cpuUsPerRequest / base.cpuUsPerRequest, 2)} | ${fixed(row.p99 / Math.max(1, base.p99), 2)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface PairedRounds {
+  readonly label: string;
+  readonly a: { readonly name: string; readonly rounds: readonly Measured[] };
+  readonly b: { readonly name: string; readonly rounds: readonly Measured[] };
+}
+
+/**
+ * A/B in alternating short rounds: CPU per request of each side over all its rounds, the
+ * ratio of those, and the spread of the per-round ratios (round i of B against round i of A).
+ */
+export function pairedSummary({ label, a, b }: PairedRounds): string {
+  const total = (rounds: readonly Measured[]) => {
+    const requests = rounds.reduce((n, round) => n + round.requests, 0);
+    const cpu = rounds.reduce((n, round) => n + round.cpuUs, 0);
+    const rps = rounds.reduce((n, round) => n + round.rps, 0) / Math.max(1, rounds.length);
+    return { cpuPerRequest: cpu / Math.max(1, requests), rps };
+  };
+  const ta = total(a.rounds);
+  const tb = total(b.rounds);
+  const perRound = a.rounds.map((round, i) => b.rounds[i]!.cpuUsPerRequest / round.cpuUsPerRequest).sort((x, y) => x - y);
+  return [
+    `| ${label} | req/s | CPU µs/req |`,
+    '|---|---:|---:|',
+    `| ${a.name} | ${fixed(ta.rps)} | ${fixed(ta.cpuPerRequest)} |`,
+    `| ${b.name} | ${fixed(tb.rps)} | ${fixed(tb.cpuPerRequest)} |`,
+    `| ratio ${b.name} / ${a.name} | ${fixed(tb.rps / ta.rps, 2)} | ${fixed(tb.cpuPerRequest / ta.cpuPerRequest, 2)} (rounds ${fixed(perRound[0] ?? Number.NaN, 2)}–${fixed(perRound.at(-1) ?? Number.NaN, 2)}) |`,
+  ].join('\n');
+}

@@ -1,0 +1,118 @@
+/**
+ * The servers the bench measures, each a process of its own started fresh against the
+ * stand-in: the facade (`src/main.ts`, as `npm start` runs it) and the Apollo baseline.
+ * A target is what the load generator aims at (one URL per replica) and the processes whose
+ * CPU time and memory are its cost.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
+import { DEMO_API_KEY } from '../../src/standin/server.ts';
+import { startMain } from '../support/process.ts';
+
+export interface Target {
+  readonly name: string;
+  /** GraphQL endpoints, one per replica; the load is spread evenly over them. */
+  readonly urls: readonly string[];
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The facade as the bench runs it: no caller auth, no per-caller limit, errors-only logs. */
+export function facadeEnv(standinUrl: string, port: number): Record<string, string> {
+  return {
+    PORT: String(port),
+    LOG_LEVEL: 'error',
+    FLATPEAK_API_URL: standinUrl,
+    FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
+    FLATPEAK_API_KEY: DEMO_API_KEY,
+    CALLER_AUTH: 'none',
+    // The per-caller limit is on by default; every bench request comes from one caller.
+    RATE_LIMIT_PER_SECOND: '0',
+  };
+}
+
+/** One facade process; `env` overrides the bench defaults (e.g. CALLER_AUTH=jwt). */
+export async function startFacade(name: string, standinUrl: string, env: Record<string, string> = {}): Promise<Target> {
+  return startFacadeReplicas(name, 1, standinUrl, env);
+}
+
+/**
+ * `count` facade processes side by side, measured as one target (CPU time and RSS summed).
+ * The later "two replicas sharing Redis" row is this with `{ REDIS_URL }` in `env`.
+ */
+export async function startFacadeReplicas(name: string, count: number, standinUrl: string, env: Record<string, string> = {}): Promise<Target> {
+  const replicas = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const port = await freePort();
+      const started = startMain({ ...facadeEnv(standinUrl, port), ...env });
+      const url = `http://127.0.0.1:${port}`;
+      // With error-level logs the "listening" line is not printed: poll /health instead.
+      await waitFor(started.child, () => fetch(`${url}/health`).then((response) => response.ok, () => false), started.output);
+      return { url: `${url}/graphql`, child: started.child, exit: started.exit };
+    }),
+  );
+  return {
+    name,
+    urls: replicas.map((replica) => replica.url),
+    pids: replicas.map((replica) => replica.child.pid!),
+    async stop() {
+      for (const replica of replicas) replica.child.kill('SIGTERM');
+      await Promise.all(replicas.map((replica) => replica.exit()));
+    },
+  };
+}
+
+/** The Apollo Server 5 + RESTDataSource baseline of `baseline/server.ts`. */
+export async function startBaseline(name: string, standinUrl: string): Promise<Target> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/baseline/server.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      // What Apollo's deployment docs ask for in production (no stack traces in errors).
+      NODE_ENV: 'production',
+      PORT: String(port),
+      FLATPEAK_API_URL: standinUrl,
+      FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
+      FLATPEAK_API_KEY: DEMO_API_KEY,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = once(child, 'exit');
+  await waitFor(child, async () => output.includes('"msg":"listening"'), () => output);
+  return {
+    name,
+    urls: [`http://127.0.0.1:${port}/`],
+    pids: [child.pid!],
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function waitFor(child: ChildProcess, ready: () => Promise<boolean>, output: () => string): Promise<void> {
+  for (let attempt = 0; attempt < 400; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`a server under test exited:\n${output()}`);
+    if (await ready()) return;
+    await sleep(50);
+  }
+  throw new Error(`a server under test did not start within 20 s:\n${output()}`);
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
