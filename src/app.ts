@@ -25,6 +25,7 @@ import { createRedisDeviceCache } from './upstream/redis-cache.ts';
 import { useCallerRequired } from './plugins/caller-required.ts';
 import { useCacheControl } from './plugins/cache-control.ts';
 import { useRequestEnd } from './plugins/request-end.ts';
+import { useBodyLimit } from './plugins/body-limit.ts';
 import { createMemoryDeviceCache } from './upstream/cache.ts';
 import { createCoalescer } from './upstream/coalescer.ts';
 import { createDeviceSource } from './upstream/device-source.ts';
@@ -125,7 +126,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], credentials: false } : false,
     // Yoga accepts 25 MB by default. Real operations are a few KB; a large body only
     // serves to fill the parse and APQ caches.
-    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    // Enforced by useBodyLimit (last plugin) instead: Yoga's own costs a TransformStream per body.
+    maxRequestBodySize: false,
     graphiql: graphiqlOptions,
     renderGraphiQL: createGraphiQLRenderer(),
     // Never development mode: it would attach original errors and stacks to responses.
@@ -175,6 +177,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       ...usePersistedOperationsMode(config.persistedOperations),
       useDeferStream(),
       useApolloInlineTrace(),
+      useBodyLimit(MAX_REQUEST_BODY_BYTES),
     ],
   });
 }
