@@ -1,6 +1,5 @@
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
@@ -12,6 +11,7 @@ import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
+import { useGraphQLMetrics } from './plugins/graphql-metrics.ts';
 import { useRequestLog } from './plugins/request-log.ts';
 import { useStrictRequestParsing } from './plugins/request-parsing.ts';
 import { useSecurityLimits } from './plugins/security.ts';
@@ -139,29 +139,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       // unready at once, and callers would get connection failures instead of coded errors.
       useReadinessCheck({ endpoint: '/ready', check: () => !isStopping() }),
       useStatusEndpoint({ ready: () => !isStopping(), upstream: monitor.status }),
-      usePrometheus({
-        endpoint: '/metrics',
-        registry: metrics.registry,
-        // Labels whose values callers choose (operation names, URLs with hashes, error
-        // paths with list indexes) would let any client mint unbounded time series.
-        labels: { operationName: false, url: false, path: false },
-        // Request duration, counts, errors and execution time. The summary and the parse,
-        // validate and context phases (cached, and near zero) cost ~20 % of a request.
-        metrics: {
-          graphql_yoga_http_duration: true,
-          graphql_envelop_request: true,
-          graphql_envelop_error_result: true,
-          graphql_envelop_phase_execute: true,
-          graphql_envelop_request_duration: false,
-          graphql_envelop_request_time_summary: false,
-          graphql_envelop_phase_parse: false,
-          graphql_envelop_phase_validate: false,
-          graphql_envelop_phase_context: false,
-          graphql_envelop_phase_subscribe: false,
-          graphql_envelop_deprecated_field: false,
-          graphql_envelop_schema_change: false,
-        },
-      }),
+      useGraphQLMetrics(metrics.registry),
       useStrictRequestParsing(),
       useSecurityLimits(),
       useKnownOperationTypes(),
