@@ -32,8 +32,17 @@ export interface DevicePage {
   readonly items: ReadonlyArray<rest.Device | FacadeError>;
 }
 
+/** A write's own header: Flatpeak (or a proxy in front of it) may answer a repeated key with the first answer. */
+export interface WriteOptions extends CallOptions {
+  readonly idempotencyKey?: string | undefined;
+}
+
 export interface FlatpeakClient {
   getDevice(id: string, call: CallOptions): Promise<rest.Device>;
+  /** `POST /devices`. Not retried once it may have reached Flatpeak. */
+  createDevice(body: rest.DeviceWrite, call: WriteOptions): Promise<rest.Device>;
+  /** `PATCH /devices/{id}` with a partial body (Flatpeak wants at least `reference_id`). */
+  updateDevice(id: string, body: rest.DeviceWrite, call: WriteOptions): Promise<rest.Device>;
   listDevices(query: DeviceListQuery, call: CallOptions): Promise<DevicePage>;
   login(accountId: string, apiKey: string, deadline: Deadline): Promise<rest.Login>;
   /** The HTTP status of a cheap authenticated read (`GET /devices?limit=1`), for readiness. */
@@ -51,12 +60,15 @@ export interface FlatpeakClientOptions {
 
 const USER_AGENT = 'flatpeak-graph/0.1';
 
-/** One GET: where, what shape to expect, how to name it in errors, with which headers. */
+/** One exchange: where, what shape to expect, how to name it in errors, with which headers. */
 interface Resource<S extends z.ZodType> {
   readonly path: string;
   readonly schema: S;
   readonly what: string;
   readonly headers: Record<string, string>;
+  /** GET unless said otherwise; a body is sent as JSON. */
+  readonly method?: 'GET' | 'POST' | 'PATCH';
+  readonly body?: unknown;
 }
 
 /**
@@ -76,15 +88,25 @@ export function createFlatpeakClient({
     return policy.run((signal) => attempt(resource, signal), { ...deadline, what: resource.what });
   }
 
+  function write<S extends z.ZodType>(resource: Resource<S>, deadline: Deadline): Promise<z.output<S>> {
+    return policy.run((signal) => attempt(resource, signal), { ...deadline, what: resource.what, idempotent: false });
+  }
+
   /** One HTTP exchange; every failure leaves as a FacadeError. */
-  async function attempt<S extends z.ZodType>({ path, schema, what, headers }: Resource<S>, signal: AbortSignal): Promise<z.output<S>> {
+  async function attempt<S extends z.ZodType>({ path, schema, what, headers, method = 'GET', body }: Resource<S>, signal: AbortSignal): Promise<z.output<S>> {
     let response: Dispatcher.ResponseData;
     try {
       response = await dispatcher.request({
         origin,
         path: basePath + path,
-        method: 'GET',
-        headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...headers },
+        method,
+        headers: {
+          accept: 'application/json',
+          'user-agent': USER_AGENT,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal,
       });
     } catch (error) {
@@ -130,6 +152,13 @@ export function createFlatpeakClient({
     getDevice(id, call) {
       return get({ path: `/devices/${encodeURIComponent(id)}`, schema: rest.device, what: `device ${id}`, headers: bearer(call) }, call);
     },
+    createDevice(body, call) {
+      return write({ path: '/devices', method: 'POST', body, schema: rest.device, what: 'the new device', headers: writeHeaders(call) }, call);
+    },
+    updateDevice(id, body, call) {
+      const path = `/devices/${encodeURIComponent(id)}`;
+      return write({ path, method: 'PATCH', body, schema: rest.device, what: `device ${id}`, headers: writeHeaders(call) }, call);
+    },
     async listDevices({ limit, startingAfter, referenceId }, call) {
       const params = new URLSearchParams({ limit: String(limit) });
       if (startingAfter) params.set('starting_after', startingAfter);
@@ -168,6 +197,12 @@ export function createFlatpeakClient({
 function bearer(call: CallOptions): Record<string, string> {
   const headers: Record<string, string> = { authorization: `Bearer ${call.token}` };
   if (call.requestId) headers['x-request-id'] = call.requestId;
+  return headers;
+}
+
+function writeHeaders(call: WriteOptions): Record<string, string> {
+  const headers = bearer(call);
+  if (call.idempotencyKey) headers['idempotency-key'] = call.idempotencyKey;
   return headers;
 }
 

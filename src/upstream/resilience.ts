@@ -44,6 +44,11 @@ export interface PolicyCall {
   readonly deadlineAt: number;
   /** What is being fetched, for error messages ("device dev_…"). */
   readonly what: string;
+  /**
+   * False for a write (POST, PATCH): it is retried only when it certainly never reached
+   * Flatpeak, since a second POST could create a second device. Reads by default.
+   */
+  readonly idempotent?: boolean;
 }
 
 export type CircuitName = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -93,6 +98,15 @@ function isTransient(error: Error): boolean {
   return status === undefined || status === 502 || status === 503 || status === 504;
 }
 
+/** Codes of connection failures that happen before a single byte of the request is sent. */
+const NEVER_SENT = new Set(['ECONNREFUSED']);
+
+/** The request never left this machine (the connection was refused), so repeating it cannot repeat a write. */
+function neverSent(error: Error): boolean {
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NEVER_SENT.has(code);
+}
+
 /**
  * The upstream policies, composed from cockatiel (retry, circuit breaker, bulkhead) rather
  * than hand-written loops. One instance per upstream origin, shared by every request:
@@ -136,7 +150,7 @@ export function createUpstreamPolicy(
   const guarded = wrap(breaker, limiter);
   const budget = createRetryBudget({ ratio: settings.retryBudgetRatio, now });
 
-  async function execute<T>(attempt: (signal: AbortSignal) => Promise<T>, { signal, deadlineAt }: PolicyCall): Promise<T> {
+  async function execute<T>(attempt: (signal: AbortSignal) => Promise<T>, { signal, deadlineAt, idempotent = true }: PolicyCall): Promise<T> {
     budget.recordCall();
     let retries = 0;
     let delay = 0;
@@ -145,6 +159,7 @@ export function createUpstreamPolicy(
     // where the error (and its Retry-After) is known.
     const shouldRetry = (error: Error): boolean => {
       if (retries >= settings.maxRetries || signal.aborted || !isTransient(error)) return false;
+      if (!idempotent && !neverSent(error)) return false;
       const backoff = random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (retries + 1)); // full jitter
       delay = Math.max(backoff, (error as FacadeError).retryAfterMs ?? 0);
       // No retry that could not finish before the deadline, nor past the budget.
