@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'UPSTREAM_OVERLOADED'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_BAD_RESPONSE'
-  | 'UPSTREAM_REJECTED';
+  | 'UPSTREAM_REJECTED'
+  | 'TOO_MANY_SUBSCRIPTIONS'
+  | 'SHUTTING_DOWN';
 
 /** What Flatpeak said, when it said something: safe to show (no bodies, no headers). */
 export interface UpstreamDetails {

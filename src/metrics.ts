@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LiveObserver } from './live/live-devices.ts';
 import type { DeviceReadObserver } from './upstream/device-source.ts';
 import type { CircuitName, PolicyObserver } from './upstream/resilience.ts';
 
@@ -9,6 +10,7 @@ export interface Metrics {
   readonly registry: Registry;
   readonly upstream: PolicyObserver;
   readonly deviceReads: DeviceReadObserver;
+  readonly live: LiveObserver;
 }
 
 /** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */
@@ -57,8 +59,24 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const polls = new Counter({
+    name: 'flatpeak_device_polls_total',
+    help: 'Polls of watched devices (deviceUpdated), by outcome: ok or the error code.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const subscriptions = new Gauge({ name: 'flatpeak_subscriptions_open', help: 'deviceUpdated subscriptions open now.', registers: [registry] });
+  const pollers = new Gauge({ name: 'flatpeak_device_pollers', help: 'Devices polled now: one poller per upstream credential and device.', registers: [registry] });
+
   return {
     registry,
+    live: {
+      poll: (outcome) => polls.inc({ outcome }),
+      open(open, polling) {
+        subscriptions.set(open);
+        pollers.set(polling);
+      },
+    },
     deviceReads: {
       read: (source) => reads.inc({ source }),
       cacheError: () => cacheErrors.inc(),
