@@ -123,7 +123,8 @@ export function createFlatpeakClient({
     // The status decides first: a 503 with a huge HTML page is still a 503 (retried,
     // counted by the breaker), not a bad response.
     if (!ok) {
-      throw statusError(response.statusCode, parseErrorBody(text ?? ''), what, retryAfterMs(response.headers['retry-after']));
+      const refusal = parseErrorBody(text ?? '');
+      throw statusError(response.statusCode, refusal.code, what, retryAfterMs(response.headers['retry-after']), refusal.message);
     }
     if (text === undefined) {
       throw new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent a response for ${what} larger than ${maxBodyBytes} bytes`, {
@@ -231,19 +232,19 @@ async function readBody(body: Dispatcher.ResponseData['body'], limit: number): P
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseErrorBody(text: string): UpstreamDetails['code'] {
+function parseErrorBody(text: string): { code?: string | undefined; message?: string | undefined } {
   try {
     const parsed = rest.errorBody.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data.code : undefined;
+    return parsed.success ? { code: parsed.data.code, message: parsed.data.message?.slice(0, 300) } : {};
   } catch {
-    return undefined; // an HTML error page or an empty body: the status says enough
+    return {}; // an HTML error page or an empty body: the status says enough
   }
 }
 
 /** Flatpeak's HTTP status (and its own error code) to the facade's error code. */
-export function statusError(status: number, upstreamCode: string | undefined, what: string, retryAfter?: number): FacadeError {
+export function statusError(status: number, upstreamCode: string | undefined, what: string, retryAfter?: number, upstreamMessage?: string): FacadeError {
   const upstream: UpstreamDetails = upstreamCode ? { status, code: upstreamCode } : { status };
-  if (status === 404) return new FacadeError('NOT_FOUND', `Flatpeak has no ${what}`, upstream);
+  if (status === 404) return new FacadeError('NOT_FOUND', `Flatpeak has no ${what}`, upstream, { upstreamMessage });
   if (status === 401) return new FacadeError('UNAUTHENTICATED', `Flatpeak did not accept the credentials for ${what}`, upstream);
   if (status === 403 || (status === 422 && upstreamCode === 'account_disabled')) {
     return new FacadeError('FORBIDDEN', `Flatpeak refused access to ${what}`, upstream);
@@ -254,7 +255,8 @@ export function statusError(status: number, upstreamCode: string | undefined, wh
   if (status >= 500) {
     return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak failed to serve ${what} (HTTP ${status})`, upstream, { retryAfterMs: retryAfter });
   }
-  return new FacadeError('UPSTREAM_REJECTED', `Flatpeak rejected the request for ${what} (HTTP ${status})`, upstream);
+  // Flatpeak's own words are kept (server-side) for a refused write: they describe the caller's input.
+  return new FacadeError('UPSTREAM_REJECTED', `Flatpeak rejected the request for ${what} (HTTP ${status})`, upstream, { upstreamMessage });
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
