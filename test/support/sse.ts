@@ -31,47 +31,58 @@ export async function subscribeSse(
     throw new Error(`not an event stream: HTTP ${response.status} ${response.headers.get('content-type')} ${await response.text()}`);
   }
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
+  // Read as the data arrives, like a browser's EventSource: pings are counted even while the
+  // test is not waiting for an event (Yoga skips pings a client does not read).
+  const events: Array<Record<string, any> | undefined> = [];
+  const waiters: Array<(event: Record<string, any> | undefined) => void> = [];
   let pings = 0;
   let completed = false;
-  let done = false;
-
-  async function nextBlock(): Promise<string | undefined> {
-    for (;;) {
-      const end = buffer.indexOf('\n\n');
-      if (end !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        return block;
+  let ended = false;
+  const deliver = (event: Record<string, any> | undefined) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(event);
+    else events.push(event);
+  };
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    deliver(undefined);
+    for (const waiter of waiters.splice(0)) waiter(undefined);
+  };
+  void (async () => {
+    let buffer = '';
+    try {
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        buffer += chunk.value;
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const lines = buffer.slice(0, end).split('\n');
+          buffer = buffer.slice(end + 2);
+          if (lines.every((line) => line.startsWith(':'))) {
+            pings += 1;
+            continue;
+          }
+          const event = lines.find((line) => line.startsWith('event:'))?.slice(6).trim() ?? 'message';
+          const data = lines
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trimStart())
+            .join('\n');
+          if (event === 'complete') completed = true;
+          else if (data) deliver(JSON.parse(data) as Record<string, any>);
+        }
       }
-      if (done) return undefined;
-      const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }));
-      if (chunk.done) done = true;
-      else buffer += chunk.value;
+    } catch {
+      // disconnected
     }
-  }
+    finish();
+  })();
 
   return {
-    async next() {
-      for (;;) {
-        const block = await nextBlock();
-        if (block === undefined) return undefined;
-        const lines = block.split('\n');
-        if (lines.every((line) => line.startsWith(':'))) {
-          pings += 1;
-          continue;
-        }
-        const event = lines.find((line) => line.startsWith('event:'))?.slice(6).trim() ?? 'message';
-        const data = lines
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).trimStart())
-          .join('\n');
-        if (event === 'complete') {
-          completed = true;
-          return undefined;
-        }
-        if (data) return JSON.parse(data) as Record<string, any>;
-      }
+    next() {
+      if (events.length > 0) return Promise.resolve(events.shift());
+      if (ended) return Promise.resolve(undefined);
+      return new Promise((resolve) => waiters.push(resolve));
     },
     get pings() {
       return pings;
