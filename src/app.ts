@@ -31,6 +31,9 @@ import { createCoalescer } from './upstream/coalescer.ts';
 import { createDeviceSource } from './upstream/device-source.ts';
 import { createUpstreamPolicy } from './upstream/resilience.ts';
 import { createUpstreamMonitor } from './upstream/status.ts';
+import { createLiveDevices } from './live/live-devices.ts';
+import { createDevicePoll } from './live/poll-device.ts';
+import { useMultipartSubscriptions } from './plugins/multipart-subscriptions.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -42,6 +45,8 @@ export interface AppOptions {
   readonly redis?: Redis | undefined;
   /** True once shutdown has begun: `/ready` then answers 503 (and before, 200: Flatpeak's state is not readiness). */
   readonly isStopping?: () => boolean;
+  /** Aborted when the listener is about to close: open subscriptions then end (SHUTTING_DOWN). */
+  readonly shutdownSignal?: AbortSignal;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
@@ -49,7 +54,7 @@ export type App = YogaServerInstance<Record<string, unknown>, Context>;
 export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.fetch`. */
-export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false }: AppOptions): App {
+export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal }: AppOptions): App {
   const metrics = createMetrics();
   // Redis failures are counted and logged at debug: the connection itself warns once
   // when Redis goes away, and every request would otherwise log the same outage again.
@@ -98,18 +103,28 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   });
   registerUpstreamStatusMetrics(metrics.registry, monitor.status, { serviceCredentials: serviceToken !== undefined });
 
+  const devices = createDeviceSource({
+    coalescer: createCoalescer(),
+    cache: deviceCache,
+    ttlMs: config.deviceCache.ttlMs,
+    refreshDeadlineMs: config.requestDeadlineMs,
+    onCacheError: (error) => logger.debug({ err: error }, 'device cache failed; read from Flatpeak instead'),
+    observer: metrics.deviceReads,
+  });
+  const live = createLiveDevices({
+    settings: { ...config.subscriptions, pollTimeoutMs: config.requestDeadlineMs },
+    poll: createDevicePoll(client, devices, config.requestDeadlineMs),
+    logger,
+    observer: metrics.live,
+  });
+  shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
+
   return createYoga<Record<string, unknown>, Context>({
     schema,
     context: createContextFactory({
       client,
-      devices: createDeviceSource({
-        coalescer: createCoalescer(),
-        cache: deviceCache,
-        ttlMs: config.deviceCache.ttlMs,
-        refreshDeadlineMs: config.requestDeadlineMs,
-        onCacheError: (error) => logger.debug({ err: error }, 'device cache failed; read from Flatpeak instead'),
-        observer: metrics.deviceReads,
-      }),
+      devices,
+      live,
       serviceToken,
       authenticate: createAuthenticator(config.callers),
       rateLimiter,
@@ -154,6 +169,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       // A trace carries the response's errors after masking, so it reveals nothing more.
       ...usePersistedOperationsMode(config.persistedOperations),
       useDeferStream(),
+      useMultipartSubscriptions(),
       useApolloInlineTrace(),
       useBodyLimit(MAX_REQUEST_BODY_BYTES),
     ],

@@ -36,6 +36,16 @@ export interface Config {
   readonly deviceCache: { readonly ttlMs: number; readonly staleMs: number };
   /** Per-caller token bucket, counted in upstream device loads; `perSecond` 0 turns it off. */
   readonly rateLimit: RateLimitSettings;
+  /** `deviceUpdated`: how often watched devices are polled, and how many streams may be open. */
+  readonly subscriptions: SubscriptionSettings;
+}
+
+export interface SubscriptionSettings {
+  readonly pollIntervalMs: number;
+  /** Failed polls in a row after which a device's subscriptions end with the error. */
+  readonly maxErrors: number;
+  readonly maxPerCaller: number;
+  readonly maxTotal: number;
 }
 
 export const CALLER_AUTH_MODES = ['jwt', 'none'] as const;
@@ -199,6 +209,10 @@ const envSchema = z.object({
       .default(20),
     RATE_LIMIT_BURST: integer(1, 1_000_000, 40),
     DEVICE_CACHE_TTL_MS: integer(0, 86_400_000, 0),
+    DEVICE_POLL_INTERVAL_MS: integer(100, 3_600_000, 5_000),
+    SUBSCRIPTION_MAX_ERRORS: integer(1, 1_000, 5),
+    MAX_SUBSCRIPTIONS_PER_CALLER: integer(0, 100_000, 20),
+    MAX_SUBSCRIPTIONS: integer(0, 1_000_000, 10_000),
     REDIS_URL: z
       .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
       .transform((value) => new URL(value))
@@ -278,6 +292,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // Stale-while-revalidate for as long again as the TTL: a device read often keeps being
     // served at cache speed while one refresh per device runs behind it.
     deviceCache: Object.freeze({ ttlMs: e.DEVICE_CACHE_TTL_MS, staleMs: e.DEVICE_CACHE_TTL_MS }),
+    subscriptions: Object.freeze({
+      pollIntervalMs: e.DEVICE_POLL_INTERVAL_MS,
+      maxErrors: e.SUBSCRIPTION_MAX_ERRORS,
+      maxPerCaller: e.MAX_SUBSCRIPTIONS_PER_CALLER,
+      maxTotal: e.MAX_SUBSCRIPTIONS,
+    }),
   });
 }
 

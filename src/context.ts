@@ -13,7 +13,8 @@ import type { Logger } from './logger.ts';
 import { type Authorize, authorizeWithCallerToken, authorizeWithService, type TokenSource } from './upstream/auth.ts';
 import type { DeviceSource } from './upstream/device-source.ts';
 import type { CallOptions, DeviceListQuery, DevicePage, FlatpeakClient } from './upstream/flatpeak.ts';
-import type { Device } from './upstream/types.ts';
+import type { Device, DeviceWrite } from './upstream/types.ts';
+import { type LiveDevices, noLiveDevices, type UpstreamCredential } from './live/live-devices.ts';
 
 export interface Loaders {
   readonly device: DataLoader<string, Device>;
@@ -30,6 +31,17 @@ export interface Context {
   readonly freshness: { maxAgeMs: number };
   /** The response is complete: stop the request's timer and anything of it still running. */
   dispose(): void;
+  /** Identity and the caller's budget (one unit), checked before upstream work that is not a device load. */
+  admit(): Promise<void>;
+  /**
+   * `POST /devices` (no `id`) or `PATCH /devices/{id}` for this caller, who has been
+   * authorized already. The request's loader and the shared cache then hold Flatpeak's answer.
+   */
+  writeDevice(write: { readonly id?: string; readonly body: DeviceWrite; readonly idempotencyKey?: string | undefined }): Promise<Device>;
+  /** This caller's Flatpeak credential, for work that outlives the request (live pollers). */
+  readonly upstreamCredential: UpstreamCredential;
+  /** The live device pollers behind subscriptions, shared by every request. */
+  readonly live: LiveDevices;
 }
 
 // Abort reasons: plain errors made once, not a DOMException per request.
@@ -52,6 +64,8 @@ export interface ContextDependencies {
   readonly maxDevicesPerRequest: number;
   /** Upstream calls one request may have in flight or in the shared queue at once. */
   readonly maxCallsPerRequest: number;
+  /** The pollers behind subscriptions; none (subscriptions refused) if not given. */
+  readonly live?: LiveDevices;
 }
 
 // A caller-supplied request id is kept for tracing across services, but only if it is
@@ -85,6 +99,7 @@ export function createContextFactory({
   requestDeadlineMs,
   maxDevicesPerRequest,
   maxCallsPerRequest,
+  live = noLiveDevices,
 }: ContextDependencies) {
   const serviceAuthorize = serviceToken ? authorizeWithService(serviceToken) : undefined;
 
@@ -170,6 +185,21 @@ export function createContextFactory({
         freshness.maxAgeMs = 0; // a listing is not cached
         return upstream((options) => client.listDevices(query, options));
       },
+      admit,
+      async writeDevice({ id, body, idempotencyKey }) {
+        await admit();
+        freshness.maxAgeMs = 0;
+        const written = await upstream((options) =>
+          id === undefined ? client.createDevice(body, { ...options, idempotencyKey }) : client.updateDevice(id, body, { ...options, idempotencyKey }),
+        );
+        // From now on this request, later requests and the pollers see what Flatpeak answered.
+        device.clear(written.id).prime(written.id, written);
+        await devices.remember(credential, written);
+        live.offer(credential, written);
+        return written;
+      },
+      upstreamCredential: { key: credential, authorize },
+      live,
     };
   };
 }

@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'UPSTREAM_OVERLOADED'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_BAD_RESPONSE'
-  | 'UPSTREAM_REJECTED';
+  | 'UPSTREAM_REJECTED'
+  | 'TOO_MANY_SUBSCRIPTIONS'
+  | 'SHUTTING_DOWN';
 
 /** What Flatpeak said, when it said something: safe to show (no bodies, no headers). */
 export interface UpstreamDetails {
@@ -32,6 +34,8 @@ export class FacadeError extends GraphQLError {
   readonly upstream: UpstreamDetails | undefined;
   /** Flatpeak's `Retry-After`, in milliseconds, when it sent one (server-side only). */
   readonly retryAfterMs: number | undefined;
+  /** Flatpeak's own message for a refused request (a write's user errors show it). */
+  readonly upstreamMessage: string | undefined;
 
   constructor(
     code: ErrorCode,
@@ -40,6 +44,7 @@ export class FacadeError extends GraphQLError {
     options?: {
       cause?: unknown;
       retryAfterMs?: number | undefined;
+      upstreamMessage?: string | undefined;
       /** Shown to the client beside `code` (e.g. `retryAfterMs` of our own rate limit). */
       extensions?: Record<string, unknown>;
       /** For an error that refuses the whole request: its HTTP status and headers (Yoga reads, then drops, this). */
@@ -57,6 +62,7 @@ export class FacadeError extends GraphQLError {
     this.code = code;
     this.upstream = upstream;
     this.retryAfterMs = options?.retryAfterMs;
+    this.upstreamMessage = options?.upstreamMessage;
     // Not `originalError`: Yoga would then treat the error as unexpected and mask it.
     if (options?.cause !== undefined) this.cause = options.cause;
   }

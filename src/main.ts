@@ -38,9 +38,10 @@ if (!upstreamUrl) {
 }
 
 let stopping = false;
+const closingStreams = new AbortController();
 const dispatcher = createDispatcher(config.upstream);
 const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
-const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping });
+const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping, shutdownSignal: closingStreams.signal });
 const server = createHttpServer(app);
 const closeGracefully = gracefulCloser(server);
 
@@ -75,6 +76,9 @@ async function shutdown(signal: string): Promise<void> {
   const delayMs = signal === 'SIGTERM' ? config.shutdownDelayMs : 0;
   logger.info({ signal, delayMs, graceMs: config.shutdownGraceMs }, 'shutting down: unready now, then no new connections, finishing requests in flight');
   if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  // Subscriptions never finish on their own: end them (SHUTTING_DOWN, then the stream's
+  // proper end) so that their responses complete within the grace period like any other.
+  closingStreams.abort();
   await closeGracefully(config.shutdownGraceMs, () => logger.warn('grace period over: closing the connections still open'));
   await dispatcher.close();
   redis?.disconnect();

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LiveObserver } from './live/live-devices.ts';
 import type { DeviceReadObserver } from './upstream/device-source.ts';
 import type { CircuitName, PolicyObserver } from './upstream/resilience.ts';
 import type { UpstreamStatus } from './upstream/status.ts';
@@ -12,6 +13,7 @@ export interface Metrics {
   readonly deviceReads: DeviceReadObserver;
   /** Reports the adaptive concurrency limit (read at each scrape). */
   watchConcurrency(read: () => { limit: number; inFlight: number; queued: number }): void;
+  readonly live: LiveObserver;
 }
 
 /** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */
@@ -74,10 +76,26 @@ export function createMetrics(): Metrics {
   gauge('flatpeak_upstream_in_flight', 'Calls to Flatpeak in flight.', (state) => state.inFlight);
   gauge('flatpeak_upstream_queued', 'Calls to Flatpeak waiting under the concurrency limit.', (state) => state.queued);
 
+  const polls = new Counter({
+    name: 'flatpeak_device_polls_total',
+    help: 'Polls of watched devices (deviceUpdated), by outcome: ok or the error code.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const subscriptions = new Gauge({ name: 'flatpeak_subscriptions_open', help: 'deviceUpdated subscriptions open now.', registers: [registry] });
+  const pollers = new Gauge({ name: 'flatpeak_device_pollers', help: 'Devices polled now: one poller per upstream credential and device.', registers: [registry] });
+
   return {
     registry,
     watchConcurrency(read) {
       concurrency = read;
+    },
+    live: {
+      poll: (outcome) => polls.inc({ outcome }),
+      open(open, polling) {
+        subscriptions.set(open);
+        pollers.set(polling);
+      },
     },
     deviceReads: {
       read: (source) => reads.inc({ source }),

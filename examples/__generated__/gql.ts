@@ -14,16 +14,22 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "mutation CreateDevice($input: CreateDeviceInput!) {\n  createDevice(input: $input) {\n    device {\n      id\n      referenceId\n      modelName\n      manufacturer\n      locations {\n        id\n      }\n      properties {\n        ...DevicePropertiesCard\n      }\n    }\n    userErrors {\n      field\n      message\n      code\n    }\n    clientMutationId\n  }\n}": typeof types.CreateDeviceDocument,
     "query DeviceDetail($id: ID!) {\n  device(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}": typeof types.DeviceDetailDocument,
     "query DeviceList($ids: [ID!]!) {\n  devices(ids: $ids) {\n    id\n    modelName\n    manufacturer\n    lastSeen\n  }\n}": typeof types.DeviceListDocument,
     "fragment DevicePropertiesCard on DeviceProperties {\n  capacityKwh\n  powerRatingImportKwh\n  powerRatingExportKwh\n  installDate\n}": typeof types.DevicePropertiesCardFragmentDoc,
+    "subscription DeviceUpdated($id: ID!) {\n  deviceUpdated(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}": typeof types.DeviceUpdatedDocument,
     "query MyDevices($first: Int, $after: String) {\n  myDevices(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        id\n        modelName\n        manufacturer\n        lastSeen\n        flexEnabled\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": typeof types.MyDevicesDocument,
+    "mutation UpdateDevice($id: ID!, $input: UpdateDeviceInput!) {\n  updateDevice(id: $id, input: $input) {\n    device {\n      id\n      modelName\n      manufacturer\n      locations {\n        id\n      }\n      properties {\n        ...DevicePropertiesCard\n      }\n    }\n    userErrors {\n      field\n      message\n      code\n    }\n    clientMutationId\n  }\n}": typeof types.UpdateDeviceDocument,
 };
 const documents: Documents = {
+    "mutation CreateDevice($input: CreateDeviceInput!) {\n  createDevice(input: $input) {\n    device {\n      id\n      referenceId\n      modelName\n      manufacturer\n      locations {\n        id\n      }\n      properties {\n        ...DevicePropertiesCard\n      }\n    }\n    userErrors {\n      field\n      message\n      code\n    }\n    clientMutationId\n  }\n}": types.CreateDeviceDocument,
     "query DeviceDetail($id: ID!) {\n  device(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}": types.DeviceDetailDocument,
     "query DeviceList($ids: [ID!]!) {\n  devices(ids: $ids) {\n    id\n    modelName\n    manufacturer\n    lastSeen\n  }\n}": types.DeviceListDocument,
     "fragment DevicePropertiesCard on DeviceProperties {\n  capacityKwh\n  powerRatingImportKwh\n  powerRatingExportKwh\n  installDate\n}": types.DevicePropertiesCardFragmentDoc,
+    "subscription DeviceUpdated($id: ID!) {\n  deviceUpdated(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}": types.DeviceUpdatedDocument,
     "query MyDevices($first: Int, $after: String) {\n  myDevices(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        id\n        modelName\n        manufacturer\n        lastSeen\n        flexEnabled\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}": types.MyDevicesDocument,
+    "mutation UpdateDevice($id: ID!, $input: UpdateDeviceInput!) {\n  updateDevice(id: $id, input: $input) {\n    device {\n      id\n      modelName\n      manufacturer\n      locations {\n        id\n      }\n      properties {\n        ...DevicePropertiesCard\n      }\n    }\n    userErrors {\n      field\n      message\n      code\n    }\n    clientMutationId\n  }\n}": types.UpdateDeviceDocument,
 };
 
 /**
@@ -43,6 +49,10 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "mutation CreateDevice($input: CreateDeviceInput!) {\n  createDevice(input: $input) {\n    device {\n      id\n      referenceId\n      modelName\n      manufacturer\n      locations {\n        id\n      }\n      properties {\n        ...DevicePropertiesCard\n      }\n    }\n    userErrors {\n      field\n      message\n      code\n    }\n    clientMutationId\n  }\n}"): (typeof documents)["mutation CreateDevice($input: CreateDeviceInput!) {\n  createDevice(input: $input) {\n    device {\n      id\n      referenceId\n      modelName\n      manufacturer\n      locations {\n        id\n      }\n      properties {\n        ...DevicePropertiesCard\n      }\n    }\n    userErrors {\n      field\n      message\n      code\n    }\n    clientMutationId\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "query DeviceDetail($id: ID!) {\n  device(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}"): (typeof documents)["query DeviceDetail($id: ID!) {\n  device(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -55,7 +65,15 @@ export function graphql(source: "fragment DevicePropertiesCard on DeviceProperti
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "subscription DeviceUpdated($id: ID!) {\n  deviceUpdated(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}"): (typeof documents)["subscription DeviceUpdated($id: ID!) {\n  deviceUpdated(id: $id) {\n    id\n    modelName\n    manufacturer\n    flexEnabled\n    lastSeen\n    locations {\n      id\n    }\n    properties {\n      ...DevicePropertiesCard\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "query MyDevices($first: Int, $after: String) {\n  myDevices(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        id\n        modelName\n        manufacturer\n        lastSeen\n        flexEnabled\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}"): (typeof documents)["query MyDevices($first: Int, $after: String) {\n  myDevices(first: $first, after: $after) {\n    edges {\n      cursor\n      node {\n        id\n        modelName\n        manufacturer\n        lastSeen\n        flexEnabled\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation UpdateDevice($id: ID!, $input: UpdateDeviceInput!) {\n  updateDevice(id: $id, input: $input) {\n    device {\n      id\n      modelName\n      manufacturer\n      locations {\n        id\n      }\n      properties {\n        ...DevicePropertiesCard\n      }\n    }\n    userErrors {\n      field\n      message\n      code\n    }\n    clientMutationId\n  }\n}"): (typeof documents)["mutation UpdateDevice($id: ID!, $input: UpdateDeviceInput!) {\n  updateDevice(id: $id, input: $input) {\n    device {\n      id\n      modelName\n      manufacturer\n      locations {\n        id\n      }\n      properties {\n        ...DevicePropertiesCard\n      }\n    }\n    userErrors {\n      field\n      message\n      code\n    }\n    clientMutationId\n  }\n}"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

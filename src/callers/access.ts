@@ -1,5 +1,5 @@
 import type { Device } from '../upstream/types.ts';
-import { type Caller, READ_ALL_SCOPE } from './caller.ts';
+import { type Caller, READ_ALL_SCOPE, WRITE_SCOPE } from './caller.ts';
 
 /**
  * The one device-access rule. A caller may read a device when its token has the
@@ -26,4 +26,41 @@ export function mayRead(caller: Caller, device: Device): boolean {
 /** May list every device of the account (`deviceList`), not only the caller's own. */
 export function mayListAll(caller: Caller): boolean {
   return caller.kind === 'trusted' || caller.kind === 'flatpeak' || (caller.kind === 'user' && caller.scopes.has(READ_ALL_SCOPE));
+}
+
+/**
+ * May create or update devices at all: the `devices:write` scope. Which devices is the
+ * read rule's business: an update needs `mayRead` on the device, a new device gets the
+ * caller's reference (`referenceForWrite`). Pass-through: Flatpeak decides; CALLER_AUTH=none:
+ * the trusted router may.
+ */
+export function mayWrite(caller: Caller): boolean {
+  switch (caller.kind) {
+    case 'trusted':
+    case 'flatpeak':
+      return true;
+    case 'anonymous':
+      return false;
+    case 'user':
+      return caller.scopes.has(WRITE_SCOPE);
+  }
+}
+
+export type ReferenceDecision =
+  | { readonly allowed: true; readonly referenceId: string | undefined }
+  | { readonly allowed: false; readonly reason: 'no-reference' | 'not-yours' };
+
+/**
+ * The reference_id a write may give a device. A user without `devices:read:all` writes
+ * only under one of its own references (its first, when it names none), so that no write
+ * can place a device where the user could no longer read it, or hand it to someone else.
+ * Everyone else gets what it asked for (undefined: left as it is, or missing).
+ */
+export function referenceForWrite(caller: Caller, requested: string | undefined): ReferenceDecision {
+  if (caller.kind !== 'user' || caller.scopes.has(READ_ALL_SCOPE)) return { allowed: true, referenceId: requested };
+  if (requested === undefined) {
+    const own = caller.references[0];
+    return own === undefined ? { allowed: false, reason: 'no-reference' } : { allowed: true, referenceId: own };
+  }
+  return caller.references.includes(requested) ? { allowed: true, referenceId: requested } : { allowed: false, reason: 'not-yours' };
 }

@@ -24,3 +24,6 @@ export type Caller =
 
 /** Reads every device: the back office and the router's own service account. */
 export const READ_ALL_SCOPE = 'devices:read:all';
+
+/** Creates and updates devices (which ones: those the caller may read, or new ones under its own reference). */
+export const WRITE_SCOPE = 'devices:write';

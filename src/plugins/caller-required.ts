@@ -1,4 +1,4 @@
-import { type DocumentNode, getOperationAST, Kind, type SelectionSetNode } from 'graphql';
+import { type DocumentNode, getOperationAST, type GraphQLError, Kind, type SelectionSetNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { unauthenticated } from '../callers/jwt.ts';
 import type { Context } from '../context.ts';
@@ -12,13 +12,13 @@ const PUBLIC_ROOT_FIELDS = new Set(['__typename', '__schema', '__type', '_servic
  * callers as well; this makes the answer a clean 401 instead of a page of item errors.
  */
 export function useCallerRequired(): Plugin<Context> {
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      if (args.contextValue.caller.kind !== 'anonymous') return;
-      if (onlyPublicFields(args.document, args.operationName ?? undefined)) return;
-      setResultAndStopExecution({ errors: [unauthenticated('Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)')] });
-    },
+  const refuse = ({ args, setResultAndStopExecution }: { args: { contextValue: Context; document: DocumentNode; operationName?: string | null }; setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void }) => {
+    if (args.contextValue.caller.kind !== 'anonymous') return;
+    if (onlyPublicFields(args.document, args.operationName ?? undefined)) return;
+    setResultAndStopExecution({ errors: [unauthenticated('Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)')] });
   };
+  // Subscriptions too: a stream that would only ever carry UNAUTHENTICATED is a 401.
+  return { onExecute: refuse, onSubscribe: refuse };
 }
 
 function onlyPublicFields(document: DocumentNode, operationName: string | undefined): boolean {

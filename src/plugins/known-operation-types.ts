@@ -7,7 +7,7 @@ import type { Plugin } from 'graphql-yoga';
  * it as `KnownOperationTypesRule`) it is an ordinary validation error: HTTP 400,
  * GRAPHQL_VALIDATION_FAILED.
  */
-const knownOperationTypes: ValidationRule = (context) => ({
+export const knownOperationTypes: ValidationRule = (context) => ({
   OperationDefinition(node) {
     if (!context.getSchema().getRootType(node.operation)) {
       context.reportError(new GraphQLError(`This service has no ${node.operation} operations.`, { nodes: node }));

@@ -5,8 +5,12 @@ import './scalars.ts';
 import './location.ts';
 import './device.ts';
 import './device-lists.ts';
+import './device-mutations.ts';
+import './device-subscriptions.ts';
 
 builder.queryType({});
+builder.mutationType({ description: 'Changes to devices.' });
+builder.subscriptionType({ description: 'Devices as they change.' });
 
 /** The executable subgraph schema: the types above plus `_service` and `_entities`. */
 export const schema = checkRepresentationsFirst(

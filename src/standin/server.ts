@@ -5,8 +5,8 @@ import { DEMO_ACCOUNT_ID, type RawDevice, sampleDevices } from './data.ts';
 
 /**
  * A Flatpeak stand-in: a real HTTP server on loopback that answers like Flatpeak
- * (`/login`, `/devices/{id}`, `/devices` with its cursor pagination, Flatpeak's error
- * object). `npm start` uses it when no FLATPEAK_API_URL is set; the tests and the
+ * (`/login`, `/devices/{id}`, `/devices` with its cursor pagination, `POST /devices` and
+ * `PATCH /devices/{id}` with their validation, Flatpeak's error object). `npm start` uses it when no FLATPEAK_API_URL is set; the tests and the
  * benchmark use it with fault injection and a log of every request it saw.
  */
 
@@ -32,6 +32,8 @@ export interface SeenRequest {
   readonly method: string;
   readonly path: string;
   readonly headers: IncomingMessage['headers'];
+  /** A write's JSON body, once read (undefined for GETs and unreadable bodies). */
+  body?: unknown;
 }
 
 export type FaultRule = (request: SeenRequest) => Fault | undefined;
@@ -69,6 +71,10 @@ export interface Standin {
   holdUntilConcurrent(n: number, giveUpMs?: number): void;
   /** Make every token issued so far invalid, as a key rotation would. */
   revokeTokens(): void;
+  /** The device as the stand-in holds it now (a copy), or undefined. */
+  device(id: string): RawDevice | undefined;
+  /** Changes a device behind the facade's back, as the device itself or another client would (e.g. a new `last_seen`). */
+  modify(id: string, fields: Partial<RawDevice>): void;
   close(): Promise<void>;
 }
 
@@ -80,6 +86,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const byId = new Map(devices.map((device) => [device.id, device]));
   const ttl = options.tokenTtlSeconds ?? 3600;
   const tokens = new Map<string, number>(); // token -> expiry (ms)
+  // Idempotency-Key -> the first answer to it, replayed for a repeat of the same request.
+  const idempotent = new Map<string, { request: string; status: number; body: unknown }>();
 
   const requests: SeenRequest[] = [];
   let inFlight = 0;
@@ -126,9 +134,11 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       }
     }
 
-    if (seen.method !== 'GET') return sendError(res, 405, 'invalid_request', 'method_not_allowed', 'Only GET is served here');
+    const write = (seen.method === 'POST' && url.pathname === '/devices') || (seen.method === 'PATCH' && /^\/devices\/[^/]+$/.test(url.pathname));
+    if (seen.method !== 'GET' && !write) return sendError(res, 405, 'invalid_request', 'method_not_allowed', 'Method not allowed here');
     if (url.pathname === '/login') return login(req, res);
     if (!authorized(req)) return sendError(res, 401, 'invalid_request', 'unauthorized', 'Invalid or expired bearer token');
+    if (write) return writeDevice(req, res, seen, url);
 
     const match = /^\/devices\/([^/]+)$/.exec(url.pathname);
     if (match) {
@@ -158,6 +168,67 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     if (options.acceptAnyBearer) return true;
     const expiry = tokens.get(match[1]!);
     return expiry !== undefined && expiry > Date.now();
+  }
+
+  /** POST /devices and PATCH /devices/{id}: Flatpeak's validation, its error object, and Idempotency-Key replay. */
+  async function writeDevice(req: IncomingMessage, res: ServerResponse, seen: SeenRequest, url: URL): Promise<void> {
+    const text = await readText(req, 64 * 1024);
+    if (text === undefined) return sendError(res, 413, 'invalid_request', 'body_too_large', 'Request body is too large');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return sendError(res, 400, 'invalid_request', 'body_invalid', 'Request body is not valid JSON');
+    }
+    seen.body = body;
+    const key = req.headers['idempotency-key'];
+    const request = `${seen.method} ${url.pathname} ${text}`;
+    if (typeof key === 'string') {
+      const earlier = idempotent.get(key);
+      if (earlier && earlier.request !== request) {
+        return sendError(res, 409, 'invalid_request', 'idempotency_key_reused', 'This Idempotency-Key was used for another request');
+      }
+      if (earlier) return sendJson(res, earlier.status, earlier.body);
+    }
+    const [status, answer] = applyWrite(seen.method, url.pathname, body);
+    if (typeof key === 'string' && status < 500) idempotent.set(key, { request, status, body: answer });
+    sendJson(res, status, answer);
+  }
+
+  function applyWrite(method: string, pathname: string, body: unknown): [number, unknown] {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return [400, errorObject('invalid_request', 'body_invalid', 'Request body must be a JSON object')];
+    }
+    const fields = body as Record<string, unknown>;
+    const problem = validateDeviceWrite(fields);
+    if (problem) return [400, errorObject('invalid_request', problem[0], problem[1])];
+    if (method === 'POST') {
+      const device: RawDevice = {
+        id: `dev_${randomBytes(12).toString('hex')}`,
+        object: 'device',
+        live_mode: true,
+        reference_id: fields.reference_id as string,
+        locations: (fields.locations as string[] | undefined) ?? [],
+        manufacturer: fields.manufacturer ?? '',
+        model_code: fields.model_code ?? '',
+        model_name: fields.model_name ?? '',
+        time_created: new Date().toISOString(),
+        account_id: accounts[0]!.accountId,
+        flex_enabled: true,
+        ...(fields.type === undefined ? {} : { type: fields.type }),
+        ...(fields.properties === undefined ? {} : { properties: fields.properties }),
+      };
+      devices.unshift(device); // newest first
+      byId.set(device.id, device);
+      return [200, device];
+    }
+    const id = decodeURIComponent(pathname.slice('/devices/'.length));
+    const device = byId.get(id);
+    if (!device) return [404, errorObject('invalid_request', 'device_not_found', `No such device: ${id}`)];
+    for (const name of WRITABLE) if (fields[name] !== undefined) (device as Record<string, unknown>)[name] = fields[name];
+    const { properties } = fields;
+    if (properties !== undefined) device.properties = { ...(device.properties as object | undefined), ...(properties as object) };
+    return [200, device];
   }
 
   function listDevices(url: URL, res: ServerResponse): void {
@@ -240,6 +311,15 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     revokeTokens() {
       tokens.clear();
     },
+    device(id) {
+      const device = byId.get(id);
+      return device && structuredClone(device);
+    },
+    modify(id, fields) {
+      const device = byId.get(id);
+      if (!device) throw new Error(`the stand-in has no device ${id}`);
+      Object.assign(device, fields);
+    },
     close() {
       release();
       return new Promise((resolve) => {
@@ -256,6 +336,67 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
+/** What a PATCH may change; anything else in its body is ignored. */
+const WRITABLE = ['reference_id', 'type', 'locations', 'manufacturer', 'model_code', 'model_name'] as const;
+const DEVICE_TYPES = new Set(['EV_CHARGER', 'ELECTRIC_VEHICLE', 'BATTERY_SYSTEM', 'PV_SYSTEM', 'OTHER']);
+const LOCATION_ID = /^loc_[A-Za-z0-9]+$/;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Flatpeak's checks on a device body, as `[code, message]` for the first problem. Both a
+ * create and an update need `reference_id` (Flatpeak's update takes at least that).
+ */
+function validateDeviceWrite(fields: Record<string, unknown>): [string, string] | undefined {
+  const { reference_id: referenceId, type, locations, properties } = fields;
+  if (referenceId === undefined || referenceId === null || referenceId === '') return ['reference_id_missing', 'Reference ID is required'];
+  if (typeof referenceId !== 'string' || referenceId.length > 255) return ['reference_id_invalid', 'Reference ID must be a string of at most 255 characters'];
+  if (type !== undefined && !DEVICE_TYPES.has(type as string)) return ['type_invalid', `Type must be one of ${[...DEVICE_TYPES].join(', ')}`];
+  if (locations !== undefined && (!Array.isArray(locations) || !locations.every((id) => typeof id === 'string' && LOCATION_ID.test(id)))) {
+    return ['locations_invalid', 'Locations must be a list of location IDs (loc_…)'];
+  }
+  for (const name of ['manufacturer', 'model_code', 'model_name'] as const) {
+    const value = fields[name];
+    if (value !== undefined && (typeof value !== 'string' || value.length > 255)) return [`${name}_invalid`, `${name} must be a string of at most 255 characters`];
+  }
+  if (properties === undefined) return undefined;
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return ['properties_invalid', 'Properties must be an object'];
+  const p = properties as Record<string, unknown>;
+  const ranges: Record<string, [number, number]> = {
+    power_rating_import_kwh: [0, Number.MAX_VALUE],
+    power_rating_export_kwh: [0, Number.MAX_VALUE],
+    capacity_kwh: [0, Number.MAX_VALUE],
+    pv_azimuth: [0, 360],
+    pv_tilt: [0, 90],
+  };
+  for (const [name, [min, max]] of Object.entries(ranges)) {
+    const value = p[name];
+    if (value !== undefined && (typeof value !== 'number' || value < min || value > max)) return [`${name}_invalid`, `${name} must be a number from ${min} to ${max}`];
+  }
+  for (const name of ['pv_terrain_shading', 'pv_forecasts_enabled']) {
+    if (p[name] !== undefined && typeof p[name] !== 'boolean') return [`${name}_invalid`, `${name} must be true or false`];
+  }
+  if (p.install_date !== undefined && (typeof p.install_date !== 'string' || !ISO_DATE_TIME.test(p.install_date))) {
+    return ['install_date_invalid', 'Install date must be an ISO 8601 date-time'];
+  }
+  return undefined;
+}
+
+/** The request body as text, or undefined when it exceeds `limit`. */
+async function readText(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function errorObject(type: string, code: string, message: string) {
+  return { object: 'error', live_mode: false, context: 'api.standin', type, code, message, time_created: new Date().toISOString() };
+}
+
 function sendError(
   res: ServerResponse,
   status: number,
@@ -264,12 +405,7 @@ function sendError(
   message: string,
   headers?: Readonly<Record<string, string>>,
 ): void {
-  sendJson(
-    res,
-    status,
-    { object: 'error', live_mode: false, context: 'api.standin', type, code, message, time_created: new Date().toISOString() },
-    headers,
-  );
+  sendJson(res, status, errorObject(type, code, message), headers);
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -11,6 +11,11 @@ export interface Coalescer {
   run<T>(key: string, signal: AbortSignal, start: (signal: AbortSignal) => Promise<T>, gaveUp: () => Error): Promise<T>;
   /** Whether a call for `key` is in flight (a new caller would join it). */
   has(key: string): boolean;
+  /**
+   * New callers for `key` start a call of their own from now on; those already waiting keep
+   * theirs. After a write, a read that started before it must not be joined.
+   */
+  detach(key: string): void;
   /** Calls in flight now (for tests and metrics). */
   readonly inFlight: number;
 }
@@ -75,6 +80,9 @@ export function createCoalescer(): Coalescer {
       });
     },
     has: (key) => calls.has(key),
+    detach(key) {
+      calls.delete(key);
+    },
     get inFlight() {
       return calls.size;
     },

@@ -47,19 +47,27 @@ export function createDeviceSource({ coalescer, cache, ttlMs, refreshDeadlineMs,
   };
   const keyOf = (credential: string, id: string) => `${credential}\u0000${id}`;
 
+  // Reads in flight, so that a write can keep their (older) answers out of the cache.
+  const reading = new Map<string, { overtaken: boolean }>();
+
   function fetchShared(credential: string, id: string, signal: AbortSignal, fetch: FetchDevice): Promise<Device> {
-    observer?.read(coalescer.has(keyOf(credential, id)) ? 'coalesced' : 'upstream');
+    const key = keyOf(credential, id);
+    observer?.read(coalescer.has(key) ? 'coalesced' : 'upstream');
     return coalescer.run(
-      keyOf(credential, id),
+      key,
       signal,
       async (shared) => {
+        const read = { overtaken: false };
+        reading.set(key, read);
         try {
           const device = await fetch(shared);
-          if (cache) await cache.set(credential, id, device).catch(onCacheError);
+          if (cache && !read.overtaken) await cache.set(credential, id, device).catch(onCacheError);
           return device;
         } catch (error) {
           if (cache && error instanceof FacadeError && error.code === 'NOT_FOUND') await cache.delete(credential, id).catch(onCacheError);
           throw error;
+        } finally {
+          if (reading.get(key) === read) reading.delete(key);
         }
       },
       gaveUp(id),
@@ -67,6 +75,23 @@ export function createDeviceSource({ coalescer, cache, ttlMs, refreshDeadlineMs,
   }
 
   return {
+    /**
+     * Flatpeak's answer to a write: cached (when the cache is on) in place of whatever was
+     * there, and a read still in flight from before the write is neither joined nor cached.
+     */
+    async remember(credential: string, device: Device): Promise<void> {
+      const key = keyOf(credential, device.id);
+      const earlier = reading.get(key);
+      if (earlier) earlier.overtaken = true;
+      coalescer.detach(key);
+      if (cache) await cache.set(credential, device.id, device).catch(onCacheError);
+    },
+
+    /** Flatpeak's answer now, past the cache (live pollers); joins a call in flight and refreshes the cache. */
+    refresh(credential: string, id: string, signal: AbortSignal, fetch: FetchDevice): Promise<Device> {
+      return fetchShared(credential, id, signal, fetch);
+    },
+
     async read(credential: string, id: string, signal: AbortSignal, fetch: FetchDevice): Promise<DeviceRead> {
       if (!cache) return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: 0 };
       const cached = await cache.get(credential, id).catch((error: unknown) => {

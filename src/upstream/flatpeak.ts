@@ -34,8 +34,17 @@ export interface DevicePage {
   readonly items: ReadonlyArray<rest.Device | FacadeError>;
 }
 
+/** A write's own header: Flatpeak (or a proxy in front of it) may answer a repeated key with the first answer. */
+export interface WriteOptions extends CallOptions {
+  readonly idempotencyKey?: string | undefined;
+}
+
 export interface FlatpeakClient {
   getDevice(id: string, call: CallOptions): Promise<rest.Device>;
+  /** `POST /devices`. Not retried once it may have reached Flatpeak. */
+  createDevice(body: rest.DeviceWrite, call: WriteOptions): Promise<rest.Device>;
+  /** `PATCH /devices/{id}` with a partial body (Flatpeak wants at least `reference_id`). */
+  updateDevice(id: string, body: rest.DeviceWrite, call: WriteOptions): Promise<rest.Device>;
   listDevices(query: DeviceListQuery, call: CallOptions): Promise<DevicePage>;
   login(accountId: string, apiKey: string, deadline: Deadline): Promise<rest.Login>;
   /** The HTTP status of a cheap authenticated read (`GET /devices?limit=1`), for the status page. */
@@ -53,12 +62,15 @@ export interface FlatpeakClientOptions {
 
 const USER_AGENT = 'flatpeak-graph/0.1';
 
-/** One GET: where, what shape to expect, how to name it in errors, with which headers. */
+/** One exchange: where, what shape to expect, how to name it in errors, with which headers. */
 interface Resource<S extends z.ZodType> {
   readonly path: string;
   readonly schema: S;
   readonly what: string;
   readonly headers: Record<string, string>;
+  /** GET unless said otherwise; a body is sent as JSON. */
+  readonly method?: 'GET' | 'POST' | 'PATCH';
+  readonly body?: unknown;
 }
 
 /**
@@ -78,15 +90,25 @@ export function createFlatpeakClient({
     return policy.run((signal) => attempt(resource, signal), { ...deadline, what: resource.what });
   }
 
+  function write<S extends z.ZodType>(resource: Resource<S>, deadline: Deadline): Promise<z.output<S>> {
+    return policy.run((signal) => attempt(resource, signal), { ...deadline, what: resource.what, idempotent: false });
+  }
+
   /** One HTTP exchange; every failure leaves as a FacadeError. */
-  async function attempt<S extends z.ZodType>({ path, schema, what, headers }: Resource<S>, signal: AbortSignal): Promise<z.output<S>> {
+  async function attempt<S extends z.ZodType>({ path, schema, what, headers, method = 'GET', body }: Resource<S>, signal: AbortSignal): Promise<z.output<S>> {
     let response: Dispatcher.ResponseData;
     try {
       response = await dispatcher.request({
         origin,
         path: basePath + path,
-        method: 'GET',
-        headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...headers },
+        method,
+        headers: {
+          accept: 'application/json',
+          'user-agent': USER_AGENT,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal,
       });
     } catch (error) {
@@ -103,7 +125,8 @@ export function createFlatpeakClient({
     // The status decides first: a 503 with a huge HTML page is still a 503 (retried,
     // counted by the breaker), not a bad response.
     if (!ok) {
-      throw statusError(response.statusCode, parseErrorBody(text ?? ''), what, retryAfterMs(response.headers['retry-after']));
+      const refusal = parseErrorBody(text ?? '');
+      throw statusError(response.statusCode, refusal.code, what, retryAfterMs(response.headers['retry-after']), refusal.message);
     }
     if (text === undefined) {
       throw new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent a response for ${what} larger than ${maxBodyBytes} bytes`, {
@@ -131,6 +154,13 @@ export function createFlatpeakClient({
   return {
     getDevice(id, call) {
       return get({ path: `/devices/${encodeURIComponent(id)}`, schema: rest.device, what: `device ${id}`, headers: bearer(call) }, call);
+    },
+    createDevice(body, call) {
+      return write({ path: '/devices', method: 'POST', body, schema: rest.device, what: 'the new device', headers: writeHeaders(call) }, call);
+    },
+    updateDevice(id, body, call) {
+      const path = `/devices/${encodeURIComponent(id)}`;
+      return write({ path, method: 'PATCH', body, schema: rest.device, what: `device ${id}`, headers: writeHeaders(call) }, call);
     },
     async listDevices({ limit, startingAfter, referenceId }, call) {
       const params = new URLSearchParams({ limit: String(limit) });
@@ -173,6 +203,12 @@ function bearer(call: CallOptions): Record<string, string> {
   return headers;
 }
 
+function writeHeaders(call: WriteOptions): Record<string, string> {
+  const headers = bearer(call);
+  if (call.idempotencyKey) headers['idempotency-key'] = call.idempotencyKey;
+  return headers;
+}
+
 /** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
 function retryAfterMs(header: string | string[] | undefined): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
@@ -198,19 +234,19 @@ async function readBody(body: Dispatcher.ResponseData['body'], limit: number): P
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseErrorBody(text: string): UpstreamDetails['code'] {
+function parseErrorBody(text: string): { code?: string | undefined; message?: string | undefined } {
   try {
     const parsed = rest.errorBody.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data.code : undefined;
+    return parsed.success ? { code: parsed.data.code, message: parsed.data.message?.slice(0, 300) } : {};
   } catch {
-    return undefined; // an HTML error page or an empty body: the status says enough
+    return {}; // an HTML error page or an empty body: the status says enough
   }
 }
 
 /** Flatpeak's HTTP status (and its own error code) to the facade's error code. */
-export function statusError(status: number, upstreamCode: string | undefined, what: string, retryAfter?: number): FacadeError {
+export function statusError(status: number, upstreamCode: string | undefined, what: string, retryAfter?: number, upstreamMessage?: string): FacadeError {
   const upstream: UpstreamDetails = upstreamCode ? { status, code: upstreamCode } : { status };
-  if (status === 404) return new FacadeError('NOT_FOUND', `Flatpeak has no ${what}`, upstream);
+  if (status === 404) return new FacadeError('NOT_FOUND', `Flatpeak has no ${what}`, upstream, { upstreamMessage });
   if (status === 401) return new FacadeError('UNAUTHENTICATED', `Flatpeak did not accept the credentials for ${what}`, upstream);
   if (status === 403 || (status === 422 && upstreamCode === 'account_disabled')) {
     return new FacadeError('FORBIDDEN', `Flatpeak refused access to ${what}`, upstream);
@@ -221,7 +257,8 @@ export function statusError(status: number, upstreamCode: string | undefined, wh
   if (status >= 500) {
     return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak failed to serve ${what} (HTTP ${status})`, upstream, { retryAfterMs: retryAfter });
   }
-  return new FacadeError('UPSTREAM_REJECTED', `Flatpeak rejected the request for ${what} (HTTP ${status})`, upstream);
+  // Flatpeak's own words are kept (server-side) for a refused write: they describe the caller's input.
+  return new FacadeError('UPSTREAM_REJECTED', `Flatpeak rejected the request for ${what} (HTTP ${status})`, upstream, { upstreamMessage });
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);

@@ -49,6 +49,11 @@ export interface PolicyCall {
   readonly what: string;
   /** Whose call it is (one GraphQL request): waiting calls are served round-robin between owners. */
   readonly owner?: object;
+  /**
+   * False for a write (POST, PATCH): it is retried only when it certainly never reached
+   * Flatpeak, since a second POST could create a second device. Reads by default.
+   */
+  readonly idempotent?: boolean;
 }
 
 export type CircuitName = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -111,6 +116,15 @@ function isTransient(error: Error): boolean {
   if (error.code !== 'UPSTREAM_UNAVAILABLE') return false;
   const status = error.upstream?.status;
   return status === undefined || status === 502 || status === 503 || status === 504;
+}
+
+/** Codes of connection failures that happen before a single byte of the request is sent. */
+const NEVER_SENT = new Set(['ECONNREFUSED']);
+
+/** The request never left this machine (the connection was refused), so repeating it cannot repeat a write. */
+function neverSent(error: Error): boolean {
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NEVER_SENT.has(code);
 }
 
 /**
@@ -191,7 +205,10 @@ export function createUpstreamPolicy(
     }
   }
 
-  async function execute<T>(attempt: (signal: AbortSignal) => Promise<T>, { signal, deadlineAt, owner = ANYONE }: PolicyCall): Promise<T> {
+  async function execute<T>(
+    attempt: (signal: AbortSignal) => Promise<T>,
+    { signal, deadlineAt, owner = ANYONE, idempotent = true }: PolicyCall,
+  ): Promise<T> {
     budget.recordCall();
     let retries = 0;
     let delay = 0;
@@ -200,6 +217,7 @@ export function createUpstreamPolicy(
     // where the error (and its Retry-After) is known.
     const shouldRetry = (error: Error): boolean => {
       if (retries >= settings.maxRetries || signal.aborted || !isTransient(error)) return false;
+      if (!idempotent && !neverSent(error)) return false;
       const backoff = random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (retries + 1)); // full jitter
       delay = Math.max(backoff, (error as FacadeError).retryAfterMs ?? 0);
       // No retry that could not finish before the deadline, nor past the budget.

@@ -70,3 +70,31 @@ export const errorBody = z.object({
 export type Device = z.infer<typeof device>;
 export type DeviceProperties = z.infer<typeof deviceProperties>;
 export type Login = z.infer<typeof login>;
+
+/** The kinds of device Flatpeak's create and update accept. */
+export const DEVICE_TYPES = ['EV_CHARGER', 'ELECTRIC_VEHICLE', 'BATTERY_SYSTEM', 'PV_SYSTEM', 'OTHER'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+/**
+ * The body of `POST /devices` and `PATCH /devices/{id}` (a PATCH sends only what
+ * changes, plus `reference_id`). Built from input the schema layer has already validated.
+ */
+export interface DeviceWrite {
+  reference_id?: string;
+  type?: DeviceType;
+  locations?: string[];
+  manufacturer?: string;
+  model_code?: string;
+  model_name?: string;
+  properties?: {
+    power_rating_import_kwh?: number;
+    capacity_kwh?: number;
+    power_rating_export_kwh?: number;
+    pv_azimuth?: number;
+    pv_tilt?: number;
+    pv_terrain_shading?: boolean;
+    pv_forecasts_enabled?: boolean;
+    /** ISO-8601 date-time. */
+    install_date?: string;
+  };
+}

@@ -129,6 +129,17 @@ describe('CALLER_AUTH=jwt: who is calling', () => {
     expect(h.standin.count('/devices')).toBe(0);
   });
 
+  it('refuses a subscription without a token with HTTP 401 before any stream opens', async () => {
+    const response = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { deviceUpdated(id: "dev_a1") { id } }' }),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.text()).toContain('UNAUTHENTICATED');
+    expect(h.standin.count('/devices')).toBe(0);
+  });
+
   it('refuses an Authorization header that is not a bearer token', async () => {
     const { status, body } = await h.query(DEVICE, { id: 'dev_a1' }, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` });
     expect(status).toBe(401);

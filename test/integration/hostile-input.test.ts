@@ -225,8 +225,8 @@ const validation: Case[] = [
       return query(`{ ...A } fragment A on Query { ${spread('B')} } fragment B on Query { ${spread('C')} } fragment C on Query { device(id: "dev_1") { id } }`);
     },
   },
-  { name: 'mutation on a schema without mutations', send: () => query('mutation { __typename }') },
-  { name: 'subscription on a schema without subscriptions', send: () => query('subscription { __typename }') },
+  { name: 'a mutation field that does not exist', send: () => query('mutation { deleteEverything }') },
+  { name: 'a subscription selecting only __typename', send: () => query('subscription { __typename }') },
   { name: '@defer with a non-boolean if', send: () => query(`{ device(id: "${SEED_DEVICE_ID}") { ... @defer(if: "yes") { id } } }`) },
   { name: '@stream with a negative initialCount', send: () => query(`{ devices(ids: ["${SEED_DEVICE_ID}"]) @stream(initialCount: -1) { id } }`) },
   { name: 'deep introspection (ofType chain)', send: () => query(`{ __schema { types { ${'ofType { '.repeat(30)}name${' }'.repeat(30)} } } }`) },

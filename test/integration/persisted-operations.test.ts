@@ -7,6 +7,7 @@ import { APQ_MAX_DOCUMENT_LENGTH } from '../../src/plugins/persisted-operations.
 import { sha256Hex } from '../../src/persisted/manifest.ts';
 import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { type GraphQLResponse, type Harness, startHarness } from '../support/harness.ts';
+import { subscribeSse } from '../support/sse.ts';
 
 /** The wire protocol, without a client library: what each mode accepts and answers. */
 
@@ -110,12 +111,20 @@ describe('PERSISTED_OPERATIONS=require', () => {
   afterAll(() => h.close());
 
   it('runs every operation of the manifest by hash', async () => {
-    for (const hash of manifest.keys()) {
-      const { status, body } = await post(h, { variables: { id: SEED_DEVICE_ID, ids: [SEED_DEVICE_ID] }, extensions: persisted(hash) });
+    const variables = { id: SEED_DEVICE_ID, ids: [SEED_DEVICE_ID], input: { referenceId: 'DEV1234567890', modelName: 'Pico Ultimate' } };
+    for (const [hash, document] of manifest) {
+      if (/\bsubscription \w/.test(document)) {
+        // A subscription by hash, over SSE: its first event is the device now.
+        const stream = await subscribeSse(h.url, '', variables, {}, { persistedQuery: { version: 1, sha256Hash: hash } });
+        expect(await stream.next()).toMatchObject({ data: { deviceUpdated: { id: SEED_DEVICE_ID } } });
+        stream.close();
+        continue;
+      }
+      const { status, body } = await post(h, { variables, extensions: persisted(hash) });
       expect(status).toBe(200);
       expect(body.errors).toBeUndefined();
     }
-    expect(manifest.size).toBe(3);
+    expect(manifest.size).toBe(6);
   });
 
   it.each([

@@ -10,6 +10,7 @@ import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../src/standin/server.ts';
 import { connectRedis } from '../../src/shared/redis.ts';
 import { createDispatcher } from '../../src/upstream/dispatcher.ts';
+import type { Dispatcher } from 'undici';
 
 export interface GraphQLResponse<T> extends ExecutionResult<T> {
   errors?: ExecutionResult['errors'] & Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
@@ -35,10 +36,22 @@ export interface HarnessOptions {
   readonly isStopping?: () => boolean;
   /** Where the facade logs; by default nowhere. */
   readonly logger?: Logger;
+  /** The connection pool to the stand-in; by default the service's own. */
+  readonly dispatcher?: (config: Config) => Dispatcher;
+  /** Ends open subscriptions when aborted, as SIGTERM does in main.ts. */
+  readonly shutdownSignal?: AbortSignal;
 }
 
 /** A real stand-in upstream and a real facade, each listening on its own loopback port. */
-export async function startHarness({ mode = 'service', env = {}, standin: standinOptions, isStopping, logger }: HarnessOptions = {}): Promise<Harness> {
+export async function startHarness({
+  mode = 'service',
+  env = {},
+  standin: standinOptions,
+  isStopping,
+  logger,
+  dispatcher: makeDispatcher,
+  shutdownSignal,
+}: HarnessOptions = {}): Promise<Harness> {
   const standin = await startStandin({ acceptAnyBearer: mode === 'pass-through', ...standinOptions });
   const config: Config = loadConfig({
     LOG_LEVEL: 'silent',
@@ -48,10 +61,10 @@ export async function startHarness({ mode = 'service', env = {}, standin: standi
     RATE_LIMIT_PER_SECOND: '0',
     ...env,
   });
-  const dispatcher = createDispatcher(config.upstream);
+  const dispatcher = makeDispatcher ? makeDispatcher(config) : createDispatcher(config.upstream);
   const log = logger ?? createLogger(config.logLevel);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
-  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping });
+  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping, shutdownSignal });
   const server: Server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

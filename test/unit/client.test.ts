@@ -131,3 +131,34 @@ describe('login', () => {
     expect(error.message).not.toContain('sk_bad');
   });
 });
+
+describe('createDevice and updateDevice', () => {
+  it('POSTs the body as JSON with the token and the idempotency key, and parses the device', async () => {
+    let sent: unknown;
+    agent
+      .get(ORIGIN)
+      .intercept({
+        path: '/v1/devices',
+        method: 'POST',
+        headers: { authorization: 'Bearer tok', 'content-type': 'application/json', 'idempotency-key': 'key-1' },
+        body: (body) => {
+          sent = JSON.parse(body);
+          return true;
+        },
+      })
+      .reply(200, seedDevice);
+    const device = await client.createDevice({ reference_id: 'R1', type: 'PV_SYSTEM' }, { ...call, idempotencyKey: 'key-1' });
+    expect(sent).toEqual({ reference_id: 'R1', type: 'PV_SYSTEM' });
+    expect(device.id).toBe(seedDevice.id);
+  });
+
+  it('PATCHes the device path, and maps a 400 with its code like any other status', async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/v1/devices/dev_1', method: 'PATCH' })
+      .reply(400, { object: 'error', type: 'invalid_request', code: 'reference_id_missing', message: 'Reference ID is required' });
+    const error = await failure(client.updateDevice('dev_1', { model_name: 'X' }, call));
+    expect(error.code).toBe('UPSTREAM_REJECTED');
+    expect(error.upstream).toEqual({ status: 400, code: 'reference_id_missing' });
+  });
+});

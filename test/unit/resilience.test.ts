@@ -144,3 +144,44 @@ describe('circuit breaker, with the default settings', () => {
     expect(t.policy.circuit()).toBe('closed');
   });
 });
+
+describe('writes (idempotent: false)', () => {
+  const retrying = { ...settings, maxRetries: 2, retryBudgetRatio: 1, maxConcurrent: 10 };
+  const write = () => ({ ...call(), idempotent: false });
+
+  it('are not retried after a 503: the request reached Flatpeak', async () => {
+    const policy = createUpstreamPolicy(retrying, { logger, random: () => 0 });
+    let attempts = 0;
+    const failing = () => {
+      attempts += 1;
+      return Promise.reject(new FacadeError('UPSTREAM_UNAVAILABLE', 'down', { status: 503 }));
+    };
+    await expect(policy.run(failing, write())).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(attempts).toBe(1);
+    // The same failure on a read is retried.
+    attempts = 0;
+    await expect(policy.run(failing, call())).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(attempts).toBe(3);
+  });
+
+  it('are not retried after a connection reset, but are after a refused connection', async () => {
+    const policy = createUpstreamPolicy(retrying, { logger, random: () => 0 });
+    const transport = (code: string) => new FacadeError('UPSTREAM_UNAVAILABLE', 'unreachable', undefined, { cause: Object.assign(new Error(code), { code }) });
+    let attempts = 0;
+    await expect(
+      policy.run(() => {
+        attempts += 1;
+        return Promise.reject(transport('ECONNRESET'));
+      }, write()),
+    ).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(attempts).toBe(1);
+
+    attempts = 0;
+    const value = await policy.run(() => {
+      attempts += 1;
+      return attempts === 1 ? Promise.reject(transport('ECONNREFUSED')) : Promise.resolve('created');
+    }, write());
+    expect(value).toBe('created');
+    expect(attempts).toBe(2);
+  });
+});

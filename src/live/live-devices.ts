@@ -1,0 +1,330 @@
+import { mayRead } from '../callers/access.ts';
+import type { Caller } from '../callers/caller.ts';
+import { FacadeError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Authorize } from '../upstream/auth.ts';
+import type { Device } from '../upstream/types.ts';
+import { createLatestQueue, type LatestQueue } from './latest-queue.ts';
+
+/** A Flatpeak credential that outlives the request it came with: whose answers may be shared, and how to call with it. */
+export interface UpstreamCredential {
+  /** `service`, or the pass-through token's hash: answers are shared only under the same key. */
+  readonly key: string;
+  readonly authorize: Authorize;
+}
+
+export interface LiveSettings {
+  /** Each watched device is fetched this often (after the previous poll has finished). */
+  readonly pollIntervalMs: number;
+  /** After this many failed polls in a row, the device's subscriptions end with the last error. */
+  readonly maxErrors: number;
+  /** Subscriptions one caller may hold open at once. */
+  readonly maxPerCaller: number;
+  /** Subscriptions the whole instance holds open at once. */
+  readonly maxTotal: number;
+  /** One poll, retries included, ends by then. */
+  readonly pollTimeoutMs: number;
+}
+
+/** What a subscriber receives: the device as it is now, or the error that ends its stream. */
+export type DeviceEvent = { readonly device: Device } | { readonly error: FacadeError };
+
+/** Fetches one device from Flatpeak with `credential`, on a signal of the poller's own. */
+export type PollDevice = (credential: UpstreamCredential, id: string, signal: AbortSignal) => Promise<Device>;
+
+export interface LiveObserver {
+  poll(outcome: string): void;
+  open(subscriptions: number, pollers: number): void;
+}
+
+export interface WatchOptions {
+  readonly id: string;
+  readonly caller: Caller;
+  readonly credential: UpstreamCredential;
+  /** The subscriber's connection: when it goes, so does the subscription. */
+  readonly signal: AbortSignal;
+  readonly requestId?: string;
+}
+
+export interface LiveDevices {
+  /**
+   * Opens a subscription to a device: a stream of its versions, the current one first.
+   * Rejects (FacadeError) when a limit is reached, the first fetch fails, or the caller may
+   * not read the device.
+   */
+  watch(options: WatchOptions): Promise<AsyncIterableIterator<DeviceEvent>>;
+  /** A device Flatpeak has just returned to a write: its watchers get it now, not at the next poll. */
+  offer(credentialKey: string, device: Device): void;
+  /** Ends every stream with SHUTTING_DOWN and refuses new ones (SIGTERM). */
+  close(): void;
+  readonly subscriptions: number;
+  readonly pollers: number;
+}
+
+interface Subscriber {
+  readonly caller: Caller;
+  readonly queue: LatestQueue<DeviceEvent>;
+  /** The version this subscriber last received (JSON), so that nobody gets the same one twice. */
+  sent: string | undefined;
+}
+
+interface Poller {
+  readonly key: string;
+  readonly id: string;
+  readonly credential: UpstreamCredential;
+  readonly subscribers: Set<Subscriber>;
+  /** Subscriptions waiting for the first answer. */
+  readonly waiting: Array<{ resolve: (device: Device) => void; reject: (error: unknown) => void }>;
+  last: { device: Device; json: string } | undefined;
+  failures: number;
+  timer: NodeJS.Timeout | undefined;
+  inFlight: AbortController | undefined;
+  stopped: boolean;
+}
+
+const quiet: LiveObserver = { poll() {}, open() {} };
+
+const notFound = (id: string) => new FacadeError('NOT_FOUND', `No device ${id}`);
+
+/**
+ * The shared pollers behind `deviceUpdated`: one per (upstream credential, device id),
+ * however many subscribe, polling every `pollIntervalMs` while anyone watches and stopping
+ * when the last subscriber leaves. Flatpeak has no push, so a change is a poll whose answer
+ * differs from the previous one. Every version is checked against each subscriber's own
+ * access rule before it is sent.
+ */
+export function createLiveDevices({
+  settings,
+  poll,
+  logger,
+  observer = quiet,
+}: {
+  settings: LiveSettings;
+  poll: PollDevice;
+  logger: Logger;
+  observer?: LiveObserver;
+}): LiveDevices {
+  const pollers = new Map<string, Poller>();
+  const perCaller = new Map<string, number>();
+  let open = 0;
+  let closing = false;
+
+  const report = () => observer.open(open, pollers.size);
+
+  function acquire(caller: Caller): void {
+    if (closing) throw shuttingDown();
+    if (open >= settings.maxTotal) {
+      throw new FacadeError('TOO_MANY_SUBSCRIPTIONS', `This server holds ${settings.maxTotal} subscriptions, its most; try again later`);
+    }
+    const mine = perCaller.get(caller.key) ?? 0;
+    if (mine >= settings.maxPerCaller) {
+      throw new FacadeError('TOO_MANY_SUBSCRIPTIONS', `You have ${settings.maxPerCaller} subscriptions open, the most one caller may; close one first`);
+    }
+    perCaller.set(caller.key, mine + 1);
+    open += 1;
+  }
+
+  function release(caller: Caller): void {
+    const mine = (perCaller.get(caller.key) ?? 1) - 1;
+    if (mine <= 0) perCaller.delete(caller.key);
+    else perCaller.set(caller.key, mine);
+    open -= 1;
+    report();
+  }
+
+  function pollerFor(credential: UpstreamCredential, id: string): Poller {
+    const key = `${credential.key}\u0000${id}`;
+    let poller = pollers.get(key);
+    if (!poller) {
+      poller = { key, id, credential, subscribers: new Set(), waiting: [], last: undefined, failures: 0, timer: undefined, inFlight: undefined, stopped: false };
+      pollers.set(key, poller);
+      logger.debug({ device: id, pollers: pollers.size }, 'device poller started');
+      void pollOnce(poller);
+    }
+    return poller;
+  }
+
+  function stopIfIdle(poller: Poller): void {
+    if (poller.subscribers.size > 0 || poller.waiting.length > 0) return;
+    halt(poller);
+  }
+
+  /** Stops polling: no subscriber is left, or every one has been sent its final error. */
+  function halt(poller: Poller): void {
+    if (poller.stopped) return;
+    poller.stopped = true;
+    clearTimeout(poller.timer);
+    poller.inFlight?.abort();
+    pollers.delete(poller.key);
+    report();
+    logger.debug({ device: poller.id, pollers: pollers.size }, 'device poller stopped');
+  }
+
+  async function pollOnce(poller: Poller): Promise<void> {
+    const controller = new AbortController();
+    poller.inFlight = controller;
+    try {
+      // Not any subscriber's request signal: the poll serves them all, for as long as one is there.
+      const device = await poll(poller.credential, poller.id, AbortSignal.any([controller.signal, AbortSignal.timeout(settings.pollTimeoutMs)]));
+      if (poller.stopped) return;
+      observer.poll('ok');
+      poller.failures = 0;
+      publish(poller, device);
+    } catch (error) {
+      if (poller.stopped) return;
+      const failure = error instanceof FacadeError ? error : new FacadeError('UPSTREAM_UNAVAILABLE', `Polling device ${poller.id} failed`, undefined, { cause: error });
+      observer.poll(failure.code);
+      fail(poller, failure);
+    } finally {
+      poller.inFlight = undefined;
+      if (!poller.stopped) {
+        poller.timer = setTimeout(() => void pollOnce(poller), settings.pollIntervalMs);
+        // Pollers live only while someone is subscribed; they never keep the process up alone.
+        poller.timer.unref();
+      }
+    }
+  }
+
+  function publish(poller: Poller, device: Device): void {
+    const json = JSON.stringify(device);
+    for (const waiter of poller.waiting.splice(0)) waiter.resolve(device);
+    if (poller.last?.json === json) return;
+    poller.last = { device, json };
+    for (const subscriber of [...poller.subscribers]) deliver(poller, subscriber);
+  }
+
+  function deliver(poller: Poller, subscriber: Subscriber): void {
+    const { device, json } = poller.last!;
+    if (subscriber.sent === json) return;
+    // The rule again on every version: a device whose reference or locations changed may
+    // no longer be this caller's.
+    if (!mayRead(subscriber.caller, device)) {
+      logger.info({ caller: subscriber.caller.key, device: poller.id }, 'device access denied; subscription ended');
+      finish(poller, subscriber, notFound(poller.id));
+      stopIfIdle(poller);
+      return;
+    }
+    subscriber.sent = json;
+    subscriber.queue.push({ device });
+  }
+
+  function fail(poller: Poller, error: FacadeError): void {
+    poller.failures += 1;
+    for (const waiter of poller.waiting.splice(0)) waiter.reject(error);
+    logger.debug({ device: poller.id, failures: poller.failures, code: error.code }, 'device poll failed');
+    if (poller.failures < settings.maxErrors) {
+      stopIfIdle(poller);
+      return;
+    }
+    // The stream ends, with the reason: a client that wants more subscribes again.
+    const ended = new FacadeError(
+      error.code,
+      `Device ${poller.id} could not be fetched ${poller.failures} times in a row, so this subscription ended: ${error.message}`,
+      error.upstream,
+    );
+    logger.warn({ device: poller.id, failures: poller.failures, code: error.code, subscribers: poller.subscribers.size }, 'device subscriptions ended after failed polls');
+    for (const subscriber of [...poller.subscribers]) finish(poller, subscriber, ended);
+    halt(poller);
+  }
+
+  /** Sends `subscriber` its last event; its slot is given back when the stream closes. */
+  function finish(poller: Poller, subscriber: Subscriber, error: FacadeError): void {
+    poller.subscribers.delete(subscriber);
+    subscriber.queue.push({ error });
+    subscriber.queue.end();
+  }
+
+  async function firstVersion(poller: Poller, signal: AbortSignal): Promise<Device> {
+    if (poller.last) return poller.last.device;
+    let entry!: Poller['waiting'][number];
+    const answer = new Promise<Device>((resolve, reject) => {
+      entry = { resolve, reject };
+    });
+    poller.waiting.push(entry);
+    const leave = () => {
+      const index = poller.waiting.indexOf(entry);
+      if (index >= 0) poller.waiting.splice(index, 1);
+      entry.reject(new FacadeError('UPSTREAM_TIMEOUT', 'The subscription was cancelled before the device was fetched'));
+      stopIfIdle(poller);
+    };
+    signal.addEventListener('abort', leave, { once: true });
+    try {
+      return await answer;
+    } finally {
+      signal.removeEventListener('abort', leave);
+    }
+  }
+
+  return {
+    async watch({ id, caller, credential, signal, requestId }) {
+      acquire(caller);
+      let subscribed = false;
+      try {
+        const poller = pollerFor(credential, id);
+        const first = await firstVersion(poller, signal);
+        if (!mayRead(caller, first)) {
+          logger.info({ requestId, caller: caller.key, device: id }, 'device access denied');
+          throw notFound(id);
+        }
+        if (closing) throw shuttingDown();
+        const subscriber: Subscriber = {
+          caller,
+          sent: undefined,
+          queue: createLatestQueue<DeviceEvent>(
+            (event) => 'device' in event,
+            () => {
+              signal.removeEventListener('abort', leave);
+              poller.subscribers.delete(subscriber);
+              release(caller);
+              stopIfIdle(poller);
+            },
+          ),
+        };
+        // A client that disconnects may never ask the stream to return: its connection says it has gone.
+        const leave = () => void subscriber.queue.return();
+        signal.addEventListener('abort', leave, { once: true });
+        poller.subscribers.add(subscriber);
+        subscribed = true;
+        report();
+        if (poller.last) deliver(poller, subscriber);
+        else {
+          subscriber.sent = JSON.stringify(first);
+          subscriber.queue.push({ device: first });
+        }
+        if (signal.aborted) leave();
+        return subscriber.queue;
+      } finally {
+        if (!subscribed) release(caller);
+      }
+    },
+    offer(credentialKey, device) {
+      const poller = pollers.get(`${credentialKey}\u0000${device.id}`);
+      if (poller && !poller.stopped) publish(poller, device);
+    },
+    close() {
+      closing = true;
+      for (const poller of [...pollers.values()]) {
+        for (const waiter of poller.waiting.splice(0)) waiter.reject(shuttingDown());
+        for (const subscriber of [...poller.subscribers]) finish(poller, subscriber, shuttingDown());
+        halt(poller);
+      }
+    },
+    get subscriptions() {
+      return open;
+    },
+    get pollers() {
+      return pollers.size;
+    },
+  };
+}
+
+/** No live devices (unit tests of other parts): every subscription is refused. */
+export const noLiveDevices: LiveDevices = {
+  watch: () => Promise.reject(new FacadeError('UPSTREAM_UNAVAILABLE', 'Subscriptions are not available here')),
+  offer() {},
+  close() {},
+  subscriptions: 0,
+  pollers: 0,
+};
+
+const shuttingDown = () => new FacadeError('SHUTTING_DOWN', 'This server is shutting down; subscribe again to continue');

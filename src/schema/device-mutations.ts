@@ -1,0 +1,257 @@
+import { createHash } from 'node:crypto';
+import { builder } from '../builder.ts';
+import { mayWrite, referenceForWrite } from '../callers/access.ts';
+import { WRITE_SCOPE } from '../callers/caller.ts';
+import { type Context, deviceNotFound } from '../context.ts';
+import { FacadeError } from '../errors.ts';
+import { assertDeviceId } from '../loaders/device.ts';
+import { DEVICE_TYPES, type Device } from '../upstream/types.ts';
+import {
+  changesSomething,
+  type DeviceInput,
+  type DeviceUserError,
+  fieldOfUpstreamCode,
+  MAX_LOCATIONS,
+  MAX_RATING,
+  MAX_TEXT,
+  toDeviceWrite,
+  type ValidInput,
+  validateDeviceInput,
+} from './device-input.ts';
+import { DeviceRef } from './device.ts';
+
+const TYPE_DESCRIPTIONS: Record<(typeof DEVICE_TYPES)[number], string> = {
+  EV_CHARGER: 'An electric vehicle charger.',
+  ELECTRIC_VEHICLE: 'An electric vehicle.',
+  BATTERY_SYSTEM: 'A stationary battery.',
+  PV_SYSTEM: 'A photovoltaic (solar) system.',
+  OTHER: 'Any other compatible asset.',
+};
+
+export const DeviceTypeRef = builder.enumType('DeviceType', {
+  description: 'What kind of asset a device is, as Flatpeak classifies it.',
+  values: Object.fromEntries(DEVICE_TYPES.map((type) => [type, { description: TYPE_DESCRIPTIONS[type] }])) as Record<
+    (typeof DEVICE_TYPES)[number],
+    { description: string }
+  >,
+});
+
+const DevicePropertiesInputRef = builder.inputType('DevicePropertiesInput', {
+  description: 'Technical properties of a device. Every property is optional; on an update, those given replace the current ones and the others stay.',
+  fields: (t) => ({
+    powerRatingImportKwh: t.float({ description: `Rated power the device can import (draw) from the grid, in kW; 0 to ${MAX_RATING}.` }),
+    capacityKwh: t.float({ description: `Energy storage capacity of the device, in kWh; 0 to ${MAX_RATING}.` }),
+    powerRatingExportKwh: t.float({ description: `Rated power the device can export to the grid, in kW; 0 to ${MAX_RATING}.` }),
+    pvAzimuth: t.float({ description: 'Azimuth (compass orientation) of the PV panels, in degrees from 0 to 360.' }),
+    pvTilt: t.float({ description: 'Tilt of the PV panels from horizontal, in degrees from 0 to 90.' }),
+    pvTerrainShading: t.boolean({ description: 'Whether the surrounding terrain shades the PV panels.' }),
+    pvForecastsEnabled: t.boolean({ description: 'Whether Flatpeak should produce PV generation forecasts for this device.' }),
+    installDate: t.string({ description: 'When the device was installed: an ISO 8601 date-time with an offset, e.g. 2022-03-22T11:12:21Z.' }),
+  }),
+});
+
+const clientMutationIdDescription =
+  'Your own id for this attempt (at most 255 characters). Send the same id again when you retry after a network error: Flatpeak receives an Idempotency-Key derived from it (and from who you are), so a retried create does not create a second device.';
+
+const CreateDeviceInputRef = builder.inputType('CreateDeviceInput', {
+  description: 'A new device. Null and absent fields mean the same: not given.',
+  fields: (t) => ({
+    referenceId: t.string({
+      description: `Your reference for the device (at most ${MAX_TEXT} characters). Signed-in users may leave it out: the device gets their own reference; only references that are theirs are accepted.`,
+    }),
+    type: t.field({ type: DeviceTypeRef, description: 'What kind of asset the device is.' }),
+    locations: t.idList({ description: `Flatpeak Locations (loc_…) where the device may be, at most ${MAX_LOCATIONS}.` }),
+    manufacturer: t.string({ description: `Name of the device manufacturer (at most ${MAX_TEXT} characters).` }),
+    modelCode: t.string({ description: `Device model code, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
+    modelName: t.string({ description: `Model name, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
+    properties: t.field({ type: DevicePropertiesInputRef, description: 'Technical properties of the device.' }),
+    clientMutationId: t.string({ description: clientMutationIdDescription }),
+  }),
+});
+
+const UpdateDeviceInputRef = builder.inputType('UpdateDeviceInput', {
+  description: 'The changes to a device: only the fields given change (null and absent mean the same: unchanged). At least one is needed.',
+  fields: (t) => ({
+    referenceId: t.string({
+      description: `A new reference for the device (at most ${MAX_TEXT} characters). Signed-in users may only choose one of their own references.`,
+    }),
+    type: t.field({ type: DeviceTypeRef, description: 'What kind of asset the device is.' }),
+    locations: t.idList({ description: `Flatpeak Locations (loc_…) where the device may be, at most ${MAX_LOCATIONS}; replaces the current list.` }),
+    manufacturer: t.string({ description: `Name of the device manufacturer (at most ${MAX_TEXT} characters).` }),
+    modelCode: t.string({ description: `Device model code, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
+    modelName: t.string({ description: `Model name, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
+    properties: t.field({ type: DevicePropertiesInputRef, description: 'Technical properties to change; the others stay as they are.' }),
+    clientMutationId: t.string({ description: clientMutationIdDescription }),
+  }),
+});
+
+// Not `UserError`: in a supergraph, another subgraph's UserError with other fields would not compose.
+const DeviceUserErrorRef = builder.objectRef<DeviceUserError>('DeviceUserError').implement({
+  description:
+    'Why a write was refused, for the app to show next to the form field at fault: our own checks (before Flatpeak is called) or Flatpeak’s answer (a 4xx).',
+  fields: (t) => ({
+    field: t.stringList({
+      nullable: true,
+      description: 'Path to the input field at fault, e.g. ["input", "properties", "pvTilt"]; null when no one field is.',
+      resolve: (error) => error.field,
+    }),
+    message: t.exposeString('message', { description: 'What is wrong, in English, for people.' }),
+    code: t.exposeString('code', {
+      description:
+        'What is wrong, for code: ours (required, blank, too_long, too_many, out_of_range, invalid_format, duplicate, invalid, not_allowed) or Flatpeak’s own error code (e.g. reference_id_missing).',
+    }),
+  }),
+});
+
+interface Payload {
+  readonly device: Device | null;
+  readonly userErrors: readonly DeviceUserError[];
+  readonly clientMutationId: string | null;
+}
+
+function payloadType(name: string, what: string) {
+  return builder.objectRef<Payload>(name).implement({
+    description: `The outcome of ${what}: the device, or the reasons it was refused.`,
+    fields: (t) => ({
+      device: t.field({
+        type: DeviceRef,
+        nullable: true,
+        description: 'The device as Flatpeak holds it after the write; null when userErrors says why not.',
+        resolve: (payload) => payload.device,
+      }),
+      userErrors: t.field({
+        type: [DeviceUserErrorRef],
+        description: 'What was refused and why; empty when the write succeeded.',
+        resolve: (payload) => payload.userErrors,
+      }),
+      clientMutationId: t.string({
+        nullable: true,
+        description: 'The clientMutationId of the input, as sent.',
+        resolve: (payload) => payload.clientMutationId,
+      }),
+    }),
+  });
+}
+
+const CreateDevicePayloadRef = payloadType('CreateDevicePayload', 'createDevice');
+const UpdateDevicePayloadRef = payloadType('UpdateDevicePayload', 'updateDevice');
+
+const signIn = () => new FacadeError('UNAUTHENTICATED', 'Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)');
+
+/** Who may write at all; which devices is decided per write. */
+function assertMayWrite(context: Context): void {
+  if (context.caller.kind === 'anonymous') throw signIn();
+  if (!mayWrite(context.caller)) throw new FacadeError('FORBIDDEN', `Creating and changing devices needs the ${WRITE_SCOPE} scope`);
+}
+
+/**
+ * The Idempotency-Key for a client's attempt: a hash of who the caller is, what it does and
+ * its clientMutationId, so that two callers (or two mutations) never share a key.
+ */
+function idempotencyKey(context: Context, operation: string, clientMutationId: string | undefined): string | undefined {
+  if (clientMutationId === undefined) return undefined;
+  return createHash('sha256').update(`${context.caller.key}\n${operation}\n${clientMutationId}`).digest('base64url');
+}
+
+const refused = (input: ValidInput | undefined, userErrors: DeviceUserError[]): Payload => ({
+  device: null,
+  userErrors,
+  clientMutationId: input?.clientMutationId ?? null,
+});
+
+/** Flatpeak refused the write (4xx): the reason goes to userErrors; anything else stays an error. */
+function upstreamRefusal(error: unknown, creating: boolean): DeviceUserError[] | undefined {
+  if (!(error instanceof FacadeError)) return undefined;
+  if (error.code !== 'UPSTREAM_REJECTED' && !(creating && error.code === 'NOT_FOUND')) return undefined;
+  return [
+    {
+      field: fieldOfUpstreamCode(error.upstream?.code),
+      message: error.upstreamMessage ?? error.message,
+      code: error.upstream?.code ?? `http_${error.upstream?.status ?? 400}`,
+    },
+  ];
+}
+
+const notYours = (referenceId: string): DeviceUserError => ({
+  field: ['input', 'referenceId'],
+  message: `referenceId ${JSON.stringify(referenceId)} is not one of your references`,
+  code: 'not_allowed',
+});
+
+async function createDevice(context: Context, raw: DeviceInput): Promise<Payload> {
+  assertMayWrite(context);
+  const checked = validateDeviceInput(raw);
+  if (!checked.ok) return refused(undefined, checked.errors);
+  const input = checked.value;
+  const reference = referenceForWrite(context.caller, input.referenceId);
+  if (!reference.allowed) {
+    if (reference.reason === 'no-reference') throw new FacadeError('FORBIDDEN', 'Your token carries no device reference, so you cannot register devices');
+    return refused(input, [notYours(input.referenceId!)]);
+  }
+  if (reference.referenceId === undefined) {
+    return refused(input, [{ field: ['input', 'referenceId'], message: 'referenceId is required', code: 'required' }]);
+  }
+  try {
+    const device = await context.writeDevice({
+      body: toDeviceWrite(input, reference.referenceId),
+      idempotencyKey: idempotencyKey(context, 'createDevice', input.clientMutationId),
+    });
+    return { device, userErrors: [], clientMutationId: input.clientMutationId ?? null };
+  } catch (error) {
+    const userErrors = upstreamRefusal(error, true);
+    if (userErrors) return refused(input, userErrors);
+    throw error;
+  }
+}
+
+async function updateDevice(context: Context, id: string, raw: DeviceInput): Promise<Payload> {
+  assertMayWrite(context);
+  assertDeviceId(id);
+  const checked = validateDeviceInput(raw);
+  if (!checked.ok) return refused(undefined, checked.errors);
+  const input = checked.value;
+  if (!changesSomething(input)) return refused(input, [{ field: ['input'], message: 'Give at least one field to change', code: 'required' }]);
+  // The read rule decides which devices a caller may change: one it may not read is
+  // answered as missing, exactly as a read would be.
+  const current = await context.loaders.device.load(id);
+  let referenceId = current.reference_id;
+  if (input.referenceId !== undefined) {
+    const reference = referenceForWrite(context.caller, input.referenceId);
+    if (!reference.allowed) return refused(input, [notYours(input.referenceId)]);
+    referenceId = reference.referenceId ?? current.reference_id;
+  }
+  try {
+    const device = await context.writeDevice({
+      id,
+      // Flatpeak's update takes at least reference_id: the current one unless it changes.
+      body: toDeviceWrite(input, referenceId),
+      idempotencyKey: idempotencyKey(context, `updateDevice:${id}`, input.clientMutationId),
+    });
+    return { device, userErrors: [], clientMutationId: input.clientMutationId ?? null };
+  } catch (error) {
+    if (error instanceof FacadeError && error.code === 'NOT_FOUND') throw deviceNotFound(id);
+    const userErrors = upstreamRefusal(error, false);
+    if (userErrors) return refused(input, userErrors);
+    throw error;
+  }
+}
+
+builder.mutationFields((t) => ({
+  createDevice: t.field({
+    type: CreateDevicePayloadRef,
+    requiresScopes: [[WRITE_SCOPE]],
+    description: `Register a device with Flatpeak. Needs the ${WRITE_SCOPE} scope. Refused input comes back in userErrors (nothing is created); Flatpeak being unreachable is an error, as for reads.`,
+    args: { input: t.arg({ type: CreateDeviceInputRef, required: true, description: 'The new device.' }) },
+    resolve: (_root, { input }, context) => createDevice(context, input as DeviceInput),
+  }),
+  updateDevice: t.field({
+    type: UpdateDevicePayloadRef,
+    requiresScopes: [[WRITE_SCOPE]],
+    description: `Change a device you may read. Needs the ${WRITE_SCOPE} scope. Refused input comes back in userErrors (nothing changes); a device you may not read is NOT_FOUND, as for reads.`,
+    args: {
+      id: t.arg.id({ required: true, description: 'Flatpeak device ID, e.g. dev_63a6087272941ef077a8fd3e.' }),
+      input: t.arg({ type: UpdateDeviceInputRef, required: true, description: 'The changes.' }),
+    },
+    resolve: (_root, { id, input }, context) => updateDevice(context, id, input as DeviceInput),
+  }),
+}));

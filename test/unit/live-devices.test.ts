@@ -1,0 +1,83 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Caller } from '../../src/callers/caller.ts';
+import { FacadeError } from '../../src/errors.ts';
+import { createLatestQueue } from '../../src/live/latest-queue.ts';
+import { createLiveDevices, type DeviceEvent, type UpstreamCredential } from '../../src/live/live-devices.ts';
+import { createLogger } from '../../src/logger.ts';
+import { seedDevice } from '../../src/standin/data.ts';
+import { device as deviceSchema } from '../../src/upstream/types.ts';
+
+const logger = createLogger('silent');
+const trusted: Caller = { kind: 'trusted', key: 'ip:1' };
+const credential = (key: string): UpstreamCredential => ({ key, authorize: (call) => call(`token-of-${key}`) });
+const device = (modelName: string) => deviceSchema.parse({ ...seedDevice, model_name: modelName });
+const settings = { pollIntervalMs: 10, maxErrors: 2, maxPerCaller: 5, maxTotal: 10, pollTimeoutMs: 1_000 };
+
+describe('latest queue', () => {
+  it('keeps only the newest waiting device, but never drops the final error', async () => {
+    const closed = vi.fn();
+    const queue = createLatestQueue<DeviceEvent>((event) => 'device' in event, closed);
+    queue.push({ device: device('v1') });
+    queue.push({ device: device('v2') });
+    queue.push({ device: device('v3') });
+    queue.push({ error: new FacadeError('NOT_FOUND', 'gone') });
+    queue.end();
+    const events = [];
+    for await (const event of queue) events.push('device' in event ? event.device.model_name : event.error.code);
+    expect(events).toEqual(['v3', 'NOT_FOUND']);
+    expect(closed).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('live devices', () => {
+  it('keeps one poller per credential and device: pass-through tokens never share answers', async () => {
+    const polls: string[] = [];
+    const live = createLiveDevices({
+      settings,
+      logger,
+      poll: async (cred, id) => {
+        polls.push(`${cred.key}:${id}`);
+        return device(`seen with ${cred.key}`);
+      },
+    });
+    const signal = new AbortController().signal;
+    const a = await live.watch({ id: seedDevice.id, caller: { kind: 'flatpeak', key: 'token:a', token: 'a' }, credential: credential('token:a'), signal });
+    const a2 = await live.watch({ id: seedDevice.id, caller: { kind: 'flatpeak', key: 'token:a', token: 'a' }, credential: credential('token:a'), signal });
+    const b = await live.watch({ id: seedDevice.id, caller: { kind: 'flatpeak', key: 'token:b', token: 'b' }, credential: credential('token:b'), signal });
+    expect(live.pollers).toBe(2);
+    expect(live.subscriptions).toBe(3);
+    const first = async (events: AsyncIterableIterator<DeviceEvent>) => {
+      const { value } = await events.next();
+      return 'device' in value! ? value.device.model_name : value!.error.code;
+    };
+    expect([await first(a), await first(a2), await first(b)]).toEqual(['seen with token:a', 'seen with token:a', 'seen with token:b']);
+    await a.return!();
+    expect(live.pollers).toBe(2);
+    await a2.return!();
+    await b.return!();
+    expect(live.pollers).toBe(0);
+    expect(live.subscriptions).toBe(0);
+    expect(new Set(polls)).toEqual(new Set([`token:a:${seedDevice.id}`, `token:b:${seedDevice.id}`]));
+  });
+
+  it('answers a failed first fetch with the error and keeps no poller for it', async () => {
+    const live = createLiveDevices({ settings, logger, poll: () => Promise.reject(new FacadeError('UPSTREAM_UNAVAILABLE', 'down', { status: 503 })) });
+    await expect(live.watch({ id: seedDevice.id, caller: trusted, credential: credential('service'), signal: new AbortController().signal })).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
+    expect(live.pollers).toBe(0);
+    expect(live.subscriptions).toBe(0);
+  });
+
+  it('gives a subscription that is cancelled while waiting for its first answer its place back', async () => {
+    let answer!: (value: ReturnType<typeof device>) => void;
+    const live = createLiveDevices({ settings, logger, poll: () => new Promise((resolve) => (answer = resolve)) });
+    const leaving = new AbortController();
+    const watching = live.watch({ id: seedDevice.id, caller: trusted, credential: credential('service'), signal: leaving.signal });
+    leaving.abort();
+    await expect(watching).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(live.subscriptions).toBe(0);
+    expect(live.pollers).toBe(0);
+    answer(device('late')); // the stopped poller ignores it
+  });
+});
