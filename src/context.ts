@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { bulkhead } from 'cockatiel';
 import type DataLoader from 'dataloader';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { mayRead } from './callers/access.ts';
+import { mayRead, mayReadMalformed } from './callers/access.ts';
 import type { Authenticate } from './callers/authenticate.ts';
 import type { Caller } from './callers/caller.ts';
 import type { RateLimiter } from './callers/rate-limit.ts';
@@ -158,7 +158,14 @@ export function createContextFactory({
           found = read.device;
           freshness.maxAgeMs = Math.min(freshness.maxAgeMs, read.maxAgeMs);
         } catch (error) {
-          throw error instanceof FacadeError && error.code === 'NOT_FOUND' ? deviceNotFound(id) : error;
+          if (!(error instanceof FacadeError)) throw error;
+          if (error.code === 'NOT_FOUND') throw deviceNotFound(id);
+          // A malformed answer must not tell a caller who may not read the device that it exists.
+          if (error.code === 'UPSTREAM_BAD_RESPONSE' && !mayReadMalformed(caller, error.received)) {
+            logger.info({ requestId, caller: caller.key, device: id }, 'device access denied (malformed answer)');
+            throw deviceNotFound(id);
+          }
+          throw error;
         }
         if (!mayRead(caller, found)) {
           logger.info({ requestId, caller: caller.key, device: id }, 'device access denied');

@@ -36,6 +36,8 @@ export class FacadeError extends GraphQLError {
   readonly retryAfterMs: number | undefined;
   /** Flatpeak's own message for a refused request (a write's user errors show it). */
   readonly upstreamMessage: string | undefined;
+  /** For a body of an unexpected shape: what Flatpeak sent, parsed (server-side only). */
+  readonly received: unknown;
 
   constructor(
     code: ErrorCode,
@@ -45,6 +47,8 @@ export class FacadeError extends GraphQLError {
       cause?: unknown;
       retryAfterMs?: number | undefined;
       upstreamMessage?: string | undefined;
+      /** What Flatpeak sent when its shape was unexpected; never shown. */
+      received?: unknown;
       /** Shown to the client beside `code` (e.g. `retryAfterMs` of our own rate limit). */
       extensions?: Record<string, unknown>;
       /** For an error that refuses the whole request: its HTTP status and headers (Yoga reads, then drops, this). */
@@ -63,6 +67,7 @@ export class FacadeError extends GraphQLError {
     this.upstream = upstream;
     this.retryAfterMs = options?.retryAfterMs;
     this.upstreamMessage = options?.upstreamMessage;
+    this.received = options?.received;
     // Not `originalError`: Yoga would then treat the error as unexpected and mask it.
     if (options?.cause !== undefined) this.cause = options.cause;
   }

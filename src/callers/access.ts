@@ -23,6 +23,20 @@ export function mayRead(caller: Caller, device: Device): boolean {
   }
 }
 
+/**
+ * The rule for a device Flatpeak sent in an unexpected shape: decided on whatever
+ * `reference_id` and `locations` it carries, so that its error goes only to a caller who
+ * could have read it; anyone else gets what a missing device gets.
+ */
+export function mayReadMalformed(caller: Caller, received: unknown): boolean {
+  const raw = typeof received === 'object' && received !== null ? (received as Record<string, unknown>) : {};
+  const lenient = {
+    reference_id: typeof raw.reference_id === 'string' ? raw.reference_id : '',
+    locations: Array.isArray(raw.locations) ? raw.locations.filter((id): id is string => typeof id === 'string') : [],
+  };
+  return mayRead(caller, lenient as Device);
+}
+
 /** May list every device of the account (`deviceList`), not only the caller's own. */
 export function mayListAll(caller: Caller): boolean {
   return caller.kind === 'trusted' || caller.kind === 'flatpeak' || (caller.kind === 'user' && caller.scopes.has(READ_ALL_SCOPE));

@@ -14,6 +14,7 @@ const MAX_TOKEN_LENGTH = 8 * 1024;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /** Verified tokens remembered (by hash) until they expire: verifying costs more than the rest of a small query. */
 const VERIFIED_CACHE_BYTES = 8 * 1024 * 1024;
+const VERIFIED_AT_MOST_MS = 60 * 60_000;
 
 export interface JwtVerifierOptions extends JwtSettings {
   readonly referenceClaim: string;
@@ -61,9 +62,13 @@ export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
     } catch (error) {
       throw verificationError(error);
     }
+    // jose checks that `sub` is present, not that it is a string: an array or object would
+    // become a caller key and a reference it was never meant to be.
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthenticated('The bearer token lacks a required claim');
     const caller = callerOf(payload, referenceClaim, locationsClaim);
-    // Remembered until exp exactly, without the leeway: a cached answer is never more lenient.
-    verified.set(hash, { caller, expiresAt: payload.exp! * 1000 });
+    // Remembered until exp, without the leeway (a cached answer is never more lenient), and
+    // for an hour at most: a key withdrawn from the key set stops counting within that.
+    verified.set(hash, { caller, expiresAt: Math.min(payload.exp! * 1000, now() + VERIFIED_AT_MOST_MS) });
     return caller;
   };
 }

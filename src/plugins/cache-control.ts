@@ -25,6 +25,9 @@ export function useCacheControl(cacheOn: boolean): Plugin<Context> {
       const maxAgeMs = context.freshness.maxAgeMs;
       const keep = cacheOn && !failed.has(request) && Number.isFinite(maxAgeMs) && maxAgeMs >= 1000;
       response.headers.set('cache-control', keep ? `private, max-age=${Math.floor(maxAgeMs / 1000)}` : 'no-store');
+      // The answer depends on who asked: an app's HTTP cache must not show it to the next
+      // user who signs in on the same phone (persisted-query GETs have stable URLs).
+      if (keep) response.headers.append('vary', 'Authorization');
     },
   };
 }

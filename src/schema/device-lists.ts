@@ -41,7 +41,14 @@ async function devicePage(
 ) {
   first ??= DEFAULT_PAGE;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badUserInput(`first must be from 1 to ${MAX_PAGE}; got ${first}`);
-  if (after != null) assertDeviceId(after);
+  if (after != null) {
+    assertDeviceId(after);
+    // The cursor goes to Flatpeak as `starting_after`: it must be a device this caller may
+    // read, or Flatpeak's answer (a 404, a position) would tell whether someone else's exists.
+    await context.loaders.device.load(after).catch((error: unknown) => {
+      throw error instanceof FacadeError && error.code === 'NOT_FOUND' ? badUserInput(`${after} is not a cursor of this list`) : error;
+    });
+  }
   const query: DeviceListQuery = { limit: first, startingAfter: after ?? undefined, referenceId };
   const page = await context.listDevices(query);
   const edges: DeviceEdge[] = [];

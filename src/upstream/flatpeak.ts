@@ -145,7 +145,7 @@ export function createFlatpeakClient({
         'UPSTREAM_BAD_RESPONSE',
         `Flatpeak sent ${what} in an unexpected shape`,
         { status: response.statusCode },
-        { cause: parsed.error },
+        { cause: parsed.error, received: json },
       );
     }
     return parsed.data;

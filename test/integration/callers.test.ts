@@ -81,6 +81,7 @@ describe('CALLER_AUTH=jwt: who is calling', () => {
     ['from another issuer', () => idp.token({ claims: { sub: 'user-a', iss: 'https://evil.example/' } })],
     ['for another audience', () => idp.token({ claims: { sub: 'user-a', aud: 'another-service' } })],
     ['without a subject', () => idp.token({ claims: {} })],
+    ['with a subject that is not a string', () => idp.token({ claims: { sub: ['user-a'] as unknown as string } })],
     ['with alg: none', () => unsignedToken({ iss: ISSUER, aud: AUDIENCE, sub: 'user-a', exp: now() + 600 })],
     ['HS256 signed with the published public key', () => hmacWithPublicKey(idp.publicKeyBytes, { iss: ISSUER, aud: AUDIENCE, sub: 'user-a', exp: now() + 600 })],
     ['signed by a key the identity provider does not publish', () => idp.token({ claims: { sub: 'user-a' }, unpublished: true })],
@@ -163,6 +164,20 @@ describe('CALLER_AUTH=jwt: which devices a caller may read', () => {
     expect(list.body.data).toEqual({ devices: [{ id: 'dev_b1' }, null, { id: 'dev_b2' }, null], mine: { id: 'dev_b1' }, theirs: null });
     expect(codesByPath(list.body)).toEqual({ 'devices.1': 'NOT_FOUND', 'devices.3': 'NOT_FOUND', theirs: 'NOT_FOUND' });
     expect(JSON.stringify(list.body)).not.toContain('user-a');
+  });
+
+  it('answers a malformed device of someone else like a missing one, and its owner with the real error', async () => {
+    h.standin.setFault((request) =>
+      request.path === '/devices/dev_a6' ? { status: 200, contentType: 'application/json', body: JSON.stringify({ id: 'dev_a6', reference_id: 'user-a' }) } : undefined,
+    );
+    try {
+      const stranger = await h.query(DEVICE, { id: 'dev_a6' }, as(tokens.b));
+      expect(stranger.body.errors).toEqual([{ message: 'No device dev_a6', locations: [expect.any(Object)], path: ['device'], extensions: { code: 'NOT_FOUND' } }]);
+      const owner = await h.query(DEVICE, { id: 'dev_a6' }, as(tokens.a));
+      expect(codesByPath(owner.body)).toEqual({ device: 'UPSTREAM_BAD_RESPONSE' });
+    } finally {
+      h.standin.setFault(undefined);
+    }
   });
 
   it('logs each denial at info with the request id and the caller, never the token', async () => {
@@ -260,6 +275,12 @@ describe('myDevices and deviceList', () => {
     const { body } = await h.query<Page, unknown>('{ myDevices { edges { node { id } } } }', undefined, as(tokens.b));
     expect(body.data?.myDevices.edges.map((edge) => edge.node.id)).toEqual(['dev_b2', 'dev_b1']);
     expect(h.standin.requests.map((request) => request.path)).toEqual(['/devices?limit=30&reference_id=user-b']);
+  });
+
+  it('refuses as a cursor a device the caller may not read, without listing', async () => {
+    const { body } = await h.query(MY, { first: 3, after: 'dev_a5' }, as(tokens.b));
+    expect(codesByPath(body)).toEqual({ myDevices: 'BAD_USER_INPUT' });
+    expect(h.standin.requests.filter((request) => request.path.startsWith('/devices?'))).toHaveLength(0);
   });
 
   it('checks first and after before any call', async () => {

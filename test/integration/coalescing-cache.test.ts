@@ -82,6 +82,7 @@ describe('device cache (DEVICE_CACHE_TTL_MS)', () => {
     const h = await harness({ env: { DEVICE_CACHE_TTL_MS: '60000' } });
     const first = await h.query(DEVICE);
     expect(first.headers.get('cache-control')).toBe('private, max-age=60');
+    expect(first.headers.get('vary')).toMatch(/\bAuthorization\b/);
     const second = await h.query(DEVICE);
     expect(second.body).toEqual(first.body);
     expect(second.headers.get('cache-control')).toMatch(/^private, max-age=(59|60)$/);
