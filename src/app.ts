@@ -15,6 +15,8 @@ import { useRequestLog } from './plugins/request-log.ts';
 import { useSecurityLimits } from './plugins/security.ts';
 import { useStatusEndpoint } from './plugins/status.ts';
 import { schema } from './schema/index.ts';
+import { createRequestTracing } from './telemetry/request-tracing.ts';
+import type { Tracing } from './telemetry/tracing.ts';
 import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
 import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
 import { createAuthenticator } from './callers/authenticate.ts';
@@ -38,6 +40,8 @@ export interface AppOptions {
   readonly redis?: Redis | undefined;
   /** True once shutdown has begun: `/ready` then answers 503 (and before, 200: Flatpeak's state is not readiness). */
   readonly isStopping?: () => boolean;
+  /** OpenTelemetry, when an OTLP endpoint is configured (`createTracing`). */
+  readonly tracing?: Tracing | undefined;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
@@ -45,7 +49,7 @@ export type App = YogaServerInstance<Record<string, unknown>, Context>;
 export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.fetch`. */
-export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false }: AppOptions): App {
+export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, tracing }: AppOptions): App {
   const metrics = createMetrics();
   // Redis failures are counted and logged at debug: the connection itself warns once
   // when Redis goes away, and every request would otherwise log the same outage again.
@@ -58,7 +62,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   const localLimiter = createRateLimiter(config.rateLimit);
   const rateLimiter = redis ? createRedisRateLimiter(redis, config.rateLimit, localLimiter, onSharedStateError) : localLimiter;
   const policy = createUpstreamPolicy(config.upstream, { logger, observer: metrics.upstream });
-  const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher, policy });
+  const traces = createRequestTracing(tracing, '/graphql');
+  const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher, policy, tracing: traces.upstream });
   let serviceToken: TokenSource | undefined;
   if (config.serviceCredentials) {
     const { accountId, apiKey } = config.serviceCredentials;
@@ -112,6 +117,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       requestDeadlineMs: config.requestDeadlineMs,
       maxDevicesPerRequest: config.maxDevicesPerRequest,
       maxCallsPerRequest: config.upstream.maxCallsPerRequest,
+      traceContextOf: traces.traceContextOf,
     }),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
@@ -128,6 +134,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     maskedErrors: { isDev: false },
     logging: logger,
     plugins: [
+      // First, so that the operation's span covers every other plugin's work.
+      ...traces.plugins,
       // Ready means: this process serves (it got past its configuration, it listens) and is
       // not draining. Not Flatpeak's state: when Flatpeak fails, every replica would turn
       // unready at once, and callers would get connection failures instead of coded errors.
@@ -160,7 +168,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       ...(config.callers.mode === 'jwt' ? [useCallerRequired()] : []),
       useVariableErrorCode(),
       useCacheControl(config.deviceCache.ttlMs > 0),
-      useRequestLog(logger),
+      useRequestLog(logger, traces.traceIdOf),
       useUpstreamErrorLog(logger),
       // Consumers: persisted operations for the apps, @defer/@stream for slow screens,
       // ftv1 traces for a router that asks for them (apollo-federation-include-trace).

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import type { Context as TraceContext } from '@opentelemetry/api';
 import { bulkhead } from 'cockatiel';
 import type DataLoader from 'dataloader';
 import type { YogaInitialContext } from 'graphql-yoga';
@@ -45,6 +46,8 @@ export interface ContextDependencies {
   readonly maxDevicesPerRequest: number;
   /** Upstream calls one request may have in flight or in the shared queue at once. */
   readonly maxCallsPerRequest: number;
+  /** The request's operation span, parent of its upstream calls (tracing on). */
+  readonly traceContextOf?: ((request: Request) => TraceContext | undefined) | undefined;
 }
 
 // A caller-supplied request id is kept for tracing across services, but only if it is
@@ -78,6 +81,7 @@ export function createContextFactory({
   requestDeadlineMs,
   maxDevicesPerRequest,
   maxCallsPerRequest,
+  traceContextOf,
 }: ContextDependencies) {
   const serviceAuthorize = serviceToken ? authorizeWithService(serviceToken) : undefined;
 
@@ -85,6 +89,7 @@ export function createContextFactory({
     const { request } = initial;
     const incoming = request.headers.get('x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const traceContext = traceContextOf?.(request);
     // A bad token refuses the whole request (401) here, before anything runs.
     const caller = await authenticate(request, initial.req?.socket?.remoteAddress);
     // The caller's JWT is never sent to Flatpeak: with service credentials every call
@@ -114,7 +119,7 @@ export function createContextFactory({
 
     /** A call to Flatpeak on this request's behalf; `callSignal` is a shared call's own. */
     function upstream<T>(call: (options: CallOptions) => Promise<T>, callSignal = signal): Promise<T> {
-      return slots.execute(() => authorize((token) => call({ token, requestId, signal: callSignal, deadlineAt }), callSignal));
+      return slots.execute(() => authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt }), callSignal));
     }
 
     // Whose answers may be shared: those fetched with the same Flatpeak credential.

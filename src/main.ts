@@ -7,6 +7,7 @@ import { createLogger } from './logger.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
 import { DEMO_ACCOUNT_ID } from './standin/data.ts';
 import { connectRedis } from './shared/redis.ts';
+import { createTracing } from './telemetry/tracing.ts';
 import { createDispatcher } from './upstream/dispatcher.ts';
 
 let config: Config;
@@ -38,7 +39,8 @@ if (!upstreamUrl) {
 let stopping = false;
 const dispatcher = createDispatcher(config.upstream);
 const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
-const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping });
+const tracing = createTracing(config.tracing, logger);
+const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping, tracing });
 const server = createServer(app);
 const closeGracefully = gracefulCloser(server);
 
@@ -74,6 +76,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal, delayMs, graceMs: config.shutdownGraceMs }, 'shutting down: unready now, then no new connections, finishing requests in flight');
   if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   await closeGracefully(config.shutdownGraceMs, () => logger.warn('grace period over: closing the connections still open'));
+  await tracing?.shutdown(); // the spans of the last requests
   await dispatcher.close();
   redis?.disconnect();
   await standin?.close();
