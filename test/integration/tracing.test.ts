@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { sampleDevices } from '../../src/standin/data.ts';
+import { MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
 import { DEMO_API_KEY } from '../../src/standin/server.ts';
 import { faultOn } from '../support/faults.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
+import { readMultipart } from '../support/multipart.ts';
 import { type OtlpReceiver, type ReceivedSpan, SPAN_KIND, STATUS_CODE, startOtlpReceiver } from '../support/otlp-receiver.ts';
 
 const [a, b] = sampleDevices()
@@ -155,6 +156,35 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     expect(byKind(inTrace(traceId), SPAN_KIND.CLIENT)).toEqual([
       expect.objectContaining({ attributes: expect.objectContaining({ 'http.response.status_code': 404, 'error.type': '404' }) }),
     ]);
+  });
+
+  it('keeps a @defer operation open until its last part, with the deferred call inside it', async () => {
+    const facade = await harness({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.href });
+    const traceId = 'cccccccccccccccccccccccccccccc03';
+    // The deferred device answers late: a span ended with the response head would end before its call.
+    facade.standin.setFault(faultOn(`/devices/${MINIMAL_DEVICE_ID}`, { delayMs: 100 }));
+    const response = await fetch(facade.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed', traceparent: `00-${traceId}-${CALLER_SPAN_ID}-01` },
+      body: JSON.stringify({
+        query: `query Later { device(id: "${SEED_DEVICE_ID}") { id } ... @defer { other: device(id: "${MINIMAL_DEVICE_ID}") { id } } }`,
+      }),
+    });
+    const parts = readMultipart(response);
+    let count = 0;
+    while (await parts.next()) count += 1;
+    expect(count).toBeGreaterThan(1);
+    await stop();
+
+    const [operation] = byKind(inTrace(traceId), SPAN_KIND.SERVER);
+    const attempts = byKind(inTrace(traceId), SPAN_KIND.CLIENT);
+    expect(operation).toMatchObject({ name: 'query Later' });
+    expect(attempts).toHaveLength(2);
+    for (const attempt of attempts) {
+      expect(attempt.parentSpanId).toBe(operation!.spanId);
+      // Ended after the deferred call, not with the response head.
+      expect(BigInt(operation!.endTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(attempt.endTimeUnixNano));
+    }
   });
 });
 

@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   readonly kind: number;
   readonly attributes: Record<string, unknown>;
   readonly status: { readonly code?: number; readonly message?: string };
+  /** Nanoseconds since the epoch, as digits. */
+  readonly endTimeUnixNano: string;
 }
 
 export interface OtlpReceiver {
@@ -62,7 +64,16 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         resourceSpans?: Array<{
           resource?: { attributes?: KeyValues };
           scopeSpans?: Array<{
-            spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: KeyValues; status?: ReceivedSpan['status'] }>;
+            spans?: Array<{
+              traceId: string;
+              spanId: string;
+              parentSpanId?: string;
+              name: string;
+              kind: number;
+              attributes?: KeyValues;
+              status?: ReceivedSpan['status'];
+              endTimeUnixNano: string | number;
+            }>;
           }>;
         }>;
       };
@@ -79,6 +90,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               kind: span.kind,
               attributes: attributesOf(span.attributes),
               status: span.status ?? {},
+              endTimeUnixNano: String(span.endTimeUnixNano),
             });
           }
         }
