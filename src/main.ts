@@ -39,7 +39,7 @@ if (!upstreamUrl) {
 let stopping = false;
 const dispatcher = createDispatcher(config.upstream);
 const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
-const tracing = createTracing(config.tracing, logger);
+const tracing = await createTracing(config.tracing, logger);
 const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping, tracing });
 const server = createServer(app);
 const closeGracefully = gracefulCloser(server);

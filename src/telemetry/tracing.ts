@@ -1,18 +1,6 @@
 import type { TextMapPropagator, Tracer } from '@opentelemetry/api';
 import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type Sampler,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { Sampler, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { TraceSampler, TracingSettings } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
@@ -33,19 +21,26 @@ const SCOPE = 'flatpeak-graph';
  * undefined when no endpoint is configured: then nothing is created at all, and the app
  * neither makes spans nor sends `traceparent`.
  *
+ * The SDK and the exporter are loaded only then (about 4 MB of heap otherwise unused).
  * Nothing is registered globally (no global tracer provider, context manager or
  * propagator): the tracer is handed to the pieces that make spans, which pass the parent
  * span along explicitly. An async-local "active span" would be wrong here, since calls
  * that wait in the shared upstream queue are started from whichever call freed the slot.
  */
-export function createTracing(settings: TracingSettings, logger: Logger): Tracing | undefined {
+export async function createTracing(settings: TracingSettings, logger: Logger): Promise<Tracing | undefined> {
   const { tracesUrl } = settings;
   if (!tracesUrl) return undefined;
+  const [{ OTLPTraceExporter }, { defaultResource, resourceFromAttributes }, sdk, { ATTR_SERVICE_NAME }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/semantic-conventions'),
+  ]);
   const exporter = reportFailures(new OTLPTraceExporter({ url: tracesUrl.href, timeoutMillis: 5_000 }), logger, tracesUrl);
-  const provider = new TracerProvider({
+  const provider = new sdk.TracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName })),
-    sampler: samplerOf(settings.sampler, settings.samplerRatio),
-    spanProcessors: [new BatchSpanProcessor({ exporter })],
+    sampler: samplerOf(sdk, settings.sampler, settings.samplerRatio),
+    spanProcessors: [new sdk.BatchSpanProcessor({ exporter })],
   });
   logger.info({ tracesUrl: tracesUrl.origin + tracesUrl.pathname, sampler: settings.sampler }, 'exporting traces over OTLP/HTTP');
   return {
@@ -66,7 +61,13 @@ export function createTracing(settings: TracingSettings, logger: Logger): Tracin
   };
 }
 
-function samplerOf(name: TraceSampler, ratio: number): Sampler {
+type Samplers = Pick<typeof import('@opentelemetry/sdk-trace'), 'AlwaysOnSampler' | 'AlwaysOffSampler' | 'TraceIdRatioBasedSampler' | 'ParentBasedSampler'>;
+
+function samplerOf(
+  { AlwaysOnSampler, AlwaysOffSampler, TraceIdRatioBasedSampler, ParentBasedSampler }: Samplers,
+  name: TraceSampler,
+  ratio: number,
+): Sampler {
   switch (name) {
     case 'always_on':
       return new AlwaysOnSampler();

@@ -51,7 +51,7 @@ export async function startHarness({ mode = 'service', env = {}, standin: standi
   const dispatcher = createDispatcher(config.upstream);
   const log = logger ?? createLogger(config.logLevel);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
-  const tracing = createTracing(config.tracing, log);
+  const tracing = await createTracing(config.tracing, log);
   const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping, tracing });
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

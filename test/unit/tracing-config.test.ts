@@ -5,10 +5,10 @@ import { createTracing } from '../../src/telemetry/tracing.ts';
 import { problemsOf } from '../support/config.ts';
 
 describe('tracing configuration (the OpenTelemetry variables)', () => {
-  it('is off by default: no endpoint, no tracer provider', () => {
+  it('is off by default: no endpoint, no tracer provider', async () => {
     const { tracing } = loadConfig({});
     expect(tracing).toEqual({ tracesUrl: undefined, serviceName: 'flatpeak-graph', sampler: 'parentbased_always_on', samplerRatio: 1 });
-    expect(createTracing(tracing, createLogger('silent'))).toBeUndefined();
+    expect(await createTracing(tracing, createLogger('silent'))).toBeUndefined();
   });
 
   it.each([
