@@ -36,7 +36,7 @@ export async function createTracing(settings: TracingSettings, logger: Logger): 
     import('@opentelemetry/sdk-trace'),
     import('@opentelemetry/semantic-conventions'),
   ]);
-  const exporter = reportFailures(new OTLPTraceExporter({ url: tracesUrl.href, timeoutMillis: 5_000 }), logger, tracesUrl);
+  const exporter = reportFailures(new OTLPTraceExporter({ url: tracesUrl.href }), logger, tracesUrl);
   const provider = new sdk.TracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName })),
     sampler: samplerOf(sdk, settings.sampler, settings.samplerRatio),
