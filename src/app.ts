@@ -17,6 +17,8 @@ import { useStrictRequestParsing } from './plugins/request-parsing.ts';
 import { useSecurityLimits } from './plugins/security.ts';
 import { useStatusEndpoint } from './plugins/status.ts';
 import { schema } from './schema/index.ts';
+import { createRequestTracing } from './telemetry/request-tracing.ts';
+import type { Tracing } from './telemetry/tracing.ts';
 import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
 import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
 import { createAuthenticator } from './callers/authenticate.ts';
@@ -47,6 +49,8 @@ export interface AppOptions {
   readonly isStopping?: () => boolean;
   /** Aborted when the listener is about to close: open subscriptions then end (SHUTTING_DOWN). */
   readonly shutdownSignal?: AbortSignal;
+  /** OpenTelemetry, when an OTLP endpoint is configured (`createTracing`). */
+  readonly tracing?: Tracing | undefined;
 }
 
 export type App = YogaServerInstance<Record<string, unknown>, Context>;
@@ -54,7 +58,7 @@ export type App = YogaServerInstance<Record<string, unknown>, Context>;
 export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.fetch`. */
-export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal }: AppOptions): App {
+export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal, tracing }: AppOptions): App {
   const metrics = createMetrics();
   // Redis failures are counted and logged at debug: the connection itself warns once
   // when Redis goes away, and every request would otherwise log the same outage again.
@@ -68,7 +72,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   const rateLimiter = redis ? createRedisRateLimiter(redis, config.rateLimit, localLimiter, onSharedStateError) : localLimiter;
   const policy = createUpstreamPolicy(config.upstream, { logger, observer: metrics.upstream });
   metrics.watchConcurrency(policy.concurrency);
-  const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher, policy });
+  const traces = createRequestTracing(tracing, '/graphql');
+  const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher, policy, tracing: traces.upstream });
   let serviceToken: TokenSource | undefined;
   if (config.serviceCredentials) {
     const { accountId, apiKey } = config.serviceCredentials;
@@ -132,6 +137,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       requestDeadlineMs: config.requestDeadlineMs,
       maxDevicesPerRequest: config.maxDevicesPerRequest,
       maxCallsPerRequest: config.upstream.maxCallsPerRequest,
+      traceContextOf: traces.traceContextOf,
     }),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
@@ -149,6 +155,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     maskedErrors: { isDev: false },
     logging: logger,
     plugins: [
+      // First, so that the operation's span covers every other plugin's work.
+      ...traces.plugins,
       // Ready means: this process serves (it got past its configuration, it listens) and is
       // not draining. Not Flatpeak's state: when Flatpeak fails, every replica would turn
       // unready at once, and callers would get connection failures instead of coded errors.
@@ -162,7 +170,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useVariableErrorCode(),
       useCacheControl(config.deviceCache.ttlMs > 0),
       useRequestEnd(),
-      useRequestLog(logger),
+      useRequestLog(logger, traces.traceIdOf),
       useUpstreamErrorLog(logger),
       // Consumers: persisted operations for the apps, @defer/@stream for slow screens,
       // ftv1 traces for a router that asks for them (apollo-federation-include-trace).

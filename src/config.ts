@@ -38,6 +38,8 @@ export interface Config {
   readonly rateLimit: RateLimitSettings;
   /** `deviceUpdated`: how often watched devices are polled, and how many streams may be open. */
   readonly subscriptions: SubscriptionSettings;
+  /** OpenTelemetry traces; off (no spans, nothing sent) without an OTLP endpoint. */
+  readonly tracing: TracingSettings;
 }
 
 export interface SubscriptionSettings {
@@ -46,6 +48,19 @@ export interface SubscriptionSettings {
   readonly maxErrors: number;
   readonly maxPerCaller: number;
   readonly maxTotal: number;
+}
+
+/** The samplers of the OpenTelemetry specification (OTEL_TRACES_SAMPLER). */
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type TraceSampler = (typeof TRACE_SAMPLERS)[number];
+
+export interface TracingSettings {
+  /** Where spans are sent (OTLP over HTTP); unset: tracing off. */
+  readonly tracesUrl: URL | undefined;
+  readonly serviceName: string;
+  readonly sampler: TraceSampler;
+  /** For the ratio samplers: the share of traces recorded. */
+  readonly samplerRatio: number;
 }
 
 export const CALLER_AUTH_MODES = ['jwt', 'none'] as const;
@@ -130,6 +145,8 @@ const secureUrl = z
   .refine((url) => url.protocol === 'https:' || LOOPBACK.test(url.hostname), {
     error: 'must be https unless it points at this machine (localhost, 127.x.x.x, [::1])',
   });
+
+const otlpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((value) => new URL(value));
 
 const claimName = z.string().regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name (letters, digits, _:./-)');
 
@@ -217,6 +234,16 @@ const envSchema = z.object({
       .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
       .transform((value) => new URL(value))
       .optional(),
+    // The OpenTelemetry specification's variables, with its meanings and defaults.
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
+    OTEL_SERVICE_NAME: z.string().max(200).default('flatpeak-graph'),
+    OTEL_TRACES_SAMPLER: z.enum(TRACE_SAMPLERS, { error: `must be one of ${TRACE_SAMPLERS.join(', ')}` }).default('parentbased_always_on'),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce
+      .number({ error: 'must be a number from 0 to 1' })
+      .min(0, { error: 'must be a number from 0 to 1' })
+      .max(1, { error: 'must be a number from 0 to 1' })
+      .default(1),
 });
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
@@ -298,7 +325,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxPerCaller: e.MAX_SUBSCRIPTIONS_PER_CALLER,
       maxTotal: e.MAX_SUBSCRIPTIONS,
     }),
+    tracing: Object.freeze({
+      tracesUrl: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT && signalUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, 'v1/traces')),
+      serviceName: e.OTEL_SERVICE_NAME,
+      sampler: e.OTEL_TRACES_SAMPLER,
+      samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
+    }),
   });
+}
+
+/** The specification's rule: the base endpoint gets the signal's path appended; a per-signal endpoint is used as given. */
+function signalUrl(base: URL, path: string): URL {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path}`;
+  return url;
 }
 
 type Env = z.output<typeof envSchema>;

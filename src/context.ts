@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import type { Context as TraceContext } from '@opentelemetry/api';
 import { bulkhead } from 'cockatiel';
 import type DataLoader from 'dataloader';
 import type { YogaInitialContext } from 'graphql-yoga';
@@ -66,6 +67,8 @@ export interface ContextDependencies {
   readonly maxCallsPerRequest: number;
   /** The pollers behind subscriptions; none (subscriptions refused) if not given. */
   readonly live?: LiveDevices;
+  /** The request's operation span, parent of its upstream calls (tracing on). */
+  readonly traceContextOf?: ((request: Request) => TraceContext | undefined) | undefined;
 }
 
 // A caller-supplied request id is kept for tracing across services, but only if it is
@@ -100,6 +103,7 @@ export function createContextFactory({
   maxDevicesPerRequest,
   maxCallsPerRequest,
   live = noLiveDevices,
+  traceContextOf,
 }: ContextDependencies) {
   const serviceAuthorize = serviceToken ? authorizeWithService(serviceToken) : undefined;
 
@@ -107,6 +111,7 @@ export function createContextFactory({
     const { request } = initial;
     const incoming = request.headers.get('x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const traceContext = traceContextOf?.(request);
     // A bad token refuses the whole request (401) here, before anything runs.
     const caller = await authenticate(request, initial.req?.socket?.remoteAddress);
     // The caller's JWT is never sent to Flatpeak: with service credentials every call
@@ -142,7 +147,9 @@ export function createContextFactory({
 
     /** A call to Flatpeak on this request's behalf; `callSignal` is a shared call's own. */
     function upstream<T>(call: (options: CallOptions) => Promise<T>, callSignal = signal): Promise<T> {
-      return slots.execute(() => authorize((token) => call({ token, requestId, signal: callSignal, deadlineAt, owner: slots }), callSignal));
+      return slots.execute(() =>
+        authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt, owner: slots }), callSignal),
+      );
     }
 
     // Whose answers may be shared: those fetched with the same Flatpeak credential.

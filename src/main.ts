@@ -8,6 +8,7 @@ import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
 import { DEMO_ACCOUNT_ID } from './standin/data.ts';
 import { connectRedis } from './shared/redis.ts';
 import { handleStrayErrors } from './stray-errors.ts';
+import { createTracing } from './telemetry/tracing.ts';
 import { createDispatcher } from './upstream/dispatcher.ts';
 
 let config: Config;
@@ -41,7 +42,8 @@ let stopping = false;
 const closingStreams = new AbortController();
 const dispatcher = createDispatcher(config.upstream);
 const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
-const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping, shutdownSignal: closingStreams.signal });
+const tracing = await createTracing(config.tracing, logger);
+const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping, shutdownSignal: closingStreams.signal, tracing });
 const server = createHttpServer(app);
 const closeGracefully = gracefulCloser(server);
 
@@ -80,6 +82,7 @@ async function shutdown(signal: string): Promise<void> {
   // proper end) so that their responses complete within the grace period like any other.
   closingStreams.abort();
   await closeGracefully(config.shutdownGraceMs, () => logger.warn('grace period over: closing the connections still open'));
+  await tracing?.shutdown(); // the spans of the last requests
   await dispatcher.close();
   redis?.disconnect();
   await standin?.close();

@@ -14,10 +14,10 @@ const QUIET_PATHS = new Set(['/health', '/ready', '/metrics', '/status']);
 
 /**
  * One access-log line per HTTP request (path without its query string, status, time to
- * the response head, operation name, request id), and the request id echoed in
+ * the response head, operation name, request id, trace id), and the request id echoed in
  * `x-request-id` so that a caller can quote it. No headers, variables or documents.
  */
-export function useRequestLog(logger: Logger): Plugin<Context> {
+export function useRequestLog(logger: Logger, traceIdOf: (request: Request) => string | undefined = () => undefined): Plugin<Context> {
   const seen = new WeakMap<Request, Seen>();
   return {
     onRequest({ request }) {
@@ -39,6 +39,7 @@ export function useRequestLog(logger: Logger): Plugin<Context> {
       logger[level](
         {
           requestId: entry?.requestId,
+          traceId: traceIdOf(request),
           method: request.method,
           path,
           status: response.status,

@@ -1,7 +1,9 @@
+import type { Context as TraceContext } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
 import type { z } from 'zod';
 import { FacadeError, type UpstreamDetails } from '../errors.ts';
+import type { AttemptSpan, UpstreamTracing } from '../telemetry/upstream-spans.ts';
 import { directPolicy, type UpstreamPolicy } from './resilience.ts';
 import * as rest from './types.ts';
 
@@ -12,6 +14,8 @@ export interface Deadline {
   readonly deadlineAt: number;
   /** The GraphQL request the call is for: the unit of fairness while calls wait for a slot. */
   readonly owner?: object;
+  /** The span of the GraphQL operation the call is made for, when tracing is on. */
+  readonly traceContext?: TraceContext | undefined;
 }
 
 /** Per-call context: whose token, on behalf of which request, until when. */
@@ -58,6 +62,8 @@ export interface FlatpeakClientOptions {
   readonly policy?: UpstreamPolicy;
   /** Bodies larger than this are refused rather than buffered. */
   readonly maxBodyBytes?: number;
+  /** A client span per attempt, and `traceparent` sent with it; none when tracing is off. */
+  readonly tracing?: UpstreamTracing | undefined;
 }
 
 const USER_AGENT = 'flatpeak-graph/0.1';
@@ -65,6 +71,8 @@ const USER_AGENT = 'flatpeak-graph/0.1';
 /** One exchange: where, what shape to expect, how to name it in errors, with which headers. */
 interface Resource<S extends z.ZodType> {
   readonly path: string;
+  /** The path with ids as placeholders, naming the call in traces. */
+  readonly template: string;
   readonly schema: S;
   readonly what: string;
   readonly headers: Record<string, string>;
@@ -82,20 +90,38 @@ export function createFlatpeakClient({
   dispatcher,
   policy = directPolicy,
   maxBodyBytes = 1 << 20,
+  tracing,
 }: FlatpeakClientOptions): FlatpeakClient {
   const origin = baseUrl.origin;
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
 
-  function get<S extends z.ZodType>(resource: Resource<S>, deadline: Deadline): Promise<z.output<S>> {
-    return policy.run((signal) => attempt(resource, signal), { ...deadline, what: resource.what });
+  /** Through the policy; a write (`idempotent: false`) is retried only if it never left. */
+  function send<S extends z.ZodType>(resource: Resource<S>, deadline: Deadline, idempotent = true): Promise<z.output<S>> {
+    const call = { ...deadline, what: resource.what, ...(idempotent ? {} : { idempotent: false }) };
+    if (!tracing) return policy.run((signal) => attempt(resource, signal), call);
+    let resendCount = 0;
+    const url = new URL(origin + basePath + resource.path.replace(/\?.*$/, ''));
+    return policy.run(async (signal) => {
+      const span = tracing({ method: resource.method ?? 'GET', url, template: resource.template, resendCount: resendCount++ }, deadline.traceContext);
+      try {
+        const value = await attempt(resource, signal, span);
+        span.end();
+        return value;
+      } catch (error) {
+        span.end(error);
+        throw error;
+      }
+    }, call);
   }
-
-  function write<S extends z.ZodType>(resource: Resource<S>, deadline: Deadline): Promise<z.output<S>> {
-    return policy.run((signal) => attempt(resource, signal), { ...deadline, what: resource.what, idempotent: false });
-  }
+  const get = <S extends z.ZodType>(resource: Resource<S>, deadline: Deadline) => send(resource, deadline);
+  const write = <S extends z.ZodType>(resource: Resource<S>, deadline: Deadline) => send(resource, deadline, false);
 
   /** One HTTP exchange; every failure leaves as a FacadeError. */
-  async function attempt<S extends z.ZodType>({ path, schema, what, headers, method = 'GET', body }: Resource<S>, signal: AbortSignal): Promise<z.output<S>> {
+  async function attempt<S extends z.ZodType>(
+    { path, schema, what, headers, method = 'GET', body }: Resource<S>,
+    signal: AbortSignal,
+    span?: AttemptSpan,
+  ): Promise<z.output<S>> {
     let response: Dispatcher.ResponseData;
     try {
       response = await dispatcher.request({
@@ -107,6 +133,7 @@ export function createFlatpeakClient({
           'user-agent': USER_AGENT,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...headers,
+          ...span?.headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal,
@@ -114,6 +141,7 @@ export function createFlatpeakClient({
     } catch (error) {
       throw transportError(error, what, signal);
     }
+    span?.responded(response.statusCode);
 
     const ok = response.statusCode >= 200 && response.statusCode < 300;
     let text: string | undefined;
@@ -153,20 +181,26 @@ export function createFlatpeakClient({
 
   return {
     getDevice(id, call) {
-      return get({ path: `/devices/${encodeURIComponent(id)}`, schema: rest.device, what: `device ${id}`, headers: bearer(call) }, call);
+      return get(
+        { path: `/devices/${encodeURIComponent(id)}`, template: '/devices/{id}', schema: rest.device, what: `device ${id}`, headers: bearer(call) },
+        call,
+      );
     },
     createDevice(body, call) {
-      return write({ path: '/devices', method: 'POST', body, schema: rest.device, what: 'the new device', headers: writeHeaders(call) }, call);
+      return write({ path: '/devices', template: '/devices', method: 'POST', body, schema: rest.device, what: 'the new device', headers: writeHeaders(call) }, call);
     },
     updateDevice(id, body, call) {
       const path = `/devices/${encodeURIComponent(id)}`;
-      return write({ path, method: 'PATCH', body, schema: rest.device, what: `device ${id}`, headers: writeHeaders(call) }, call);
+      return write({ path, template: '/devices/{id}', method: 'PATCH', body, schema: rest.device, what: `device ${id}`, headers: writeHeaders(call) }, call);
     },
     async listDevices({ limit, startingAfter, referenceId }, call) {
       const params = new URLSearchParams({ limit: String(limit) });
       if (startingAfter) params.set('starting_after', startingAfter);
       if (referenceId !== undefined) params.set('reference_id', referenceId);
-      const page = await get({ path: `/devices?${params}`, schema: rest.devicePage, what: 'the device list', headers: bearer(call) }, call);
+      const page = await get(
+        { path: `/devices?${params}`, template: '/devices', schema: rest.devicePage, what: 'the device list', headers: bearer(call) },
+        call,
+      );
       return {
         hasMore: page.has_more,
         items: page.data.map((item, index) => {
@@ -179,7 +213,7 @@ export function createFlatpeakClient({
     },
     login(accountId, apiKey, deadline) {
       const basic = Buffer.from(`${accountId}:${apiKey}`).toString('base64');
-      return get({ path: '/login', schema: rest.login, what: 'the login', headers: { authorization: `Basic ${basic}` } }, deadline);
+      return get({ path: '/login', template: '/login', schema: rest.login, what: 'the login', headers: { authorization: `Basic ${basic}` } }, deadline);
     },
     async probe(token, { signal }) {
       // Straight to the dispatcher: the status reports what Flatpeak does now, not what the

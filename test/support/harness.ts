@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../src/logger.ts';
 import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../src/standin/server.ts';
 import { connectRedis } from '../../src/shared/redis.ts';
+import { createTracing } from '../../src/telemetry/tracing.ts';
 import { createDispatcher } from '../../src/upstream/dispatcher.ts';
 import type { Dispatcher } from 'undici';
 
@@ -64,7 +65,8 @@ export async function startHarness({
   const dispatcher = makeDispatcher ? makeDispatcher(config) : createDispatcher(config.upstream);
   const log = logger ?? createLogger(config.logLevel);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
-  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping, shutdownSignal });
+  const tracing = await createTracing(config.tracing, log);
+  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping, shutdownSignal, tracing });
   const server: Server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -84,6 +86,7 @@ export async function startHarness({
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await tracing?.shutdown(); // sends the spans still buffered
       await dispatcher.close();
       redis?.disconnect();
       await standin.close();
