@@ -12,9 +12,12 @@ export interface Started {
   exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `src/main.ts` as `npm start` does, with exactly the given environment. */
-export function startMain(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Runs `src/main.ts` as `npm start` does, with exactly the given environment; `nodeOptions`
+ * go before the script (e.g. `--max-old-space-size=128`, as a container limit would set).
+ */
+export function startMain(env: Record<string, string>, nodeOptions: readonly string[] = []): Started {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
