@@ -8,6 +8,7 @@ import { type Context, createContextFactory } from './context.ts';
 import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { useBoundedDocuments } from './plugins/bounded-documents.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { useRequestLog } from './plugins/request-log.ts';
@@ -82,6 +83,9 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
     // Yoga accepts 25 MB by default. Real operations are a few KB; a large body only
     // serves to fill the parse and APQ caches.
     maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    // Yoga's cache counts documents, not bytes, and keeps failed ones with all their errors:
+    // useBoundedDocuments replaces it.
+    parserAndValidationCache: false,
     graphiql: graphiqlOptions,
     renderGraphiQL: createGraphiQLRenderer(),
     // Never development mode: it would attach original errors and stacks to responses.
@@ -122,6 +126,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, isStopping 
       ...usePersistedOperationsMode(config.persistedOperations),
       useDeferStream(),
       useApolloInlineTrace(),
+      ...useBoundedDocuments(config.documentCache),
     ],
   });
 }

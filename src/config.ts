@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { ResilienceSettings } from './upstream/resilience.ts';
 import { DEFAULT_MANIFEST_PATH, type PersistedManifest, readManifest } from './persisted/manifest.ts';
+import type { DocumentCacheSettings } from './plugins/document-cache.ts';
+
+/** Distinct documents the document cache keeps at most, whatever their size. */
+export const DOCUMENT_CACHE_MAX_ENTRIES = 1_000;
+const MB = 1024 * 1024;
 
 /**
  * Every setting the service reads from its environment, validated once at start-up.
@@ -28,6 +33,8 @@ export interface Config {
   /** After the listener closes, in-flight requests get this long to finish. */
   readonly shutdownGraceMs: number;
   readonly persistedOperations: PersistedOperationsSettings;
+  /** Parsed and validated documents kept for reuse (DOCUMENT_CACHE_MB). */
+  readonly documentCache: DocumentCacheSettings;
 }
 
 export interface ServiceCredentials {
@@ -54,6 +61,8 @@ export interface PersistedOperationsSettings {
   readonly manifestPath: string;
   /** Empty in `off` mode, where the manifest is not read. */
   readonly manifest: PersistedManifest;
+  /** Heap that APQ registrations may take (APQ_CACHE_MB). */
+  readonly apqCacheBytes: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -132,6 +141,8 @@ const envSchema = z.object({
       .enum(PERSISTED_OPERATIONS_MODES, { error: `must be one of ${PERSISTED_OPERATIONS_MODES.join(', ')}` })
       .default('allow'),
     PERSISTED_OPERATIONS_MANIFEST: z.string().min(1).default(DEFAULT_MANIFEST_PATH),
+    DOCUMENT_CACHE_MB: integer(1, 1_024, 32),
+    APQ_CACHE_MB: integer(1, 1_024, 8),
 });
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
@@ -197,6 +208,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       mode: e.PERSISTED_OPERATIONS,
       manifestPath: e.PERSISTED_OPERATIONS_MANIFEST,
       manifest,
+      apqCacheBytes: e.APQ_CACHE_MB * MB,
     }),
+    documentCache: Object.freeze({ maxEntries: DOCUMENT_CACHE_MAX_ENTRIES, maxBytes: e.DOCUMENT_CACHE_MB * MB }),
   });
 }
