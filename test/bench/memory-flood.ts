@@ -15,93 +15,23 @@
  * in documents (FLOOD_DOCUMENTS) and time (FLOOD_TIME_LIMIT_S per phase).
  */
 import { fork } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { WebSocket } from 'undici';
 import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY } from '../../src/standin/server.ts';
-import { type Started, startMain } from '../support/process.ts';
+import { connectInspector, type Inspector, type Memory, memoryOf } from '../support/heap.ts';
+import { HOSTILE_KINDS, type HostileKind, hostileBody } from '../support/hostile-documents.ts';
+import { freePort, type Started, startMain } from '../support/process.ts';
 
 const HEAP_MB = Number(process.env.FLOOD_HEAP_MB ?? 256);
 const DOCUMENTS = Number(process.env.FLOOD_DOCUMENTS ?? 20_000);
 const CONCURRENCY = Number(process.env.FLOOD_CONCURRENCY ?? 8);
-const TIME_LIMIT_MS = 1_000 * Number(process.env.FLOOD_TIME_LIMIT_S ?? 240);
-const MAX_TOKENS = Number(process.env.FLOOD_MAX_TOKENS ?? 5_000);
-const BODY_LIMIT = 128 * 1024;
-const APQ_DOCUMENT_LIMIT = 16 * 1024;
+const TIME_LIMIT_MS = 1_000 * Number(process.env.FLOOD_TIME_LIMIT_S ?? 600);
+const LIMITS = { maxTokens: Number(process.env.FLOOD_MAX_TOKENS ?? 5_000), bodyBytes: 128 * 1024, apqDocumentLength: 16 * 1024 };
 const MB = 1024 * 1024;
 
-interface Flood {
-  /** The request body of the i-th distinct document. */
-  body(i: number): string;
-}
-
 const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
-
-const json = (query: string, extensions?: unknown) => JSON.stringify({ query, extensions });
-
-/** Distinct filler of exactly `length` characters; `€` makes V8 keep the string two bytes a character. */
-function filler(i: number, length: number, wide = false): string {
-  const unit = `${i.toString(36)}${wide ? '€' : '-'}`;
-  return unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
-}
-
-const floods: Record<string, Flood> = {
-  // The issue's reproduction: ~2 KB, 150 fields Device does not have, 150 validation errors.
-  'unknown-fields': {
-    body: (i) => {
-      const fields = Array.from({ length: 150 }, (_, k) => `missing${i}_${k}`).join(' ');
-      return json(`query U${i} { device(id: "${SEED_DEVICE_ID}") { ${fields} } }`);
-    },
-  },
-  // Valid (a list argument costs nothing), exactly MAX_TOKENS tokens; fails at execution (over 100 ids), without upstream calls.
-  'token-limit': {
-    body: (i) => {
-      const ids = Array.from({ length: MAX_TOKENS - 15 }, (_, k) => `"d${i}_${k}"`).join(' ');
-      return json(`query T${i} { devices(ids: [${ids}]) { id } }`);
-    },
-  },
-  // 30 aliases (graphql-armor does not count `__typename` ones) and depth 10: valid, executed, no upstream calls.
-  'alias-depth': {
-    body: (i) => {
-      const aliases = Array.from({ length: 29 }, (_, k) => `a${i}_${k}: devices(ids: []) { id }`).join(' ');
-      return json(
-        `query A${i} { ${aliases} t${i}: __type(name: "Device") { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }`,
-      );
-    },
-  },
-  // Distinct APQ registrations of documents at the registration limit, two bytes a character.
-  apq: {
-    body: (i) => {
-      const head = `query P${i} { __typename }\n# `;
-      const document = head + filler(i, APQ_DOCUMENT_LIMIT - head.length, true);
-      const sha256Hash = createHash('sha256').update(document).digest('hex');
-      return json(document, { persistedQuery: { version: 1, sha256Hash } });
-    },
-  },
-  // JSON cut short, at the body limit.
-  'malformed-json': {
-    body: (i) => {
-      const head = `{"query":"query M${i} { __typename } # `;
-      return head + filler(i, BODY_LIMIT - 64 - head.length);
-    },
-  },
-  // Well-formed JSON whose document fails to parse only at its end, at the body limit.
-  'parse-errors': {
-    body: (i) => {
-      const head = `query E${i} { __typename } # `;
-      return json(`${head}${filler(i, BODY_LIMIT - 64 - head.length)}\n }`);
-    },
-  },
-};
-
-interface Memory {
-  rss: number;
-  heap: number;
-}
 
 interface Row {
   phase: string;
@@ -139,7 +69,7 @@ class Facade {
   private constructor(
     readonly process: Started,
     port: number,
-    private readonly inspector: WebSocket,
+    private readonly inspector: Inspector,
   ) {
     this.url = new URL(`http://127.0.0.1:${port}/graphql`);
   }
@@ -163,35 +93,19 @@ class Facade {
       if (await fetch(url).then((response) => response.ok, () => false)) break;
       await sleep(50);
     }
-    const inspectorUrl = /ws:\/\/127\.0\.0\.1:\d+\/[\w-]+/.exec(started.output())?.[0];
-    if (!inspectorUrl) throw new Error(`no inspector address in:\n${started.output()}`);
-    const inspector = new WebSocket(inspectorUrl);
-    await once(inspector, 'open');
-    return new Facade(started, port, inspector);
+    return new Facade(started, port, await connectInspector(started.output));
   }
 
   get alive(): boolean {
     return this.process.child.exitCode === null && this.process.child.signalCode === null;
   }
 
-  async memory(): Promise<Memory> {
-    const text = await fetch(new URL('/metrics', this.url)).then((response) => response.text());
-    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
-    return { rss: value('process_resident_memory_bytes'), heap: value('nodejs_heap_size_used_bytes') };
+  memory(): Promise<Memory> {
+    return memoryOf(this.url);
   }
 
   async memoryAfterGc(): Promise<Memory> {
-    const done = new Promise<void>((resolve) => {
-      const onMessage = (event: { data: unknown }) => {
-        if (JSON.parse(String(event.data)).id === 1) {
-          this.inspector.removeEventListener('message', onMessage);
-          resolve();
-        }
-      };
-      this.inspector.addEventListener('message', onMessage);
-    });
-    this.inspector.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-    await done;
+    await this.inspector.collectGarbage();
     return this.memory();
   }
 
@@ -224,7 +138,7 @@ async function probe(facade: Facade, stop: Promise<unknown>): Promise<Latency> {
   return { p50: at(0.5), p99: at(0.99), max: Math.round(times.at(-1) ?? NaN), count: times.length, failed };
 }
 
-async function runFlood(phase: string, flood: Flood): Promise<Row> {
+async function runFlood(phase: HostileKind): Promise<Row> {
   const facade = await Facade.start();
   try {
     for (let i = 0; i < 50; i += 1) await fetch(facade.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: probeQuery }).then((r) => r.text());
@@ -242,7 +156,7 @@ async function runFlood(phase: string, flood: Flood): Promise<Row> {
       const worker = async () => {
         while (next < DOCUMENTS && Date.now() - started < TIME_LIMIT_MS && facade.alive) {
           const index = next++;
-          const body = flood.body(index);
+          const body = hostileBody(phase, index, LIMITS);
           const status = await fetch(facade.url, { method: 'POST', headers, body })
             .then(async (response) => {
               const text = await response.text();
@@ -322,12 +236,12 @@ async function runBenchmark(): Promise<Row> {
   }
 }
 
-const phases = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['benchmark', ...Object.keys(floods)];
+const phases = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['benchmark', ...HOSTILE_KINDS];
 const rows: Row[] = [];
 for (const phase of phases) {
-  const flood = floods[phase];
-  if (phase !== 'benchmark' && !flood) throw new Error(`unknown phase ${phase}; phases: benchmark, ${Object.keys(floods).join(', ')}`);
-  const row = phase === 'benchmark' ? await runBenchmark() : await runFlood(phase, flood!);
+  const known = phase === 'benchmark' || (HOSTILE_KINDS as readonly string[]).includes(phase);
+  if (!known) throw new Error(`unknown phase ${phase}; phases: benchmark, ${HOSTILE_KINDS.join(', ')}`);
+  const row = phase === 'benchmark' ? await runBenchmark() : await runFlood(phase as HostileKind);
   rows.push(row);
   console.log(JSON.stringify(row));
 }
@@ -346,10 +260,3 @@ for (const r of rows) {
   );
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
