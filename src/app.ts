@@ -8,6 +8,7 @@ import { type Context, createContextFactory } from './context.ts';
 import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
+import { useBoundedDocuments } from './plugins/bounded-documents.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
@@ -147,8 +148,11 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], credentials: false } : false,
     // Yoga accepts 25 MB by default. Real operations are a few KB; a large body only
     // serves to fill the parse and APQ caches.
-    // Enforced by useBodyLimit (last plugin) instead: Yoga's own costs a TransformStream per body.
+    // Enforced by useBodyLimit instead: Yoga's own costs a TransformStream per body.
     maxRequestBodySize: false,
+    // Yoga's cache counts documents, not bytes, and keeps failed ones with all their errors:
+    // useBoundedDocuments replaces it.
+    parserAndValidationCache: false,
     graphiql: graphiqlOptions,
     renderGraphiQL: createGraphiQLRenderer(),
     // Never development mode: it would attach original errors and stacks to responses.
@@ -180,6 +184,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useMultipartSubscriptions(),
       useApolloInlineTrace(),
       useBodyLimit(MAX_REQUEST_BODY_BYTES),
+      ...useBoundedDocuments(config.documentCache),
     ],
   });
 }

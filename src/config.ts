@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { ResilienceSettings } from './upstream/resilience.ts';
 import { DEFAULT_MANIFEST_PATH, type PersistedManifest, readManifest } from './persisted/manifest.ts';
+import type { DocumentCacheSettings } from './plugins/document-cache.ts';
+
+/** Distinct documents the document cache keeps at most, whatever their size. */
+export const DOCUMENT_CACHE_MAX_ENTRIES = 1_000;
+const MB = 1024 * 1024;
 
 /**
  * Every setting the service reads from its environment, validated once at start-up.
@@ -40,6 +45,8 @@ export interface Config {
   readonly subscriptions: SubscriptionSettings;
   /** OpenTelemetry traces; off (no spans, nothing sent) without an OTLP endpoint. */
   readonly tracing: TracingSettings;
+  /** Parsed and validated documents kept for reuse (DOCUMENT_CACHE_MB). */
+  readonly documentCache: DocumentCacheSettings;
 }
 
 export interface SubscriptionSettings {
@@ -118,6 +125,8 @@ export interface PersistedOperationsSettings {
   readonly manifestPath: string;
   /** Empty in `off` mode, where the manifest is not read. */
   readonly manifest: PersistedManifest;
+  /** Heap that APQ registrations may take (APQ_CACHE_MB). */
+  readonly apqCacheBytes: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -244,6 +253,8 @@ const envSchema = z.object({
       .min(0, { error: 'must be a number from 0 to 1' })
       .max(1, { error: 'must be a number from 0 to 1' })
       .default(1),
+    DOCUMENT_CACHE_MB: integer(1, 1_024, 32),
+    APQ_CACHE_MB: integer(1, 1_024, 8),
 });
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
@@ -312,6 +323,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       mode: e.PERSISTED_OPERATIONS,
       manifestPath: e.PERSISTED_OPERATIONS_MANIFEST,
       manifest,
+      apqCacheBytes: e.APQ_CACHE_MB * MB,
     }),
     callers: callerSettings(e),
     redisUrl: e.REDIS_URL,
@@ -331,6 +343,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sampler: e.OTEL_TRACES_SAMPLER,
       samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
     }),
+    documentCache: Object.freeze({ maxEntries: DOCUMENT_CACHE_MAX_ENTRIES, maxBytes: e.DOCUMENT_CACHE_MB * MB }),
   });
 }
 

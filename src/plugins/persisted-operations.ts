@@ -1,16 +1,18 @@
 import { defaultExtractPersistedOperationId, usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import { createGraphQLError, createLRUCache, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { createByteBoundedCache, stringBytes } from '../caches/byte-bounded-cache.ts';
 import type { PersistedOperationsSettings } from '../config.ts';
 import { type PersistedManifest, SHA256_HEX, sha256Hex } from '../persisted/manifest.ts';
 
 /**
- * Documents registered through Apollo's automatic persisted queries, per instance. Bounded:
- * anyone may register, so the oldest are forgotten; a client that sends a forgotten hash
- * gets PERSISTED_QUERY_NOT_FOUND and sends the document again, as the protocol intends.
+ * Documents registered through Apollo's automatic persisted queries, per instance. Bounded
+ * in entries and in bytes (APQ_CACHE_MB): anyone may register, so the least recently used
+ * are forgotten; a client that sends a forgotten hash gets PERSISTED_QUERY_NOT_FOUND and
+ * sends the document again, as the protocol intends.
  */
 export const APQ_CACHE_SIZE = 1_000;
 
-/** Longer documents still run but are not registered: the cache stays a few MB at most. */
+/** Longer documents still run but are not registered. */
 export const APQ_MAX_DOCUMENT_LENGTH = 16 * 1024;
 
 // The exact message and code Apollo's clients (web, iOS, Kotlin) look for before they
@@ -40,7 +42,7 @@ const noQuery = { message: 'Must provide query string.', extensions: { code: 'BA
  * - require: manifest hashes only.
  * Lookups and their errors are Yoga's persisted-operations plugin; only APQ registration is ours.
  */
-export function usePersistedOperationsMode({ mode, manifest }: PersistedOperationsSettings): Plugin[] {
+export function usePersistedOperationsMode({ mode, manifest, apqCacheBytes }: PersistedOperationsSettings): Plugin[] {
   if (mode === 'off') return [useNoPersistedQueries()];
   if (mode === 'require') {
     return [
@@ -51,7 +53,11 @@ export function usePersistedOperationsMode({ mode, manifest }: PersistedOperatio
       }),
     ];
   }
-  const registered = createLRUCache<string>({ max: APQ_CACHE_SIZE });
+  const registered = createByteBoundedCache<string, string>({
+    maxEntries: APQ_CACHE_SIZE,
+    maxBytes: apqCacheBytes,
+    bytesOf: (document, hash) => stringBytes(document) + hash.length,
+  });
   return [
     useAutomaticPersistedQueryRegistration(manifest, registered),
     usePersistedOperations({

@@ -51,7 +51,7 @@ describe('a stray rejection', () => {
   let server: Started;
   let base: string;
   beforeAll(async () => {
-    server = startMain({}, 'test/support/stray-rejection-server.ts');
+    server = startMain({}, { entry: 'test/support/stray-rejection-server.ts' });
     base = `http://127.0.0.1:${String((await server.waitForLog((line) => line.msg === 'listening')).port)}`;
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,9 +14,13 @@ export interface Started {
   exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `src/main.ts` (or another entry; from source, through tsx) with exactly the given environment. */
-export function startMain(env: Record<string, string>, entry = 'src/main.ts'): Started {
-  return startCommand(process.execPath, ['--import', 'tsx', entry], env);
+/**
+ * Runs `src/main.ts` (or another entry; from source, through tsx) with exactly the given
+ * environment; `nodeOptions` go before the script (e.g. `--max-old-space-size=128`, as a
+ * container limit would set).
+ */
+export function startMain(env: Record<string, string>, { entry = 'src/main.ts', nodeOptions = [] }: { entry?: string; nodeOptions?: readonly string[] } = {}): Started {
+  return startCommand(process.execPath, [...nodeOptions, '--import', 'tsx', entry], env);
 }
 
 /** Runs `command` in `cwd` (the repository by default) with exactly the given environment (and PATH). */
@@ -103,4 +108,13 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A loopback port free a moment ago, for a child that does not log the one it got. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  return port;
 }
