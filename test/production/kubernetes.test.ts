@@ -95,11 +95,17 @@ describe('deploy/kubernetes', () => {
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
-  it('requests CPU (for the autoscaler) and memory above the idle bound, with a memory limit above the request', () => {
+  it('requests CPU (for the autoscaler) and memory above the idle bound, with a memory limit above the request and the heap cap', () => {
     const { requests, limits } = container.resources;
     expect(requests.cpu).toEqual(expect.any(String));
     expect(mebibytes(requests.memory)).toBeGreaterThanOrEqual(150);
     expect(mebibytes(limits.memory)).toBeGreaterThan(mebibytes(requests.memory));
+    // V8 must collect before the container is killed: the heap cap, plus what Node holds
+    // outside the heap (~150 MB measured), stays under the limit.
+    const nodeOptions = container.env.find((variable: { name: string }) => variable.name === 'NODE_OPTIONS')?.value ?? '';
+    const heapMb = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)?.[1]);
+    expect(heapMb).toBeGreaterThan(0);
+    expect(heapMb + 150).toBeLessThanOrEqual(mebibytes(limits.memory));
   });
 
   it('scales on CPU from two replicas, and the disruption budget never blocks a drain', () => {
