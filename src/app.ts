@@ -12,6 +12,7 @@ import { useBoundedDocuments } from './plugins/bounded-documents.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
+import { createRedisRegistrations } from './persisted/shared-registrations.ts';
 import { useGraphQLMetrics } from './plugins/graphql-metrics.ts';
 import { useRequestLog } from './plugins/request-log.ts';
 import { useStrictRequestParsing } from './plugins/request-parsing.ts';
@@ -179,7 +180,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       // Consumers: persisted operations for the apps, @defer/@stream for slow screens,
       // ftv1 traces for a router that asks for them (apollo-federation-include-trace).
       // A trace carries the response's errors after masking, so it reveals nothing more.
-      ...usePersistedOperationsMode(config.persistedOperations),
+      ...usePersistedOperationsMode(config.persistedOperations, redis ? createRedisRegistrations(redis, onSharedStateError) : undefined),
       useDeferStream(),
       useMultipartSubscriptions(),
       useApolloInlineTrace(),

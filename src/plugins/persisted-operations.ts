@@ -1,11 +1,13 @@
 import { defaultExtractPersistedOperationId, usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { createByteBoundedCache, stringBytes } from '../caches/byte-bounded-cache.ts';
+import type { SharedRegistrations } from '../persisted/shared-registrations.ts';
 import type { PersistedOperationsSettings } from '../config.ts';
 import { type PersistedManifest, SHA256_HEX, sha256Hex } from '../persisted/manifest.ts';
 
 /**
- * Documents registered through Apollo's automatic persisted queries, per instance. Bounded
+ * Documents registered through Apollo's automatic persisted queries, per instance (and in
+ * Redis, shared, when REDIS_URL is set). Bounded
  * in entries and in bytes (APQ_CACHE_MB): anyone may register, so the least recently used
  * are forgotten; a client that sends a forgotten hash gets PERSISTED_QUERY_NOT_FOUND and
  * sends the document again, as the protocol intends.
@@ -42,7 +44,7 @@ const noQuery = { message: 'Must provide query string.', extensions: { code: 'BA
  * - require: manifest hashes only.
  * Lookups and their errors are Yoga's persisted-operations plugin; only APQ registration is ours.
  */
-export function usePersistedOperationsMode({ mode, manifest, apqCacheBytes }: PersistedOperationsSettings): Plugin[] {
+export function usePersistedOperationsMode({ mode, manifest, apqCacheBytes }: PersistedOperationsSettings, shared?: SharedRegistrations): Plugin[] {
   if (mode === 'off') return [useNoPersistedQueries()];
   if (mode === 'require') {
     return [
@@ -58,10 +60,25 @@ export function usePersistedOperationsMode({ mode, manifest, apqCacheBytes }: Pe
     maxBytes: apqCacheBytes,
     bytesOf: (document, hash) => stringBytes(document) + hash.length,
   });
+  // With REDIS_URL a registration goes to every replica too; a hash found there is kept here.
+  const register = {
+    set(hash: string, document: string) {
+      registered.set(hash, document);
+      shared?.set(hash, document);
+    },
+  };
+  const lookUp = (hash: string): string | null | Promise<string | null> => {
+    const known = manifest.get(hash) ?? registered.get(hash);
+    if (known !== undefined || !shared) return known ?? null;
+    return shared.get(hash).then((document) => {
+      if (document !== null) registered.set(hash, document);
+      return document;
+    });
+  };
   return [
-    useAutomaticPersistedQueryRegistration(manifest, registered),
+    useAutomaticPersistedQueryRegistration(manifest, register),
     usePersistedOperations({
-      getPersistedOperation: (hash) => manifest.get(hash) ?? registered.get(hash) ?? null,
+      getPersistedOperation: lookUp,
       allowArbitraryOperations: true,
       customErrors: { notFound, keyNotFound: noQuery },
     }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from '../../src/standin/server.ts';
@@ -5,8 +6,8 @@ import { startMain, type Started } from '../support/process.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../support/redis.ts';
 
 /**
- * Two replicas (two real facade processes) sharing one real Redis: the device cache and the
- * per-caller limits are the fleet's, not each process's; a Redis outage degrades, never fails.
+ * Two replicas (two real facade processes) sharing one real Redis: the device cache, APQ
+ * registrations and the per-caller limits are the fleet's, not each process's; a Redis outage degrades, never fails.
  */
 const DEVICE = `{ device(id: "${SEED_DEVICE_ID}") { id referenceId } }`;
 
@@ -68,6 +69,19 @@ describe.skipIf(redisUnavailable && !process.env.CI)('two replicas sharing Redis
     expect((await query(1, DEVICE)).errors).toBeUndefined();
     const limited = await query(0, DEVICE);
     expect(limited.errors?.map((error) => error.extensions?.code)).toEqual(['RATE_LIMITED']);
+  });
+
+  it('knows at the second replica an APQ hash registered at the first', async () => {
+    const document = `query Registered${Date.now()} { __typename }`;
+    const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(document).digest('hex') };
+    const post = (replica: number, body: object) =>
+      fetch(replicas[replica]!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+        (response) => response.json() as Promise<{ data?: unknown; errors?: Array<{ message: string }> }>,
+      );
+    // Unknown everywhere at first: the client is told to send the document.
+    expect((await post(1, { extensions: { persistedQuery } })).errors?.[0]?.message).toBe('PersistedQueryNotFound');
+    expect(await post(0, { query: document, extensions: { persistedQuery } })).toEqual({ data: { __typename: 'Query' } });
+    await vi.waitFor(async () => expect(await post(1, { extensions: { persistedQuery } })).toEqual({ data: { __typename: 'Query' } }));
   });
 
   it('keeps answering when Redis dies, and uses it again once it is back', async () => {
