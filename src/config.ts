@@ -144,6 +144,8 @@ const integer = (min: number, max: number, fallback: number) => {
   return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).default(fallback);
 };
 const milliseconds = (fallback: number) => integer(1, 600_000, fallback);
+const decimal = (min: number, max: number, fallback: number, error = `must be a number from ${min} to ${max}`) =>
+  z.coerce.number({ error }).min(min, { error }).max(max, { error }).default(fallback);
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
@@ -181,11 +183,7 @@ const envSchema = z.object({
     FLATPEAK_MAX_CALLS_PER_REQUEST: integer(1, 4_096, 64),
     FLATPEAK_ATTEMPT_TIMEOUT_MS: milliseconds(4_000),
     FLATPEAK_MAX_RETRIES: integer(0, 10, 2),
-    FLATPEAK_RETRY_BUDGET_RATIO: z.coerce
-      .number({ error: 'must be a number from 0 to 1' })
-      .min(0, { error: 'must be a number from 0 to 1' })
-      .max(1, { error: 'must be a number from 0 to 1' })
-      .default(0.2),
+    FLATPEAK_RETRY_BUDGET_RATIO: decimal(0, 1, 0.2),
     FLATPEAK_BREAKER_FAILURE_RATIO: z.coerce
       .number({ error: 'must be a number above 0 and below 1' })
       .gt(0, { error: 'must be a number above 0 and below 1' })
@@ -228,11 +226,7 @@ const envSchema = z.object({
     AUTH_JWKS_COOLDOWN_MS: integer(0, 600_000, 30_000),
     AUTH_REFERENCE_CLAIM: claimName.default('sub'),
     AUTH_LOCATIONS_CLAIM: claimName.optional(),
-    RATE_LIMIT_PER_SECOND: z.coerce
-      .number({ error: 'must be a number from 0 (off) to 100000' })
-      .min(0, { error: 'must be a number from 0 (off) to 100000' })
-      .max(100_000, { error: 'must be a number from 0 (off) to 100000' })
-      .default(20),
+    RATE_LIMIT_PER_SECOND: decimal(0, 100_000, 20, 'must be a number from 0 (off) to 100000'),
     RATE_LIMIT_BURST: integer(1, 1_000_000, 40),
     DEVICE_CACHE_TTL_MS: integer(0, 86_400_000, 0),
     DEVICE_POLL_INTERVAL_MS: integer(100, 3_600_000, 5_000),
@@ -248,11 +242,7 @@ const envSchema = z.object({
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
     OTEL_SERVICE_NAME: z.string().max(200).default('flatpeak-graph'),
     OTEL_TRACES_SAMPLER: z.enum(TRACE_SAMPLERS, { error: `must be one of ${TRACE_SAMPLERS.join(', ')}` }).default('parentbased_always_on'),
-    OTEL_TRACES_SAMPLER_ARG: z.coerce
-      .number({ error: 'must be a number from 0 to 1' })
-      .min(0, { error: 'must be a number from 0 to 1' })
-      .max(1, { error: 'must be a number from 0 to 1' })
-      .default(1),
+    OTEL_TRACES_SAMPLER_ARG: decimal(0, 1, 1),
     DOCUMENT_CACHE_MB: integer(1, 1_024, 32),
     APQ_CACHE_MB: integer(1, 1_024, 8),
 });
