@@ -14,7 +14,8 @@
  *   BENCH_LATENCIES       comma-separated upstream latencies in ms (0,20)
  *   BENCH_JWT_ROUNDS      rounds per side of the caller-JWT A/B, 0 to skip it (4)
  *   BENCH_JWT_ROUND_S     seconds per round (2)
- *   BENCH_REDIS_URL       adds the "two facade replicas sharing Redis" rows (hot, single)
+ *   BENCH_REDIS_URL       adds the "two facade replicas sharing Redis" rows (hot, single),
+ *                         with the device cache on for BENCH_CACHE_TTL_MS (5000)
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -115,11 +116,12 @@ async function measureStandin(latencyMs: number): Promise<Row> {
 
 /**
  * The "two replicas sharing Redis" rows (`hot` and `single`), when BENCH_REDIS_URL names a
- * running Redis. Both replicas get REDIS_URL; until the facade implements it, this measures
- * two independent replicas.
+ * running Redis: both replicas share its device cache (BENCH_CACHE_TTL_MS, 5 s by default;
+ * off in every other row, as it is by default) and its APQ registrations.
  */
 async function measureReplicasWithRedis(latencyMs: number, redisUrl: string): Promise<Row[]> {
-  const { target, rssIdleMb } = (await startFresh([() => startFacadeReplicas('facade×2+redis', 2, standinUrl, { REDIS_URL: redisUrl })]))[0]!;
+  const env = { REDIS_URL: redisUrl, DEVICE_CACHE_TTL_MS: process.env.BENCH_CACHE_TTL_MS ?? '5000' };
+  const { target, rssIdleMb } = (await startFresh([() => startFacadeReplicas('facade×2+redis+cache', 2, standinUrl, env)]))[0]!;
   const rows: Row[] = [];
   try {
     for (const workload of WORKLOADS.filter((w) => w.name === 'hot' || w.name === 'single')) {
