@@ -204,7 +204,8 @@ describe('backpressure', () => {
     const h = await harness({
       FLATPEAK_MAX_CONNECTIONS: '2',
       FLATPEAK_MAX_QUEUE: '3',
-      REQUEST_DEADLINE_MS: '800',
+      // Long enough that a loaded machine still queues the calls before the deadline passes.
+      REQUEST_DEADLINE_MS: '2000',
       FLATPEAK_ATTEMPT_TIMEOUT_MS: '60000',
     });
     h.standin.setFault((request) => (request.path.startsWith('/devices/') ? { hang: true } : undefined));
