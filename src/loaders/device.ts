@@ -22,6 +22,20 @@ export function assertDeviceId(id: string): void {
  * holds back only the fields that need it, and a `@defer`red fragment (executed in the
  * same tick, hence the same batch) does not delay the first part of the response.
  */
+/**
+ * Every load is marked handled where it is made. Execution may give up on a load a
+ * resolver started (a failed @stream argument, a sibling nulling the list, the subgraph's
+ * `_entities` throwing midway), and its later rejection must not become a stray one;
+ * graphql-js still receives and reports the rejections it waits for.
+ */
+class DeviceLoader extends DataLoader<string, Device> {
+  override load(id: string): Promise<Device> {
+    const loading = super.load(id);
+    loading.catch(() => {});
+    return loading;
+  }
+}
+
 export function createDeviceLoader(
   fetchDevice: (id: string) => Promise<Device>,
   { maxDevices = Number.POSITIVE_INFINITY }: { maxDevices?: number } = {},
@@ -30,7 +44,7 @@ export function createDeviceLoader(
   // can ask for (30 × devices(100 ids)); past the cap a request gets errors, not the
   // whole upstream queue, which it would otherwise take from every other caller.
   let fetched = 0;
-  return new DataLoader<string, Device>(async (ids) =>
+  return new DeviceLoader(async (ids) =>
     ids.map(async (id) => {
       assertDeviceId(id);
       if (fetched >= maxDevices) {

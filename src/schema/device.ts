@@ -150,13 +150,7 @@ builder.queryFields((t) => ({
         throw badUserInput(`devices accepts at most ${MAX_DEVICE_IDS} ids; got ${ids.length}`);
       }
       // One promise per position: graphql-js puts a failed item's error at its own index.
-      // Each is marked handled: if execution gives up on the list early (a failed @stream
-      // argument, say), a later rejection must not become a stray one.
-      return ids.map((id) => {
-        const load = context.loaders.device.load(id);
-        load.catch(() => {});
-        return load;
-      });
+      return ids.map((id) => context.loaders.device.load(id));
     },
   }),
 }));
