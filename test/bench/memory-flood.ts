@@ -18,11 +18,11 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
-import { DEMO_API_KEY } from '../../src/standin/server.ts';
+import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { connectInspector, type Inspector, type Memory, memoryOf } from '../support/heap.ts';
 import { HOSTILE_KINDS, type HostileKind, hostileBody } from '../support/hostile-documents.ts';
 import { freePort, type Started, startMain } from '../support/process.ts';
+import { facadeEnv } from './servers.ts';
 
 const HEAP_MB = Number(process.env.FLOOD_HEAP_MB ?? 256);
 const DOCUMENTS = Number(process.env.FLOOD_DOCUMENTS ?? 20_000);
@@ -78,13 +78,7 @@ class Facade {
     const port = await freePort();
     const started = startMain(
       {
-        PORT: String(port),
-        LOG_LEVEL: 'error',
-        FLATPEAK_API_URL: standinUrl,
-        FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
-        FLATPEAK_API_KEY: DEMO_API_KEY,
-        CALLER_AUTH: 'none',
-        RATE_LIMIT_PER_SECOND: '0',
+        ...facadeEnv(standinUrl, port),
         ...(process.env.FLOOD_FACADE_ENV ? (JSON.parse(process.env.FLOOD_FACADE_ENV) as Record<string, string>) : {}),
       },
       { nodeOptions: [`--max-old-space-size=${HEAP_MB}`, '--inspect=127.0.0.1:0'] },

@@ -6,12 +6,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY } from '../../src/standin/server.ts';
-import { startMain } from '../support/process.ts';
+import { freePort, startMain } from '../support/process.ts';
 
 export interface Target {
   readonly name: string;
@@ -112,10 +111,3 @@ async function waitFor(child: ChildProcess, ready: () => Promise<boolean>, outpu
   throw new Error(`a server under test did not start within 20 s:\n${output()}`);
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort } from './process.ts';
 
 // Debian's redis-server; REDIS_SERVER points elsewhere on other machines.
 const REDIS_SERVER = process.env.REDIS_SERVER || '/usr/bin/redis-server';
@@ -20,13 +20,6 @@ export interface RedisServer {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A redis-server of the test's own on a free loopback port, keeping nothing on disk. */
 export async function startRedis(): Promise<RedisServer> {
