@@ -1,6 +1,7 @@
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import type { RequestListener } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
@@ -38,6 +39,8 @@ import { createUpstreamMonitor } from './upstream/status.ts';
 import { createLiveDevices } from './live/live-devices.ts';
 import { createDevicePoll } from './live/poll-device.ts';
 import { useMultipartSubscriptions } from './plugins/multipart-subscriptions.ts';
+import { createFastLane } from './http/fast-lane.ts';
+import { LARGE_BODY_BYTES } from './plugins/costly-request-lane.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -53,14 +56,23 @@ export interface AppOptions {
   readonly shutdownSignal?: AbortSignal;
   /** OpenTelemetry, when an OTLP endpoint is configured (`createTracing`). */
   readonly tracing?: Tracing | undefined;
+  /** False: every request through Yoga's HTTP layer, none through the fast lane (tests compare the two). */
+  readonly fastLane?: boolean;
 }
 
-export type App = YogaServerInstance<Record<string, unknown>, Context>;
+export type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
+
+export interface App {
+  /** The whole GraphQL service as Yoga serves it (`yoga.fetch` for requests without a port). */
+  readonly yoga: Yoga;
+  /** For `node:http`: plain JSON POSTs through the fast lane, everything else through Yoga. */
+  readonly listener: RequestListener;
+}
 
 export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
 
-/** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.fetch`. */
-export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal, tracing }: AppOptions): App {
+/** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.yoga.fetch`. */
+export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal, tracing, fastLane = true }: AppOptions): App {
   const metrics = createMetrics();
   // Redis failures are counted and logged at debug: the connection itself warns once
   // when Redis goes away, and every request would otherwise log the same outage again.
@@ -126,7 +138,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   });
   shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
 
-  return createYoga<Record<string, unknown>, Context>({
+  const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     context: createContextFactory({
       client,
@@ -188,6 +200,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       ...useBoundedDocuments(config.documentCache),
     ],
   });
+  if (!fastLane) return { yoga, listener: yoga };
+  return { yoga, listener: createFastLane(yoga as never, { endpoint: '/graphql', maxBodyBytes: LARGE_BODY_BYTES, onServed: metrics.fastLane }) };
 }
 
 function deadlineIn(ms: number): Deadline {

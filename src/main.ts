@@ -44,7 +44,7 @@ const dispatcher = createDispatcher(config.upstream);
 const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
 const tracing = await createTracing(config.tracing, logger);
 const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping, shutdownSignal: closingStreams.signal, tracing });
-const server = createHttpServer(app);
+const server = createHttpServer(app.listener);
 const closeGracefully = gracefulCloser(server);
 
 server.on('error', (error) => {

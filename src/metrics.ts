@@ -14,6 +14,8 @@ export interface Metrics {
   /** Reports the adaptive concurrency limit (read at each scrape). */
   watchConcurrency(read: () => { limit: number; inFlight: number; queued: number }): void;
   readonly live: LiveObserver;
+  /** A request answered by the fast lane (src/http/fast-lane.ts) rather than by Yoga's HTTP layer. */
+  fastLane(): void;
 }
 
 /** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */
@@ -84,9 +86,15 @@ export function createMetrics(): Metrics {
   });
   const subscriptions = new Gauge({ name: 'flatpeak_subscriptions_open', help: 'deviceUpdated subscriptions open now.', registers: [registry] });
   const pollers = new Gauge({ name: 'flatpeak_device_pollers', help: 'Devices polled now: one poller per upstream credential and device.', registers: [registry] });
+  const fastLane = new Counter({
+    name: 'flatpeak_http_fast_lane_requests_total',
+    help: 'GraphQL requests answered by the fast lane (plain JSON POSTs) rather than by Yoga\'s HTTP layer.',
+    registers: [registry],
+  });
 
   return {
     registry,
+    fastLane: () => fastLane.inc(),
     watchConcurrency(read) {
       concurrency = read;
     },

@@ -41,6 +41,8 @@ export interface HarnessOptions {
   readonly dispatcher?: (config: Config) => Dispatcher;
   /** Ends open subscriptions when aborted, as SIGTERM does in main.ts. */
   readonly shutdownSignal?: AbortSignal;
+  /** False: every request through Yoga's HTTP layer (the fast lane off). */
+  readonly fastLane?: boolean;
 }
 
 /** A real stand-in upstream and a real facade, each listening on its own loopback port. */
@@ -52,6 +54,7 @@ export async function startHarness({
   logger,
   dispatcher: makeDispatcher,
   shutdownSignal,
+  fastLane,
 }: HarnessOptions = {}): Promise<Harness> {
   const standin = await startStandin({ acceptAnyBearer: mode === 'pass-through', ...standinOptions });
   const config: Config = loadConfig({
@@ -66,8 +69,8 @@ export async function startHarness({
   const log = logger ?? createLogger(config.logLevel);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
   const tracing = await createTracing(config.tracing, log);
-  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping, shutdownSignal, tracing });
-  const server: Server = createHttpServer(app);
+  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping, shutdownSignal, tracing, fastLane });
+  const server: Server = createHttpServer(app.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = new URL(`http://127.0.0.1:${port}/graphql`);

@@ -1,0 +1,228 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { type ExecutionResult, GraphQLError } from 'graphql';
+import { createGraphQLError, type GraphQLParams, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+
+/**
+ * The request apps and the router send nearly always — a JSON POST to /graphql of a few KB,
+ * a query or mutation — served without Yoga's HTTP layer: its request parsing and its chain
+ * of promise helpers cost more than the GraphQL work of a one-device query (measured: about
+ * 100 µs of ~140 per request, most of it garbage). Only how the request becomes parameters
+ * is this lane's own, and only for bodies whose parameters are beyond doubt; everything
+ * after is Yoga's: `getResultForParams` (parameters, persisted operations, context,
+ * parse, validation, execution, every envelop hook), then every plugin's `onResultProcess`,
+ * `onRequest` and `onResponse` hooks, in order, as Yoga's handler runs them. Any other
+ * request, and any body this lane does not take, goes to Yoga whole.
+ */
+export interface FastLaneOptions {
+  /** The GraphQL endpoint's path. */
+  readonly endpoint: string;
+  /**
+   * Larger bodies go to Yoga, where the body limit and the turns of costly requests apply;
+   * at most that lane's threshold (LARGE_BODY_BYTES).
+   */
+  readonly maxBodyBytes: number;
+  /** Told of each request this lane answers (the metrics count them). */
+  readonly onServed?: () => void;
+}
+
+type Yoga = YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
+type ServerContext = { req: IncomingMessage; res: ServerResponse; waitUntil: (promise: Promise<unknown> | void) => void };
+type OnRequest = NonNullable<Plugin['onRequest']>;
+type OnResponse = NonNullable<Plugin['onResponse']>;
+type OnResultProcess = NonNullable<Plugin['onResultProcess']>;
+type ResultProcessor = Parameters<Parameters<OnResultProcess>[0]['setResultProcessor']>[0];
+
+const PARAMETERS = new Set(['query', 'variables', 'operationName', 'extensions']);
+// Such operations answer in parts (SSE, multipart) that Yoga's processors stream; a
+// document that merely mentions the words goes to Yoga too, which costs it nothing but time.
+const STREAMING = /\bsubscription\b|@defer\b|@stream\b/;
+const DIGITS = /^\d{1,15}$/;
+
+export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }: FastLaneOptions): RequestListener {
+  // Every plugin, those added by other plugins included: the list Yoga's own adapter takes
+  // its onRequest and onResponse hooks from.
+  const { plugins } = yoga as unknown as { plugins: Plugin[] };
+  const onRequestHooks = plugins.flatMap((plugin) => (plugin.onRequest ? [plugin.onRequest.bind(plugin) as OnRequest] : []));
+  const onResponseHooks = plugins.flatMap((plugin) => (plugin.onResponse ? [plugin.onResponse.bind(plugin) as OnResponse] : []));
+  const onResultProcessHooks = plugins.flatMap((plugin) => (plugin.onResultProcess ? [plugin.onResultProcess.bind(plugin) as OnResultProcess] : []));
+  // Read once: each read of a method through Yoga's instance (a Proxy) makes a new function.
+  const { fetchAPI, logger } = yoga;
+  const getResultForParams = yoga.getResultForParams;
+  const handle = yoga.handle;
+  const waitUntil = yoga.waitUntil as (promise: Promise<unknown> | void) => void;
+
+  return (req, res) => {
+    if (!takes(req, endpoint, maxBodyBytes)) {
+      yoga(req, res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const params = plainParams(body);
+      if (!params) {
+        // Yoga's own parser and its answers for everything else; the body is handed over read.
+        (req as IncomingMessage & { body?: Uint8Array }).body = body;
+        yoga(req, res);
+        return;
+      }
+      onServed?.();
+      serve(req, res, params).catch((error: unknown) => {
+        logger.error(error);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        res.end('{"errors":[{"message":"Unexpected error."}]}');
+      });
+    });
+    // A client that goes away mid-body: nothing to answer (Node destroys the socket).
+    req.on('error', () => {});
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse, params: GraphQLParams): Promise<void> {
+    const serverContext: ServerContext = { req, res, waitUntil };
+    const request = new fetchAPI.Request(`${'encrypted' in req.socket ? 'https' : 'http'}://${req.headers.host}${req.url}`, {
+      method: 'POST',
+      headers: req.headers as Record<string, string>,
+    });
+    let early: Response | undefined;
+    const url = new fetchAPI.URL(request.url);
+    for (const hook of onRequestHooks) {
+      await hook({
+        request,
+        serverContext,
+        fetchAPI,
+        url,
+        requestHandler: handle as never,
+        // No hook of this app swaps the request or its handler for a POST to the endpoint.
+        setRequest: unsupported,
+        setRequestHandler: unsupported,
+        endResponse(response) {
+          early = response;
+        },
+      });
+      if (early) break;
+    }
+    let response = early ?? (await processResult(request, serverContext, await resultFor(request, params, serverContext)));
+    for (const hook of onResponseHooks) {
+      await hook({
+        request,
+        response,
+        serverContext,
+        fetchAPI,
+        setResponse(replacement) {
+          response = replacement;
+        },
+      });
+    }
+    await send(response, res);
+  }
+
+  async function resultFor(request: Request, params: GraphQLParams, serverContext: ServerContext): Promise<ExecutionResult> {
+    try {
+      return (await getResultForParams({ params, request }, serverContext)) as ExecutionResult;
+    } catch (error) {
+      // As Yoga's handler answers an error thrown before or around execution.
+      return { errors: errorsOf(error, (unexpected) => logger.error(unexpected)) };
+    }
+  }
+
+  async function processResult(request: Request, serverContext: ServerContext, executed: ExecutionResult): Promise<Response> {
+    let result: unknown = executed;
+    let processor: ResultProcessor | undefined;
+    let mediaType = '*/*';
+    const acceptableMediaTypes: string[] = [];
+    for (const hook of onResultProcessHooks) {
+      await hook({
+        request,
+        result: result as ExecutionResult,
+        acceptableMediaTypes,
+        resultProcessor: processor,
+        setResult(replacement) {
+          result = replacement;
+        },
+        setResultProcessor(replacement, accepted) {
+          processor = replacement;
+          mediaType = accepted;
+        },
+        serverContext,
+      } as Parameters<OnResultProcess>[0]);
+    }
+    if (!processor) {
+      return new fetchAPI.Response(null, {
+        status: 406,
+        statusText: 'Not Acceptable',
+        headers: { accept: acceptableMediaTypes.join('; charset=utf-8, ') },
+      });
+    }
+    return processor(result as ExecutionResult, fetchAPI, mediaType);
+  }
+}
+
+function unsupported(): never {
+  throw new Error('the fast lane cannot swap the request or its handler');
+}
+
+/** Decided on the head alone: what Yoga's strict parsing and body limit would let through. */
+function takes(req: IncomingMessage, endpoint: string, maxBodyBytes: number): boolean {
+  if (req.method !== 'POST' || req.url !== endpoint) return false;
+  const { headers } = req;
+  const length = headers['content-length'];
+  // An empty body could not be handed over to Yoga read (its adapter would wait on the stream).
+  if (length === undefined || !DIGITS.test(length) || Number(length) > maxBodyBytes || Number(length) === 0) return false;
+  if (headers['transfer-encoding'] !== undefined) return false;
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return false;
+  // CORS and its preflight, and Apollo's inline traces, stay with the plugins made for them.
+  if (headers.origin !== undefined || headers['apollo-federation-include-trace'] !== undefined) return false;
+  const type = headers['content-type'];
+  return type !== undefined && type.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}
+
+/**
+ * The body's GraphQL parameters when they are exactly what Yoga would take from it: one
+ * JSON object with a non-empty `query` string, the other three parameters of the right
+ * types or absent, nothing else. Anything else is Yoga's to answer (or to run: a batch, a
+ * persisted-query hash without a document).
+ */
+function plainParams(body: Buffer): GraphQLParams | undefined {
+  let parsed: unknown;
+  try {
+    // A byte-order mark is not JSON here; Yoga's decoder drops it, so such a body goes there.
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed)) return undefined;
+  for (const key in parsed) if (!PARAMETERS.has(key)) return undefined;
+  const { query, variables, operationName, extensions } = parsed;
+  if (typeof query !== 'string' || query === '' || STREAMING.test(query)) return undefined;
+  if (variables != null && !isObject(variables)) return undefined;
+  if (operationName != null && typeof operationName !== 'string') return undefined;
+  if (extensions != null && !isObject(extensions)) return undefined;
+  return parsed as GraphQLParams;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What Yoga's handler makes of an error thrown out of `getResultForParams` (its `handleError`). */
+function errorsOf(error: unknown, logUnexpected: (error: unknown) => void): GraphQLError[] {
+  if (typeof error === 'object' && error !== null && 'errors' in error && Array.isArray(error.errors)) {
+    return error.errors.flatMap((each: unknown) => errorsOf(each, logUnexpected));
+  }
+  const masked = maskError(error, 'Unexpected error.', false);
+  if (masked !== error) logUnexpected(error);
+  return [masked instanceof GraphQLError ? masked : createGraphQLError((masked as Error).message, { originalError: masked as Error })];
+}
+
+async function send(response: Response, res: ServerResponse): Promise<void> {
+  if (res.destroyed || res.writableEnded) return;
+  const head: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    head[name] = name === 'set-cookie' ? response.headers.getSetCookie() : value;
+  });
+  res.writeHead(response.status, response.statusText || undefined, head);
+  // The processors of results that are not streams answer in full: their body is a string.
+  res.end(response.body === null ? undefined : await response.text());
+}
