@@ -1,4 +1,3 @@
-import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { RequestListener } from 'node:http';
@@ -14,6 +13,7 @@ import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes
 import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
+import { useFederatedTraces } from './plugins/federated-traces.ts';
 import { useGraphQLMetrics } from './plugins/graphql-metrics.ts';
 import { useRequestLog } from './plugins/request-log.ts';
 import { useStrictRequestParsing } from './plugins/request-parsing.ts';
@@ -195,7 +195,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       ...usePersistedOperationsMode(config.persistedOperations, redis ? createRedisRegistrations(redis, onSharedStateError) : undefined),
       useDeferStream(),
       useMultipartSubscriptions(),
-      useApolloInlineTrace(),
+      useFederatedTraces(),
       useBodyLimit(MAX_REQUEST_BODY_BYTES),
       ...useBoundedDocuments(config.documentCache),
     ],
