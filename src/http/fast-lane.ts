@@ -87,7 +87,8 @@ export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }:
     let early: Response | undefined;
     const url = new fetchAPI.URL(request.url);
     for (const hook of onRequestHooks) {
-      await hook({
+      // Most hooks answer synchronously: awaiting only the promises saves one per hook.
+      const pending = hook({
         request,
         serverContext,
         fetchAPI,
@@ -100,11 +101,12 @@ export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }:
           early = response;
         },
       });
+      if (pending) await pending;
       if (early) break;
     }
     let response = early ?? (await processResult(request, serverContext, await resultFor(request, params, serverContext)));
     for (const hook of onResponseHooks) {
-      await hook({
+      const pending = hook({
         request,
         response,
         serverContext,
@@ -113,6 +115,7 @@ export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }:
           response = replacement;
         },
       });
+      if (pending) await pending;
     }
     await send(response, res);
   }
@@ -132,7 +135,7 @@ export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }:
     let mediaType = '*/*';
     const acceptableMediaTypes: string[] = [];
     for (const hook of onResultProcessHooks) {
-      await hook({
+      const pending = hook({
         request,
         result: result as ExecutionResult,
         acceptableMediaTypes,
@@ -146,6 +149,7 @@ export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }:
         },
         serverContext,
       } as Parameters<OnResultProcess>[0]);
+      if (pending) await pending;
     }
     if (!processor) {
       return new fetchAPI.Response(null, {
