@@ -1,5 +1,5 @@
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { RequestListener } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
@@ -18,7 +18,7 @@ import { useGraphQLMetrics } from './plugins/graphql-metrics.ts';
 import { useRequestLog } from './plugins/request-log.ts';
 import { useStrictRequestParsing } from './plugins/request-parsing.ts';
 import { useSecurityLimits } from './plugins/security.ts';
-import { useStatusEndpoint } from './plugins/status.ts';
+import { useReadinessEndpoint, useStatusEndpoint } from './plugins/status.ts';
 import { schema } from './schema/index.ts';
 import { createRequestTracing } from './telemetry/request-tracing.ts';
 import type { Tracing } from './telemetry/tracing.ts';
@@ -177,7 +177,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       // Ready means: this process serves (it got past its configuration, it listens) and is
       // not draining. Not Flatpeak's state: when Flatpeak fails, every replica would turn
       // unready at once, and callers would get connection failures instead of coded errors.
-      useReadinessCheck({ endpoint: '/ready', check: () => !isStopping() }),
+      useReadinessEndpoint(() => !isStopping()),
       useStatusEndpoint({ ready: () => !isStopping(), upstream: monitor.status }),
       useGraphQLMetrics(metrics.registry),
       useStrictRequestParsing(),
