@@ -20,63 +20,84 @@ export interface Coalescer {
   readonly inFlight: number;
 }
 
-interface Shared {
-  readonly promise: Promise<unknown>;
-  readonly controller: AbortController;
-  waiters: number;
+interface Waiter {
+  settle(outcome: Outcome): void;
 }
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+interface Shared {
+  readonly controller: AbortController;
+  readonly waiters: Set<Waiter>;
+  done: boolean;
+}
+
+/**
+ * Waiters woken per event-loop turn when a shared call settles. A hot device may have a
+ * hundred requests waiting on one call; answered in one go, they hold the only thread for
+ * milliseconds, and requests that arrived meanwhile (those first answered, asking again)
+ * cannot even start the next call until all are done. A batch per turn lets them in.
+ */
+export const WAKE_BATCH = 8;
 
 export function createCoalescer(): Coalescer {
   const calls = new Map<string, Shared>();
+
+  function settle(entry: Shared, key: string, outcome: Outcome): void {
+    entry.done = true;
+    // New callers start a call of their own from now on, while these are still being woken.
+    if (calls.get(key) === entry) calls.delete(key);
+    const waiting = [...entry.waiters];
+    entry.waiters.clear();
+    let next = 0;
+    const wake = () => {
+      const end = Math.min(next + WAKE_BATCH, waiting.length);
+      for (; next < end; next += 1) waiting[next]!.settle(outcome);
+      if (next < waiting.length) setImmediate(wake);
+    };
+    wake();
+  }
 
   return {
     run<T>(key: string, signal: AbortSignal, start: (signal: AbortSignal) => Promise<T>, gaveUp: () => Error): Promise<T> {
       if (signal.aborted) return Promise.reject(gaveUp());
       let shared = calls.get(key);
       if (!shared) {
-        const controller = new AbortController();
-        const promise = start(controller.signal).finally(() => {
-          if (calls.get(key) === entry) calls.delete(key);
-        });
-        promise.catch(() => {}); // each waiter handles the outcome; nobody may be left waiting
-        const entry: Shared = { promise, controller, waiters: 0 };
+        const entry: Shared = { controller: new AbortController(), waiters: new Set(), done: false };
         calls.set(key, entry);
+        let started: Promise<T>;
+        try {
+          started = start(entry.controller.signal);
+        } catch (error) {
+          started = Promise.reject(error);
+        }
+        started.then(
+          (value) => settle(entry, key, { ok: true, value }),
+          (error: unknown) => settle(entry, key, { ok: false, error }),
+        );
         shared = entry;
       }
       const joined = shared;
-      joined.waiters += 1;
       return new Promise<T>((resolve, reject) => {
-        let settled = false;
-        const leave = () => {
-          signal.removeEventListener('abort', onAbort);
-          joined.waiters -= 1;
+        const waiter: Waiter = {
+          settle(outcome) {
+            signal.removeEventListener('abort', onAbort);
+            if (outcome.ok) resolve(outcome.value as T);
+            else reject(outcome.error);
+          },
         };
         const onAbort = () => {
-          if (settled) return;
-          settled = true;
-          leave();
-          if (joined.waiters === 0) {
+          // Already woken, or about to be in a later batch: then the answer is here; give up anyway.
+          joined.waiters.delete(waiter);
+          if (!joined.done && joined.waiters.size === 0) {
             // Nobody is waiting any more: stop the call, and let a new caller start afresh.
             if (calls.get(key) === joined) calls.delete(key);
             joined.controller.abort();
           }
           reject(gaveUp());
         };
+        joined.waiters.add(waiter);
         signal.addEventListener('abort', onAbort, { once: true });
-        joined.promise.then(
-          (value) => {
-            if (settled) return;
-            settled = true;
-            leave();
-            resolve(value as T);
-          },
-          (error: unknown) => {
-            if (settled) return;
-            settled = true;
-            leave();
-            reject(error);
-          },
-        );
       });
     },
     has: (key) => calls.has(key),

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createCoalescer } from '../../src/upstream/coalescer.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { createCoalescer, WAKE_BATCH } from '../../src/upstream/coalescer.ts';
 
 const gaveUp = () => new Error('gave up');
 
@@ -67,5 +68,37 @@ describe('in-flight coalescing', () => {
     await expect(b).rejects.toThrow('gave up');
     expect(callSignal!.aborted).toBe(true);
     expect(coalescer.inFlight).toBe(0);
+  });
+
+  it('wakes the waiters of a settled call a batch per event-loop turn, and a new caller meanwhile starts a call of its own', async () => {
+    const coalescer = createCoalescer();
+    const upstream = deferred<string>();
+    const start = vi.fn(() => upstream.promise);
+    let woken = 0;
+    const waiters = Array.from({ length: WAKE_BATCH * 2 + 1 }, () => coalescer.run('k', new AbortController().signal, start, gaveUp).then(() => (woken += 1)));
+    upstream.resolve('device');
+    await upstream.promise;
+    await Promise.resolve(); // the waiters' own continuations
+    expect(woken).toBe(WAKE_BATCH);
+    // A request answered in the first batch asks again before the rest are woken.
+    const again = coalescer.run('k', new AbortController().signal, async () => 'fresh', gaveUp);
+    expect(start).toHaveBeenCalledTimes(1);
+    await expect(again).resolves.toBe('fresh');
+    await nextTurn();
+    expect(woken).toBe(WAKE_BATCH * 2);
+    await Promise.all(waiters);
+    expect(woken).toBe(WAKE_BATCH * 2 + 1);
+  });
+
+  it('a waiter that gives up before its batch is woken gets its own error, not the answer', async () => {
+    const coalescer = createCoalescer();
+    const upstream = deferred<string>();
+    const last = new AbortController();
+    const early = Array.from({ length: WAKE_BATCH }, () => coalescer.run('k', new AbortController().signal, () => upstream.promise, gaveUp));
+    const late = coalescer.run('k', last.signal, () => upstream.promise, gaveUp);
+    upstream.resolve('device');
+    await Promise.all(early);
+    last.abort();
+    await expect(late).rejects.toThrow('gave up');
   });
 });
