@@ -33,9 +33,12 @@ type OnResultProcess = NonNullable<Plugin['onResultProcess']>;
 type ResultProcessor = Parameters<Parameters<OnResultProcess>[0]['setResultProcessor']>[0];
 
 const PARAMETERS = new Set(['query', 'variables', 'operationName', 'extensions']);
-// Such operations answer in parts (SSE, multipart) that Yoga's processors stream; a
-// document that merely mentions the words goes to Yoga too, which costs it nothing but time.
-const STREAMING = /\bsubscription\b|@defer\b|@stream\b/;
+// Such operations answer in parts (SSE, multipart) that Yoga's processors stream, and this
+// lane would hold back to the last; a document that merely mentions the words goes to Yoga
+// too, which costs it nothing but time. GraphQL allows ignored tokens between `@` and a
+// directive's name (`@ defer`, `@,stream`): a comment there sends the document to Yoga as
+// well, which keeps the pattern linear.
+const STREAMING = /\bsubscription\b|@[\s,\uFEFF]*(?:#|defer\b|stream\b)/;
 const DIGITS = /^\d{1,15}$/;
 
 export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }: FastLaneOptions): RequestListener {
