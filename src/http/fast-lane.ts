@@ -33,9 +33,12 @@ type OnResultProcess = NonNullable<Plugin['onResultProcess']>;
 type ResultProcessor = Parameters<Parameters<OnResultProcess>[0]['setResultProcessor']>[0];
 
 const PARAMETERS = new Set(['query', 'variables', 'operationName', 'extensions']);
-// Such operations answer in parts (SSE, multipart) that Yoga's processors stream; a
-// document that merely mentions the words goes to Yoga too, which costs it nothing but time.
-const STREAMING = /\bsubscription\b|@defer\b|@stream\b/;
+// Such operations answer in parts (SSE, multipart) that Yoga's processors stream, and this
+// lane would hold back to the last; a document that merely mentions the words goes to Yoga
+// too, which costs it nothing but time. GraphQL allows ignored tokens between `@` and a
+// directive's name (`@ defer`, `@,stream`): a comment there sends the document to Yoga as
+// well, which keeps the pattern linear.
+const STREAMING = /\bsubscription\b|@[\s,\uFEFF]*(?:#|defer\b|stream\b)/;
 const DIGITS = /^\d{1,15}$/;
 
 export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }: FastLaneOptions): RequestListener {
@@ -178,8 +181,11 @@ function takes(req: IncomingMessage, endpoint: string, maxBodyBytes: number): bo
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return false;
   // CORS and its preflight, and Apollo's inline traces, stay with the plugins made for them.
   if (headers.origin !== undefined || headers['apollo-federation-include-trace'] !== undefined) return false;
+  // Exactly what both Yoga's JSON parser (which matches the type as spelt) and the strict
+  // parsing plugin take: HTTP would call `Application/JSON` or `application/json ;charset=utf-8`
+  // the same type, but Yoga answers them 415, and so the lane must not run them.
   const type = headers['content-type'];
-  return type !== undefined && type.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+  return type === 'application/json' || type?.startsWith('application/json;') === true;
 }
 
 /**
@@ -191,7 +197,8 @@ function takes(req: IncomingMessage, endpoint: string, maxBodyBytes: number): bo
 function plainParams(body: Buffer): GraphQLParams | undefined {
   let parsed: unknown;
   try {
-    // A byte-order mark is not JSON here; Yoga's decoder drops it, so such a body goes there.
+    // A byte-order mark is not JSON: JSON.parse refuses it here as in Yoga's parser (which
+    // decodes with Buffer#toString too), and the body goes to Yoga to answer so.
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
     return undefined;
