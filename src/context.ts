@@ -10,6 +10,7 @@ import type { Authenticate } from './callers/authenticate.ts';
 import type { Caller } from './callers/caller.ts';
 import type { RateLimiter } from './callers/rate-limit.ts';
 import { FacadeError } from './errors.ts';
+import { RequestLifetime } from './request-lifetime.ts';
 import { createDeviceLoader } from './loaders/device.ts';
 import type { Logger } from './logger.ts';
 import { type Authorize, authorizeWithCallerToken, authorizeWithService, type TokenSource } from './upstream/auth.ts';
@@ -139,16 +140,16 @@ export function createContextFactory({
     // Aborts at the deadline or when the client goes away: in-flight upstream calls of this
     // request are then cancelled, and its unfinished items answer UPSTREAM_TIMEOUT.
     const deadlineAt = Date.now() + requestDeadlineMs;
-    // One controller and one timer, both let go when the request ends (`dispose`):
+    // One lifetime and one timer, both let go when the request ends (`dispose`):
     // AbortSignal.any and AbortSignal.timeout cost a tenth of a small request.
-    const controller = new AbortController();
-    const signal = controller.signal;
-    const stopWatching = whenClientGone(initial, () => controller.abort(CLIENT_GONE));
-    const deadline = setTimeout(() => controller.abort(DEADLINE_PASSED), requestDeadlineMs);
-    let calls = 0;
+    const lifetime = new RequestLifetime();
+    const stopWatching = whenClientGone(initial, () => lifetime.end(CLIENT_GONE));
+    const deadline = setTimeout(() => lifetime.end(DEADLINE_PASSED), requestDeadlineMs);
+    let ownCalls = 0;
     // A request waits for its own slots before it joins the shared upstream queue, so one
     // document of many devices cannot push every other caller's calls behind its own.
-    const slots = bulkhead(maxCallsPerRequest, Number.POSITIVE_INFINITY);
+    // Made on the first call: most small requests only join calls already in flight.
+    let slots: ReturnType<typeof bulkhead> | undefined;
 
     /** Identity and the caller's budget, checked before any upstream call. */
     async function admit(): Promise<void> {
@@ -161,14 +162,14 @@ export function createContextFactory({
       }
     }
 
-    /** A call to Flatpeak on this request's behalf; `callSignal` is a shared call's own. */
-    function upstream<T>(call: (options: CallOptions) => Promise<T>, callSignal = signal): Promise<T> {
+    /** A call to Flatpeak on this request's behalf; `shared` is a shared call's own signal. */
+    function upstream<T>(call: (options: CallOptions) => Promise<T>, shared?: AbortSignal): Promise<T> {
+      const callSignal = shared ?? lifetime.signal;
       // A few listeners per pending call: a 100-device request is not a leak. Only set once
-      // a request has several calls; it costs a small request about 1 %.
-      if (++calls === 3) setMaxListeners(0, signal);
-      return slots.execute(() =>
-        authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt, owner: slots }), callSignal),
-      );
+      // a request has several calls of its own; it costs a small request about 1 %.
+      if (!shared && ++ownCalls === 3) setMaxListeners(0, callSignal);
+      const owner = (slots ??= bulkhead(maxCallsPerRequest, Number.POSITIVE_INFINITY));
+      return owner.execute(() => authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt, owner }), callSignal));
     }
 
     // Whose answers may be shared: those fetched with the same Flatpeak credential.
@@ -180,7 +181,7 @@ export function createContextFactory({
         await admit();
         let found: Device;
         try {
-          const read = await devices.read(credential, id, signal, (shared) => upstream((options) => client.getDevice(id, options), shared));
+          const read = await devices.read(credential, id, lifetime, (shared) => upstream((options) => client.getDevice(id, options), shared));
           found = read.device;
           freshness.maxAgeMs = Math.min(freshness.maxAgeMs, read.maxAgeMs);
         } catch (error) {
@@ -209,7 +210,7 @@ export function createContextFactory({
         clearTimeout(deadline);
         stopWatching();
         // Whatever of this request is still running has nobody to answer any more.
-        controller.abort(REQUEST_DONE);
+        lifetime.end(REQUEST_DONE);
       },
       loaders: { device },
       freshness,

@@ -1,3 +1,5 @@
+import type { GiveUpSignal } from '../request-lifetime.ts';
+
 /**
  * One upstream call per key in flight, however many callers wait for it (Hive Gateway
  * and Apollo Router call this in-flight deduplication). The key must include the
@@ -8,7 +10,7 @@
  * one caller's disconnect or deadline does not fail the others.
  */
 export interface Coalescer {
-  run<T>(key: string, signal: AbortSignal, start: (signal: AbortSignal) => Promise<T>, gaveUp: () => Error): Promise<T>;
+  run<T>(key: string, signal: GiveUpSignal, start: (signal: AbortSignal) => Promise<T>, gaveUp: () => Error): Promise<T>;
   /** Whether a call for `key` is in flight (a new caller would join it). */
   has(key: string): boolean;
   /**
@@ -59,7 +61,7 @@ export function createCoalescer(): Coalescer {
   }
 
   return {
-    run<T>(key: string, signal: AbortSignal, start: (signal: AbortSignal) => Promise<T>, gaveUp: () => Error): Promise<T> {
+    run<T>(key: string, signal: GiveUpSignal, start: (signal: AbortSignal) => Promise<T>, gaveUp: () => Error): Promise<T> {
       if (signal.aborted) return Promise.reject(gaveUp());
       let shared = calls.get(key);
       if (!shared) {

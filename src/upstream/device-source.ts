@@ -2,6 +2,7 @@ import { FacadeError } from '../errors.ts';
 import type { DeviceCache } from './cache.ts';
 import type { Coalescer } from './coalescer.ts';
 import type { Device } from './types.ts';
+import type { GiveUpSignal } from '../request-lifetime.ts';
 
 export interface DeviceRead {
   readonly device: Device;
@@ -50,7 +51,7 @@ export function createDeviceSource({ coalescer, cache, ttlMs, refreshDeadlineMs,
   // Reads in flight, so that a write can keep their (older) answers out of the cache.
   const reading = new Map<string, { overtaken: boolean }>();
 
-  function fetchShared(credential: string, id: string, signal: AbortSignal, fetch: FetchDevice): Promise<Device> {
+  function fetchShared(credential: string, id: string, signal: GiveUpSignal, fetch: FetchDevice): Promise<Device> {
     const key = keyOf(credential, id);
     observer?.read(coalescer.has(key) ? 'coalesced' : 'upstream');
     return coalescer.run(
@@ -88,11 +89,11 @@ export function createDeviceSource({ coalescer, cache, ttlMs, refreshDeadlineMs,
     },
 
     /** Flatpeak's answer now, past the cache (live pollers); joins a call in flight and refreshes the cache. */
-    refresh(credential: string, id: string, signal: AbortSignal, fetch: FetchDevice): Promise<Device> {
+    refresh(credential: string, id: string, signal: GiveUpSignal, fetch: FetchDevice): Promise<Device> {
       return fetchShared(credential, id, signal, fetch);
     },
 
-    async read(credential: string, id: string, signal: AbortSignal, fetch: FetchDevice): Promise<DeviceRead> {
+    async read(credential: string, id: string, signal: GiveUpSignal, fetch: FetchDevice): Promise<DeviceRead> {
       if (!cache) return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: 0 };
       const cached = await cache.get(credential, id).catch((error: unknown) => {
         onCacheError(error);
