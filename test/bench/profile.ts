@@ -9,9 +9,9 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort, startMain } from '../support/process.ts';
+import { freePort, startCommand, startMain } from '../support/process.ts';
 import { measure } from './load.ts';
-import { facadeEnv } from './servers.ts';
+import { compileServers, facadeEnv } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 
@@ -27,7 +27,10 @@ const ask = <T>(command: StandinCommand) => (standinChild.send(command), once(st
 const port = await freePort();
 const before = new Set(readdirSync(dir));
 const extra = (process.env.FACADE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-const facade = startMain(facadeEnv(standinUrl, port), { nodeOptions: [...extra, ...(process.env.PROFILE === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`])] });
+const nodeOptions = [...extra, ...(process.env.PROFILE === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`])];
+// As the bench runs it: compiled, as `npm start` runs it (TSX=1: from source, through tsx).
+if (process.env.TSX !== '1') compileServers();
+const facade = process.env.TSX === '1' ? startMain(facadeEnv(standinUrl, port), { nodeOptions }) : startCommand(process.execPath, [...nodeOptions, 'dist/main.js'], facadeEnv(standinUrl, port));
 const url = `http://127.0.0.1:${port}`;
 for (let i = 0; i < 200 && !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i += 1) await new Promise((r) => setTimeout(r, 50));
 const measured = await measure([`${url}/graphql`], [facade.child.pid!], { method: 'POST', bodies: workload.bodies }, {

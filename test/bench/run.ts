@@ -27,7 +27,7 @@ import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-pro
 import { type Load, type Measured, measure, type RunOptions } from './load.ts';
 import { clockTicksPerSecond, rssMb } from './proc.ts';
 import { pairedSummary, ratiosTable, resultsTable, type Row } from './report.ts';
-import { startBaseline, startFacade, startFacadeReplicas, type Target } from './servers.ts';
+import { compileServers, startBaseline, startFacade, startFacadeReplicas, type Target } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
 
@@ -44,6 +44,8 @@ const workloads = list(process.env.BENCH_WORKLOADS, DEFAULT_WORKLOADS).map((name
   if (!workload) throw new Error(`BENCH_WORKLOADS: unknown workload ${name} (known: ${WORKLOADS.map((w) => w.name).join(', ')})`);
   return workload;
 });
+
+compileServers();
 
 const FACADE = 'facade';
 const BASELINE = 'apollo-baseline';
@@ -210,7 +212,7 @@ try {
   });
   console.log(
     `\nbench: ${SECONDS} s per run after ${WARMUP_S} s warm-up, ${CONNECTIONS} connections, node ${process.version}, ` +
-      `${availableParallelism()} cores, CLK_TCK ${clockTicksPerSecond}; CPU and RSS of the server process(es) from /proc; ` +
+      `${availableParallelism()} cores, CLK_TCK ${clockTicksPerSecond}; both servers compiled by tsc and run by node; CPU and RSS of the server process(es) from /proc; ` +
       `servers started fresh per latency; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
   );
   for (const workload of workloads) console.log(`- ${workload.name}: ${workload.description}`);
