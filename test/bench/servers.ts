@@ -40,6 +40,8 @@ export function facadeEnv(standinUrl: string, port: number): Record<string, stri
     // As the image runs it (Dockerfile), and as the baseline runs: graphql-js skips its
     // development-only checks (a cross-realm instanceof test on every type lookup).
     NODE_ENV: 'production',
+    // As the image runs it (Dockerfile's ENV); deploy/kubernetes adds the heap cap.
+    NODE_OPTIONS: '--max-semi-space-size=32',
     PORT: String(port),
     LOG_LEVEL: 'error',
     FLATPEAK_API_URL: standinUrl,

@@ -44,7 +44,7 @@ describe('Dockerfile', () => {
     expect(execForm(last('CMD')!)).toEqual(['node', 'dist/main.js']);
     expect(execForm(last('ENTRYPOINT')!)).toEqual(['/usr/bin/tini', '--']);
     expect(runs(runtime).some((step) => /apt-get install .*\btini\b/.test(step))).toBe(true);
-    expect(envOf(runtime)).toMatchObject({ HOST: '0.0.0.0', NODE_ENV: 'production' });
+    expect(envOf(runtime)).toMatchObject({ HOST: '0.0.0.0', NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=32' });
     const healthcheck = last('HEALTHCHECK')!;
     expect(healthcheck).toMatch(/^CMD \[/);
     expect(healthcheck).toContain('/health`');
