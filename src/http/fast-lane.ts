@@ -92,40 +92,43 @@ export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }:
       method: 'POST',
       headers: req.headers as Record<string, string>,
     });
-    let early: Response | undefined;
     const url = urlOf(request.url);
+    let early: Response | undefined;
+    // One event object per phase, kept current, where Yoga makes one per hook: the hooks
+    // read it while they run and keep nothing of it.
+    const onRequest: Parameters<OnRequest>[0] = {
+      request,
+      serverContext,
+      fetchAPI,
+      url,
+      requestHandler: handle as never,
+      // No hook of this app swaps the request or its handler for a POST to the endpoint.
+      setRequest: unsupported,
+      setRequestHandler: unsupported,
+      endResponse(response) {
+        early = response;
+      },
+    };
     for (const hook of onRequestHooks) {
       // Most hooks answer synchronously: awaiting only the promises saves one per hook.
-      const pending = hook({
-        request,
-        serverContext,
-        fetchAPI,
-        url,
-        requestHandler: handle as never,
-        // No hook of this app swaps the request or its handler for a POST to the endpoint.
-        setRequest: unsupported,
-        setRequestHandler: unsupported,
-        endResponse(response) {
-          early = response;
-        },
-      });
+      const pending = hook(onRequest);
       if (pending) await pending;
       if (early) break;
     }
-    let response = early ?? (await processResult(request, serverContext, await resultFor(request, params, serverContext)));
+    const onResponse: Parameters<OnResponse>[0] = {
+      request,
+      response: early ?? (await processResult(request, serverContext, await resultFor(request, params, serverContext))),
+      serverContext,
+      fetchAPI,
+      setResponse(replacement) {
+        onResponse.response = replacement;
+      },
+    };
     for (const hook of onResponseHooks) {
-      const pending = hook({
-        request,
-        response,
-        serverContext,
-        fetchAPI,
-        setResponse(replacement) {
-          response = replacement;
-        },
-      });
+      const pending = hook(onResponse);
       if (pending) await pending;
     }
-    await send(response, res);
+    await send(onResponse.response, res);
   }
 
   async function resultFor(request: Request, params: GraphQLParams, serverContext: ServerContext): Promise<ExecutionResult> {
@@ -138,35 +141,34 @@ export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }:
   }
 
   async function processResult(request: Request, serverContext: ServerContext, executed: ExecutionResult): Promise<Response> {
-    let result: unknown = executed;
     let processor: ResultProcessor | undefined;
     let mediaType = '*/*';
-    const acceptableMediaTypes: string[] = [];
+    const onResultProcess = {
+      request,
+      result: executed,
+      acceptableMediaTypes: [] as string[],
+      resultProcessor: processor,
+      setResult(replacement: ExecutionResult) {
+        onResultProcess.result = replacement;
+      },
+      setResultProcessor(replacement: ResultProcessor, accepted: string) {
+        processor = onResultProcess.resultProcessor = replacement;
+        mediaType = accepted;
+      },
+      serverContext,
+    };
     for (const hook of onResultProcessHooks) {
-      const pending = hook({
-        request,
-        result: result as ExecutionResult,
-        acceptableMediaTypes,
-        resultProcessor: processor,
-        setResult(replacement) {
-          result = replacement;
-        },
-        setResultProcessor(replacement, accepted) {
-          processor = replacement;
-          mediaType = accepted;
-        },
-        serverContext,
-      } as Parameters<OnResultProcess>[0]);
+      const pending = hook(onResultProcess as Parameters<OnResultProcess>[0]);
       if (pending) await pending;
     }
     if (!processor) {
       return new fetchAPI.Response(null, {
         status: 406,
         statusText: 'Not Acceptable',
-        headers: { accept: acceptableMediaTypes.join('; charset=utf-8, ') },
+        headers: { accept: onResultProcess.acceptableMediaTypes.join('; charset=utf-8, ') },
       });
     }
-    return processor(result as ExecutionResult, fetchAPI, mediaType);
+    return processor(onResultProcess.result, fetchAPI, mediaType);
   }
 }
 
