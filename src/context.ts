@@ -96,6 +96,12 @@ type ServerContext = { req?: { socket?: { remoteAddress?: string } }; res?: Serv
  * AbortSignal would cost a native AbortController per request, which nothing else asks for.
  */
 function whenClientGone({ request, res }: { request: Request; res?: ServerResponse | undefined }, gone: () => void): () => void {
+  // Gone already (while the token was verified, or the request waited for its turn): no
+  // event is still to come, and the request would call Flatpeak for nobody.
+  if (res ? res.destroyed && !res.writableFinished : request.signal.aborted) {
+    gone();
+    return () => {};
+  }
   if (res) {
     const closed = () => {
       if (!res.writableFinished) gone();
