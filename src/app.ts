@@ -183,10 +183,13 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useStrictRequestParsing(),
       useSecurityLimits(),
       useKnownOperationTypes(),
+      // Before anything that may stop execution (useCallerRequired): a plugin's onExecuteDone
+      // runs only if its onExecute ran, and the request's deadline timer and context would
+      // otherwise be held until the deadline.
+      useRequestEnd(),
       ...(config.callers.mode === 'jwt' ? [useCallerRequired()] : []),
       useVariableErrorCode(),
       useCacheControl(config.deviceCache.ttlMs > 0),
-      useRequestEnd(),
       useRequestLog(logger, traces.traceIdOf),
       useUpstreamErrorLog(logger),
       // Consumers: persisted operations for the apps, @defer/@stream for slow screens,

@@ -8,7 +8,8 @@ import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 
 /**
- * A client that goes away cancels its request's upstream work, whenever it goes: also
+ * What a request holds (its deadline timer, its context) is let go when its answer is
+ * complete, and a client that goes away cancels its upstream work, whenever it goes: also
  * before the request's context exists (here: while the facade fetches the key set to
  * verify the caller's token), when no `close` event is still to come.
  */
@@ -99,3 +100,31 @@ describe.each([
   });
 });
 
+describe('a request refused before it executes (CALLER_AUTH=jwt, no token)', () => {
+  // A deadline no other timer of the process has, to tell the requests' timers apart.
+  const DEADLINE_MS = 43_210;
+  let idp: IdentityProvider;
+  let h: Harness;
+
+  beforeAll(async () => {
+    idp = await startIdentityProvider();
+    h = await startHarness({
+      env: { CALLER_AUTH: 'jwt', AUTH_JWKS_URL: idp.jwksUrl.href, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE, REQUEST_DEADLINE_MS: String(DEADLINE_MS) },
+    });
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await h?.close();
+    await idp?.close();
+  });
+
+  it('lets go of its deadline timer with its answer, not at the deadline (a flood of 401s would hold every context meanwhile)', async () => {
+    const started = vi.spyOn(globalThis, 'setTimeout');
+    const cleared = vi.spyOn(globalThis, 'clearTimeout');
+    for (let i = 0; i < 3; i += 1) expect((await h.query(`{ device(id: "${HANGING}") { id } }`)).status).toBe(401);
+    const deadlines = started.mock.calls.flatMap(([, ms], at) => (ms === DEADLINE_MS ? [started.mock.results[at]!.value as unknown] : []));
+    expect(deadlines).toHaveLength(3);
+    const clearedHandles = new Set(cleared.mock.calls.map(([handle]) => handle as unknown));
+    expect(deadlines.filter((handle) => !clearedHandles.has(handle))).toEqual([]);
+  });
+});
