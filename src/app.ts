@@ -13,6 +13,7 @@ import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes
 import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
+import { useEndpointOnly } from './plugins/endpoint-only.ts';
 import { useFederatedTraces } from './plugins/federated-traces.ts';
 import { useGraphQLMetrics } from './plugins/graphql-metrics.ts';
 import { useRequestLog } from './plugins/request-log.ts';
@@ -180,6 +181,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useReadinessEndpoint(() => !isStopping()),
       useStatusEndpoint({ ready: () => !isStopping(), upstream: monitor.status }),
       useGraphQLMetrics(metrics.registry),
+      // After the probes and /metrics: any other path is not GraphQL's either.
+      useEndpointOnly('/graphql'),
       useStrictRequestParsing(),
       useSecurityLimits(),
       useKnownOperationTypes(),
