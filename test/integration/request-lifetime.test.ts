@@ -11,7 +11,8 @@ import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '
  * What a request holds (its deadline timer, its context) is let go when its answer is
  * complete, and a client that goes away cancels its upstream work, whenever it goes: also
  * before the request's context exists (here: while the facade fetches the key set to
- * verify the caller's token), when no `close` event is still to come.
+ * verify the caller's token), when no `close` event is still to come, and while its
+ * response waits behind a pipelined one, when Node emits no `close` for it at all.
  */
 
 const HANGING = sampleDevices()[5]!.id;
@@ -126,5 +127,32 @@ describe('a request refused before it executes (CALLER_AUTH=jwt, no token)', () 
     expect(deadlines).toHaveLength(3);
     const clearedHandles = new Set(cleared.mock.calls.map(([handle]) => handle as unknown));
     expect(deadlines.filter((handle) => !clearedHandles.has(handle))).toEqual([]);
+  });
+});
+
+describe.each([
+  ['the fast lane', true],
+  ['Yoga', false],
+])('a client gone with pipelined requests in flight (%s)', (_name, fastLane) => {
+  const [first, second] = [sampleDevices()[6]!.id, sampleDevices()[8]!.id];
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({ fastLane, env: { REQUEST_DEADLINE_MS: '60000', FLATPEAK_ATTEMPT_TIMEOUT_MS: '60000' } });
+    h.standin.setFault((seen) => (seen.path === `/devices/${first}` || seen.path === `/devices/${second}` ? { hang: true } : undefined));
+  });
+  afterAll(() => h?.close());
+
+  it('cancels the upstream calls of each, the queued one too', async () => {
+    // Node gives the second response no socket, and so no 'close', until the first is sent.
+    const request = (id: string) => {
+      const body = JSON.stringify({ query: `{ device(id: "${id}") { id } }` });
+      return `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    };
+    const client = connect(Number(h.url.port), '127.0.0.1', () => client.write(request(first) + request(second)));
+    client.on('error', () => {});
+    await vi.waitFor(() => expect([h.standin.count(`/devices/${first}`), h.standin.count(`/devices/${second}`)]).toEqual([1, 1]));
+    client.destroy();
+    await vi.waitFor(() => expect(h.standin.aborted).toBe(2));
   });
 });
