@@ -109,7 +109,12 @@ function whenClientGone({ request, res }: { request: Request; res?: ServerRespon
     if (!res.writableFinished) gone();
   };
   res.once('close', closed);
-  queuedOn?.once('close', closed);
+  if (queuedOn) {
+    // One listener per request waiting on the connection, each removed when it ends: as
+    // many as the client pipelines, not a leak (Node would warn past ten).
+    setMaxListeners(0, queuedOn);
+    queuedOn.once('close', closed);
+  }
   return () => {
     res.removeListener('close', closed);
     queuedOn?.removeListener('close', closed);

@@ -134,25 +134,33 @@ describe.each([
   ['the fast lane', true],
   ['Yoga', false],
 ])('a client gone with pipelined requests in flight (%s)', (_name, fastLane) => {
-  const [first, second] = [sampleDevices()[6]!.id, sampleDevices()[8]!.id];
+  // More than ten: Node warns of a leak past ten listeners on one connection.
+  const ids = sampleDevices()
+    .slice(10, 22)
+    .map((device) => device.id);
   let h: Harness;
 
   beforeAll(async () => {
     h = await startHarness({ fastLane, env: { REQUEST_DEADLINE_MS: '60000', FLATPEAK_ATTEMPT_TIMEOUT_MS: '60000' } });
-    h.standin.setFault((seen) => (seen.path === `/devices/${first}` || seen.path === `/devices/${second}` ? { hang: true } : undefined));
+    h.standin.setFault((seen) => (ids.some((id) => seen.path === `/devices/${id}`) ? { hang: true } : undefined));
   });
   afterAll(() => h?.close());
 
-  it('cancels the upstream calls of each, the queued one too', async () => {
-    // Node gives the second response no socket, and so no 'close', until the first is sent.
+  it('cancels the upstream calls of each, the queued ones too, with no warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    process.on('warning', onWarning);
+    // Node gives a response no socket, and so no 'close', until those before it are sent.
     const request = (id: string) => {
       const body = JSON.stringify({ query: `{ device(id: "${id}") { id } }` });
       return `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     };
-    const client = connect(Number(h.url.port), '127.0.0.1', () => client.write(request(first) + request(second)));
+    const client = connect(Number(h.url.port), '127.0.0.1', () => client.write(ids.map(request).join('')));
     client.on('error', () => {});
-    await vi.waitFor(() => expect([h.standin.count(`/devices/${first}`), h.standin.count(`/devices/${second}`)]).toEqual([1, 1]));
+    await vi.waitFor(() => expect(h.standin.count('/devices/')).toBe(ids.length));
     client.destroy();
-    await vi.waitFor(() => expect(h.standin.aborted).toBe(2));
+    await vi.waitFor(() => expect(h.standin.aborted).toBe(ids.length));
+    process.off('warning', onWarning);
+    expect(warnings.map((warning) => warning.message)).toEqual([]);
   });
 });
