@@ -114,7 +114,6 @@ describe('a request refused before it executes (CALLER_AUTH=jwt, no token)', () 
     });
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
     await h?.close();
     await idp?.close();
   });
@@ -122,10 +121,17 @@ describe('a request refused before it executes (CALLER_AUTH=jwt, no token)', () 
   it('lets go of its deadline timer with its answer, not at the deadline (a flood of 401s would hold every context meanwhile)', async () => {
     const started = vi.spyOn(globalThis, 'setTimeout');
     const cleared = vi.spyOn(globalThis, 'clearTimeout');
-    for (let i = 0; i < 3; i += 1) expect((await h.query(`{ device(id: "${HANGING}") { id } }`)).status).toBe(401);
-    const deadlines = started.mock.calls.flatMap(([, ms], at) => (ms === DEADLINE_MS ? [started.mock.results[at]!.value as unknown] : []));
+    let deadlines: unknown[];
+    let clearedHandles: Set<unknown>;
+    try {
+      for (let i = 0; i < 3; i += 1) expect((await h.query(`{ device(id: "${HANGING}") { id } }`)).status).toBe(401);
+      deadlines = started.mock.calls.flatMap(([, ms], at) => (ms === DEADLINE_MS ? [started.mock.results[at]!.value as unknown] : []));
+      clearedHandles = new Set(cleared.mock.calls.map(([handle]) => handle as unknown));
+    } finally {
+      started.mockRestore();
+      cleared.mockRestore();
+    }
     expect(deadlines).toHaveLength(3);
-    const clearedHandles = new Set(cleared.mock.calls.map(([handle]) => handle as unknown));
     expect(deadlines.filter((handle) => !clearedHandles.has(handle))).toEqual([]);
   });
 });
