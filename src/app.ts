@@ -13,6 +13,7 @@ import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes
 import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
+import { useEndpointOnly } from './plugins/endpoint-only.ts';
 import { useFederatedTraces } from './plugins/federated-traces.ts';
 import { useGraphQLMetrics } from './plugins/graphql-metrics.ts';
 import { useRequestLog } from './plugins/request-log.ts';
@@ -180,13 +181,18 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useReadinessEndpoint(() => !isStopping()),
       useStatusEndpoint({ ready: () => !isStopping(), upstream: monitor.status }),
       useGraphQLMetrics(metrics.registry),
+      // After the probes and /metrics: any other path is not GraphQL's either.
+      useEndpointOnly('/graphql'),
       useStrictRequestParsing(),
       useSecurityLimits(),
       useKnownOperationTypes(),
+      // Before anything that may stop execution (useCallerRequired): a plugin's onExecuteDone
+      // runs only if its onExecute ran, and the request's deadline timer and context would
+      // otherwise be held until the deadline.
+      useRequestEnd(),
       ...(config.callers.mode === 'jwt' ? [useCallerRequired()] : []),
       useVariableErrorCode(),
       useCacheControl(config.deviceCache.ttlMs > 0),
-      useRequestEnd(),
       useRequestLog(logger, traces.traceIdOf),
       useUpstreamErrorLog(logger),
       // Consumers: persisted operations for the apps, @defer/@stream for slow screens,

@@ -96,15 +96,36 @@ type ServerContext = { req?: { socket?: { remoteAddress?: string } }; res?: Serv
  * AbortSignal would cost a native AbortController per request, which nothing else asks for.
  */
 function whenClientGone({ request, res }: { request: Request; res?: ServerResponse | undefined }, gone: () => void): () => void {
-  if (res) {
-    const closed = () => {
-      if (!res.writableFinished) gone();
-    };
-    res.once('close', closed);
-    return () => res.removeListener('close', closed);
+  if (!res) {
+    if (request.signal.aborted) return goneAlready(gone);
+    request.signal.addEventListener('abort', gone, { once: true });
+    return () => request.signal.removeEventListener('abort', gone);
   }
-  request.signal.addEventListener('abort', gone, { once: true });
-  return () => request.signal.removeEventListener('abort', gone);
+  // A pipelined request's response waits, without a socket, for the ones before it: Node
+  // never emits its 'close' when the client goes meanwhile, only the socket's.
+  const queuedOn = res.socket ? undefined : res.req.socket;
+  if ((res.destroyed || queuedOn?.destroyed) && !res.writableFinished) return goneAlready(gone);
+  const closed = () => {
+    if (!res.writableFinished) gone();
+  };
+  res.once('close', closed);
+  if (queuedOn) {
+    // One listener per request waiting on the connection, each removed when it ends: as
+    // many as the client pipelines, not a leak (Node would warn past ten).
+    setMaxListeners(0, queuedOn);
+    queuedOn.once('close', closed);
+  }
+  return () => {
+    res.removeListener('close', closed);
+    queuedOn?.removeListener('close', closed);
+  };
+}
+
+// Gone before the context was made (while the token was verified, or the request waited for
+// its turn): no event is still to come, and the request would call Flatpeak for nobody.
+function goneAlready(gone: () => void): () => void {
+  gone();
+  return () => {};
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, HTTP_TIMEOUTS } from '../../src/http/server.ts';
+import { sampleDevices } from '../../src/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { rawRequest } from '../support/raw-http.ts';
 
@@ -48,6 +49,38 @@ describe('request line and Host', () => {
   it('serves HTTP/1.0 without a Host', async () => {
     const response = await rawRequest(port, 'GET /health HTTP/1.0\r\n\r\n');
     expect(response.status).toBe(200);
+  });
+});
+
+describe('paths', () => {
+  // Yoga's own check lets through any target whose URL merely ends in the endpoint; the
+  // access log writes probe paths at debug level, so an operation sent to one would read
+  // devices unseen.
+  const DEVICE = `{ device(id: "${sampleDevices()[7]!.id}") { id } }`;
+  const post = (path: string) => fetch(new URL(path, h.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: DEVICE }) });
+
+  it.each([
+    ['POST /metrics?/graphql', () => post('/metrics?/graphql')],
+    ['POST /status?x=/graphql', () => post('/status?x=/graphql')],
+    ['POST /health?x=/graphql', () => post('/health?x=/graphql')],
+    ['GET /health?query=…&x=/graphql', () => fetch(new URL(`/health?query=${encodeURIComponent(DEVICE)}&x=/graphql`, h.url))],
+    ['POST /admin/graphql', () => post('/admin/graphql')],
+  ])('%s runs no operation (404)', async (_, send) => {
+    h.standin.resetLog();
+    const response = await send();
+    expect({ status: response.status, body: await response.text() }).toEqual({ status: 404, body: '' });
+    expect(h.standin.count('/devices/')).toBe(0);
+  });
+
+  it.each([
+    ['GET /health', '/health', 200],
+    ['GET /ready', '/ready', 200],
+    ['GET /metrics', '/metrics', 200],
+    ['GET /status', '/status', 200],
+    ['GET /graphql', `/graphql?query=${encodeURIComponent('{ __typename }')}`, 200],
+    ['GET /graphql/ (a trailing slash, as Yoga takes it)', `/graphql/?query=${encodeURIComponent('{ __typename }')}`, 200],
+  ])('%s is still served', async (_, path, status) => {
+    expect((await fetch(new URL(path, h.url))).status).toBe(status);
   });
 });
 

@@ -101,13 +101,13 @@ describe('deploy/kubernetes', () => {
     expect(mebibytes(requests.memory)).toBeGreaterThanOrEqual(150);
     expect(mebibytes(limits.memory)).toBeGreaterThan(mebibytes(requests.memory));
     // V8 must collect before the container is killed: the heap cap, the young generation
-    // (two semi-spaces), plus what Node holds outside the heap (~150 MB measured), stays
-    // under the limit.
+    // (three semi-spaces: V8's heap_size_limit grows by 3 MB per MB of semi-space), plus
+    // what Node holds outside the heap (~150 MB measured), stays under the limit.
     const nodeOptions = container.env.find((variable: { name: string }) => variable.name === 'NODE_OPTIONS')?.value ?? '';
     const heapMb = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)?.[1]);
     const semiSpaceMb = Number(/--max-semi-space-size=(\d+)/.exec(nodeOptions)?.[1] ?? 16);
     expect(heapMb).toBeGreaterThan(0);
-    expect(heapMb + 2 * semiSpaceMb + 150).toBeLessThanOrEqual(mebibytes(limits.memory));
+    expect(heapMb + 3 * semiSpaceMb + 150).toBeLessThanOrEqual(mebibytes(limits.memory));
   });
 
   it('scales on CPU from two replicas, and the disruption budget never blocks a drain', () => {

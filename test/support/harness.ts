@@ -21,6 +21,8 @@ export interface Harness {
   readonly standin: Standin;
   /** The facade's GraphQL endpoint, on its own ephemeral loopback port. */
   readonly url: URL;
+  /** The facade's HTTP server (to see its side of a connection, e.g. when it closes). */
+  readonly server: Server;
   query<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables> | string,
     variables?: TVariables,
@@ -78,6 +80,7 @@ export async function startHarness({
   return {
     standin,
     url,
+    server,
     async query(document, variables, headers = {}) {
       const response = await fetch(url, {
         method: 'POST',
