@@ -45,6 +45,9 @@ export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }:
   // Every plugin, those added by other plugins included: the list Yoga's own adapter takes
   // its onRequest and onResponse hooks from.
   const { plugins } = yoga as unknown as { plugins: Plugin[] };
+  // Yoga's instrumentation wraps the phases of its own handler, which this lane does not
+  // run: with such a plugin, every request goes to Yoga.
+  if (plugins.some((plugin) => plugin.instrumentation)) return yoga;
   const onRequestHooks = plugins.flatMap((plugin) => (plugin.onRequest ? [plugin.onRequest.bind(plugin) as OnRequest] : []));
   const onResponseHooks = plugins.flatMap((plugin) => (plugin.onResponse ? [plugin.onResponse.bind(plugin) as OnResponse] : []));
   const onResultProcessHooks = plugins.flatMap((plugin) => (plugin.onResultProcess ? [plugin.onResultProcess.bind(plugin) as OnResultProcess] : []));
