@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CallerSettings } from '../config.ts';
 import type { Caller } from './caller.ts';
 import { createJwtVerifier, unauthenticated } from './jwt.ts';
@@ -18,7 +18,7 @@ export function createAuthenticator(settings: CallerSettings): Authenticate {
         const token = BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
         // Keyed by the token's hash: the token itself is kept out of memory dumps and logs.
         return token
-          ? { kind: 'flatpeak', key: `token:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`, token }
+          ? { kind: 'flatpeak', key: `token:${hash('sha256', token, 'base64url').slice(0, 22)}`, token }
           : { kind: 'anonymous', key: byAddress(clientAddress) };
       };
     case 'jwt': {
