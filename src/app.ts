@@ -72,6 +72,9 @@ export interface App {
 
 export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
 
+/** Where GraphQL is served: Yoga, the fast lane, the endpoint guard and the operation spans agree on it. */
+const GRAPHQL_ENDPOINT = '/graphql';
+
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.yoga.fetch`. */
 export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal, tracing, fastLane = true }: AppOptions): App {
   const metrics = createMetrics();
@@ -87,7 +90,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   const rateLimiter = redis ? createRedisRateLimiter(redis, config.rateLimit, localLimiter, onSharedStateError) : localLimiter;
   const policy = createUpstreamPolicy(config.upstream, { logger, observer: metrics.upstream });
   metrics.watchConcurrency(policy.concurrency);
-  const traces = createRequestTracing(tracing, '/graphql');
+  const traces = createRequestTracing(tracing, GRAPHQL_ENDPOINT);
   const client = createFlatpeakClient({ baseUrl: upstreamUrl, dispatcher, policy, tracing: traces.upstream });
   let serviceToken: TokenSource | undefined;
   if (config.serviceCredentials) {
@@ -154,7 +157,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       maxCallsPerRequest: config.upstream.maxCallsPerRequest,
       traceContextOf: traces.traceContextOf,
     }),
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
     healthCheckEndpoint: '/health',
     landingPage: false,
     // Yoga's default CORS reflects any Origin with credentials: any web page could read
@@ -182,7 +185,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useStatusEndpoint({ ready: () => !isStopping(), upstream: monitor.status }),
       useGraphQLMetrics(metrics.registry),
       // After the probes and /metrics: any other path is not GraphQL's either.
-      useEndpointOnly('/graphql'),
+      useEndpointOnly(GRAPHQL_ENDPOINT),
       useStrictRequestParsing(),
       useSecurityLimits(),
       useKnownOperationTypes(),
@@ -207,7 +210,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     ],
   });
   if (!fastLane) return { yoga, listener: yoga };
-  return { yoga, listener: createFastLane(yoga as never, { endpoint: '/graphql', maxBodyBytes: LARGE_BODY_BYTES, onServed: metrics.fastLane }) };
+  return { yoga, listener: createFastLane(yoga as never, { endpoint: GRAPHQL_ENDPOINT, maxBodyBytes: LARGE_BODY_BYTES, onServed: metrics.fastLane }) };
 }
 
 function deadlineIn(ms: number): Deadline {
