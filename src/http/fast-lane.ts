@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import { createGraphQLError, type GraphQLParams, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { CONTENT_LENGTH } from '../plugins/body-limit.ts';
 
 /**
  * The request apps and the router send nearly always — a JSON POST to /graphql of a few KB,
@@ -39,7 +40,6 @@ const PARAMETERS = new Set(['query', 'variables', 'operationName', 'extensions']
 // directive's name (`@ defer`, `@,stream`): a comment there sends the document to Yoga as
 // well, which keeps the pattern linear.
 const STREAMING = /\bsubscription\b|@[\s,\uFEFF]*(?:#|defer\b|stream\b)/;
-const DIGITS = /^\d{1,15}$/;
 
 export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }: FastLaneOptions): RequestListener {
   // Every plugin, those added by other plugins included: the list Yoga's own adapter takes
@@ -185,7 +185,7 @@ function takes(req: IncomingMessage, endpoint: string, maxBodyBytes: number): bo
   const { headers } = req;
   const length = headers['content-length'];
   // An empty body could not be handed over to Yoga read (its adapter would wait on the stream).
-  if (length === undefined || !DIGITS.test(length) || Number(length) > maxBodyBytes || Number(length) === 0) return false;
+  if (length === undefined || !CONTENT_LENGTH.test(length) || Number(length) > maxBodyBytes || Number(length) === 0) return false;
   if (headers['transfer-encoding'] !== undefined) return false;
   const encoding = headers['content-encoding'];
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return false;

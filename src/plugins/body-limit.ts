@@ -8,7 +8,7 @@ const tooLarge = (limit: number) =>
 const badLength = () => createGraphQLError('Content-Length header is invalid.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 
 // One non-negative integer; anything else (a list, a sign, spaces) is a smuggling attempt or a bug.
-const CONTENT_LENGTH = /^\d{1,15}$/;
+export const CONTENT_LENGTH = /^\d{1,15}$/;
 
 /**
  * The request body limit, for what Yoga's `maxRequestBodySize` does at a fifth to a
