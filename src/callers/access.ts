@@ -8,6 +8,18 @@ import { type Caller, READ_ALL_SCOPE, WRITE_SCOPE } from './caller.ts';
  * Without service credentials Flatpeak itself decides; with CALLER_AUTH=none everyone may.
  */
 export function mayRead(caller: Caller, device: Device): boolean {
+  if (grants(caller, READ_ALL_SCOPE)) return true;
+  return (
+    caller.kind === 'user' &&
+    (caller.references.includes(device.reference_id) || device.locations.some((location) => caller.locations.includes(location)))
+  );
+}
+
+/**
+ * What a scope allows, by kind of caller: a user needs it in its token; without service
+ * credentials Flatpeak itself decides, and with CALLER_AUTH=none the trusted router may.
+ */
+function grants(caller: Caller, scope: string): boolean {
   switch (caller.kind) {
     case 'trusted':
     case 'flatpeak':
@@ -15,11 +27,7 @@ export function mayRead(caller: Caller, device: Device): boolean {
     case 'anonymous':
       return false;
     case 'user':
-      return (
-        caller.scopes.has(READ_ALL_SCOPE) ||
-        caller.references.includes(device.reference_id) ||
-        device.locations.some((location) => caller.locations.includes(location))
-      );
+      return caller.scopes.has(scope);
   }
 }
 
@@ -39,7 +47,7 @@ export function mayReadMalformed(caller: Caller, received: unknown): boolean {
 
 /** May list every device of the account (`deviceList`), not only the caller's own. */
 export function mayListAll(caller: Caller): boolean {
-  return caller.kind === 'trusted' || caller.kind === 'flatpeak' || (caller.kind === 'user' && caller.scopes.has(READ_ALL_SCOPE));
+  return grants(caller, READ_ALL_SCOPE);
 }
 
 /**
@@ -49,15 +57,7 @@ export function mayListAll(caller: Caller): boolean {
  * the trusted router may.
  */
 export function mayWrite(caller: Caller): boolean {
-  switch (caller.kind) {
-    case 'trusted':
-    case 'flatpeak':
-      return true;
-    case 'anonymous':
-      return false;
-    case 'user':
-      return caller.scopes.has(WRITE_SCOPE);
-  }
+  return grants(caller, WRITE_SCOPE);
 }
 
 export type ReferenceDecision =
