@@ -89,7 +89,7 @@ export function createCoalescer(): Coalescer {
           },
         };
         const onAbort = () => {
-          // Already woken, or about to be in a later batch: then the answer is here; give up anyway.
+          // Waiting for a later batch, the answer is here already; giving up still wins.
           joined.waiters.delete(waiter);
           if (!joined.done && joined.waiters.size === 0) {
             // Nobody is waiting any more: stop the call, and let a new caller start afresh.
