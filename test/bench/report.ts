@@ -75,3 +75,44 @@ export function pairedSummary({ label, a, b }: PairedRounds): string {
     `| ratio ${b.name} / ${a.name} | ${fixed(tb.rps / ta.rps, 2)} | ${fixed(tb.cpuPerRequest / ta.cpuPerRequest, 2)} (rounds ${fixed(perRound[0] ?? Number.NaN, 2)}–${fixed(perRound.at(-1) ?? Number.NaN, 2)}) |`,
   ].join('\n');
 }
+
+export interface FloorOptions {
+  /** The server whose rows are bounded: one that keeps no answer (device cache off). */
+  readonly server: string;
+  readonly baseline: string;
+  readonly connections: number;
+  /** Workloads whose every request asks for the same one device. */
+  readonly oneDevice: readonly string[];
+}
+
+/**
+ * What no server can beat when it keeps no answer and shares one upstream call per device in
+ * flight, read off the rows themselves. Without a cache, an answer comes only from a call in
+ * flight when the request arrived, and every call is started by a request that then waits for
+ * all of it. Two consequences:
+ * - a connection asking for one device again and again gets at most one answer per call of
+ *   that device (its next request arrives after the call that answered it), so at most
+ *   connections / latency requests per second;
+ * - when more than 1 % of requests started a call (upstream/req above 0.01), p99 is at least
+ *   the upstream latency.
+ */
+export function cacheOffFloors(rows: readonly Row[], { server, baseline, connections, oneDevice }: FloorOptions): string[] {
+  const lines: string[] = [];
+  for (const row of rows) {
+    if (row.server !== server || row.latencyMs <= 0) continue;
+    const base = rows.find((other) => other.server === baseline && other.workload === row.workload && other.latencyMs === row.latencyMs);
+    if (!base) continue;
+    const at = `${row.latencyMs} ms, ${row.workload}`;
+    if (oneDevice.includes(row.workload)) {
+      const ceiling = (connections * 1000) / row.latencyMs;
+      lines.push(`${at}: req/s at most ${connections} connections / ${row.latencyMs} ms = ${fixed(ceiling)}, ${fixed(ceiling / base.rps, 2)}× ${baseline}`);
+    }
+    if (row.upstreamPerRequest > 0.01) {
+      lines.push(
+        `${at}: ${fixed(row.upstreamPerRequest * 100)} % of requests started a call, so p99 is at least ${row.latencyMs} ms, ` +
+          `${fixed(row.latencyMs / Math.max(1, base.p99), 2)}× ${baseline}'s`,
+      );
+    }
+  }
+  return lines;
+}

@@ -26,7 +26,7 @@ import { DEMO_API_KEY } from '../../src/standin/server.ts';
 import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { type Load, type Measured, measure, type RunOptions } from './load.ts';
 import { clockTicksPerSecond, rssMb } from './proc.ts';
-import { pairedSummary, ratiosTable, resultsTable, type Row } from './report.ts';
+import { cacheOffFloors, pairedSummary, ratiosTable, resultsTable, type Row } from './report.ts';
 import { compileServers, startBaseline, startFacade, startFacadeReplicas, type Target } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
@@ -217,6 +217,11 @@ try {
   );
   for (const workload of workloads) console.log(`- ${workload.name}: ${workload.description}`);
   console.log(`\n${resultsTable(rows)}\n\n${ratiosTable(rows, BASELINE)}`);
+  const floors = cacheOffFloors(rows, { server: FACADE, baseline: BASELINE, connections: CONNECTIONS, oneDevice: ['single'] });
+  if (floors.length > 0) {
+    console.log(`\nBounds for ${FACADE} (device cache off: an answer comes only from a call in flight when the request arrived, and the request that starts a call waits for all of it):`);
+    for (const floor of floors) console.log(`- ${floor}`);
+  }
   if (jwtSummary) console.log(`\n${jwtSummary}`);
   for (const note of notes) console.log(`\nNOTE: ${note}`);
 } finally {
