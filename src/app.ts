@@ -10,6 +10,10 @@ import type { Logger } from './logger.ts';
 import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
 import { useBoundedDocuments } from './plugins/bounded-documents.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
+import { useUncountedSubscriptions } from './plugins/uncounted-subscriptions.ts';
+import { createAdmission } from './http/admission.ts';
+import { PROBE_PATHS } from './http/probe-paths.ts';
+import { createLoadBudget } from './loaders/load-budget.ts';
 import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
@@ -75,9 +79,24 @@ export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
 /** Where GraphQL is served: Yoga, the fast lane, the endpoint guard and the operation spans agree on it. */
 const GRAPHQL_ENDPOINT = '/graphql';
 
+/**
+ * Requests one connection may have waiting for answers. HTTP/1.1 clients send one at a time
+ * (browsers, undici and hyper by default, a router's pool); a connection with more is
+ * sending without reading, and is closed.
+ */
+const MAX_PIPELINED = 16;
+
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.yoga.fetch`. */
 export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal, tracing, fastLane = true }: AppOptions): App {
   const metrics = createMetrics();
+  const admission = createAdmission({
+    maxInFlight: config.maxRequestsInFlight,
+    maxPerConnection: MAX_PIPELINED,
+    exempt: PROBE_PATHS,
+    onRefused: metrics.refused,
+  });
+  const loadBudget = createLoadBudget(config.maxDeviceLoadsInFlight);
+  metrics.watchRequests(() => ({ requests: admission.inFlight, deviceLoads: loadBudget.used }));
   // Redis failures are counted and logged at debug: the connection itself warns once
   // when Redis goes away, and every request would otherwise log the same outage again.
   const onSharedStateError = (error: unknown) => {
@@ -155,6 +174,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       requestDeadlineMs: config.requestDeadlineMs,
       maxDevicesPerRequest: config.maxDevicesPerRequest,
       maxCallsPerRequest: config.upstream.maxCallsPerRequest,
+      loadBudget,
       traceContextOf: traces.traceContextOf,
     }),
     graphqlEndpoint: GRAPHQL_ENDPOINT,
@@ -204,13 +224,14 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       ...usePersistedOperationsMode(config.persistedOperations, redis ? createRedisRegistrations(redis, onSharedStateError) : undefined),
       useDeferStream(),
       useMultipartSubscriptions(),
+      useUncountedSubscriptions(admission),
       useFederatedTraces(),
       useBodyLimit(MAX_REQUEST_BODY_BYTES),
       ...useBoundedDocuments(config.documentCache),
     ],
   });
-  if (!fastLane) return { yoga, listener: yoga };
-  return { yoga, listener: createFastLane(yoga as never, { endpoint: GRAPHQL_ENDPOINT, maxBodyBytes: LARGE_BODY_BYTES, onServed: metrics.fastLane }) };
+  const served = fastLane ? createFastLane(yoga as never, { endpoint: GRAPHQL_ENDPOINT, maxBodyBytes: LARGE_BODY_BYTES, onServed: metrics.fastLane }) : yoga;
+  return { yoga, listener: admission.wrap(served) };
 }
 
 function deadlineIn(ms: number): Deadline {

@@ -26,6 +26,10 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Distinct devices one GraphQL request may load (aliases multiply what a document asks for). */
   readonly maxDevicesPerRequest: number;
+  /** Requests worked on at once (subscriptions and probes aside); more are answered 503 `OVERLOADED`. */
+  readonly maxRequestsInFlight: number;
+  /** Device loads of all requests at once; more fail at once with `UPSTREAM_OVERLOADED`. */
+  readonly maxDeviceLoadsInFlight: number;
   /** `/status` and `/metrics` probe Flatpeak at most this often. */
   readonly flatpeakProbeIntervalMs: number;
   /** After SIGTERM, how long to stay up (unready) before closing the listener. */
@@ -196,6 +200,8 @@ const envSchema = z.object({
     FLATPEAK_BREAKER_COOLDOWN_MS: milliseconds(5_000),
     REQUEST_DEADLINE_MS: milliseconds(10_000),
     MAX_DEVICES_PER_REQUEST: integer(1, 100_000, 200),
+    MAX_REQUESTS_IN_FLIGHT: integer(1, 1_000_000, 1_024),
+    MAX_DEVICE_LOADS_IN_FLIGHT: integer(1, 10_000_000, 16_384),
     CORS_ORIGINS: z
       .string()
       .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
@@ -305,6 +311,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     maxDevicesPerRequest: e.MAX_DEVICES_PER_REQUEST,
+    maxRequestsInFlight: e.MAX_REQUESTS_IN_FLIGHT,
+    maxDeviceLoadsInFlight: e.MAX_DEVICE_LOADS_IN_FLIGHT,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
     flatpeakProbeIntervalMs: e.FLATPEAK_PROBE_INTERVAL_MS,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,

@@ -12,6 +12,7 @@ import type { RateLimiter } from './callers/rate-limit.ts';
 import { FacadeError } from './errors.ts';
 import { RequestLifetime } from './request-lifetime.ts';
 import { createDeviceLoader } from './loaders/device.ts';
+import { type LoadBudget, NO_LOAD_BUDGET } from './loaders/load-budget.ts';
 import type { Logger } from './logger.ts';
 import { type Authorize, authorizeWithCallerToken, authorizeWithService, type TokenSource } from './upstream/auth.ts';
 import type { DeviceSource } from './upstream/device-source.ts';
@@ -67,6 +68,8 @@ export interface ContextDependencies {
   readonly maxDevicesPerRequest: number;
   /** Upstream calls one request may have in flight or in the shared queue at once. */
   readonly maxCallsPerRequest: number;
+  /** Device loads of every request at once (MAX_DEVICE_LOADS_IN_FLIGHT). */
+  readonly loadBudget?: LoadBudget;
   /** The pollers behind subscriptions; none (subscriptions refused) if not given. */
   readonly live?: LiveDevices;
   /** The request's operation span, parent of its upstream calls (tracing on). */
@@ -87,6 +90,9 @@ const missingJwt = () => new FacadeError('UNAUTHENTICATED', 'Sign in: send your 
  * that ids cannot be probed. Flatpeak's own 404 details are dropped for the same reason.
  */
 export const deviceNotFound = (id: string) => new FacadeError('NOT_FOUND', `No device ${id}`);
+
+const tooManyLoads = (id: string) =>
+  new FacadeError('UPSTREAM_OVERLOADED', `Too many device loads are waiting in this instance; ${id} was not loaded. Try again shortly`);
 
 type ServerContext = { req?: { socket?: { remoteAddress?: string } }; res?: ServerResponse };
 
@@ -142,6 +148,7 @@ export function createContextFactory({
   requestDeadlineMs,
   maxDevicesPerRequest,
   maxCallsPerRequest,
+  loadBudget = NO_LOAD_BUDGET,
   live = noLiveDevices,
   traceContextOf,
 }: ContextDependencies) {
@@ -197,8 +204,20 @@ export function createContextFactory({
     const credential = caller.kind === 'flatpeak' ? caller.key : 'service';
     const freshness = { maxAgeMs: Number.POSITIVE_INFINITY };
 
+    // Device loads this request holds of the process's budget, all given back when it ends.
+    let held = 0;
+    const giveBack = () => {
+      loadBudget.give(held);
+      held = 0;
+    };
+
     const device = createDeviceLoader(
       async (id) => {
+        // An ended request's loads give up anyway, and nothing would give this one back.
+        if (!lifetime.aborted) {
+          if (!loadBudget.take()) throw tooManyLoads(id);
+          if (held++ === 0) lifetime.addEventListener('abort', giveBack);
+        }
         await admit();
         let found: Device;
         try {

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RefusalReason } from './http/admission.ts';
 import type { LiveObserver } from './live/live-devices.ts';
 import type { DeviceReadObserver } from './upstream/device-source.ts';
 import type { CircuitName, PolicyObserver } from './upstream/resilience.ts';
@@ -16,6 +17,10 @@ export interface Metrics {
   readonly live: LiveObserver;
   /** A request answered by the fast lane (src/http/fast-lane.ts) rather than by Yoga's HTTP layer. */
   fastLane(): void;
+  /** A request refused by the admission limits (src/http/admission.ts). */
+  refused(reason: RefusalReason): void;
+  /** Reports the requests and device loads in flight (read at each scrape). */
+  watchRequests(read: () => { requests: number; deviceLoads: number }): void;
 }
 
 /** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */
@@ -92,9 +97,37 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const refused = new Counter({
+    name: 'flatpeak_http_requests_refused_total',
+    help: 'Requests refused before any work: overloaded (MAX_REQUESTS_IN_FLIGHT reached, answered 503) or pipelining (the connection had too many requests waiting, closed).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  let inFlight = () => ({ requests: 0, deviceLoads: 0 });
+  new Gauge({
+    name: 'flatpeak_http_requests_in_flight',
+    help: 'Requests being worked on now, as MAX_REQUESTS_IN_FLIGHT counts them (subscriptions and probes aside).',
+    registers: [registry],
+    collect() {
+      this.set(inFlight().requests);
+    },
+  });
+  new Gauge({
+    name: 'flatpeak_device_loads_in_flight',
+    help: 'Device loads held by requests now, as MAX_DEVICE_LOADS_IN_FLIGHT counts them.',
+    registers: [registry],
+    collect() {
+      this.set(inFlight().deviceLoads);
+    },
+  });
+
   return {
     registry,
     fastLane: () => fastLane.inc(),
+    refused: (reason) => refused.inc({ reason }),
+    watchRequests(read) {
+      inFlight = read;
+    },
     watchConcurrency(read) {
       concurrency = read;
     },

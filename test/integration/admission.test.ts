@@ -1,0 +1,148 @@
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { subscribeSse } from '../support/sse.ts';
+
+const DEVICE = `query { device(id: "${SEED_DEVICE_ID}") { id } }`;
+const DEVICES = 'query ($ids: [ID!]!) { devices(ids: $ids) { id } }';
+const ids = sampleDevices()
+  .slice(3, 10)
+  .map((device) => device.id);
+
+const running: Harness[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((h) => h.close()));
+});
+
+async function harness(env: Record<string, string> = {}): Promise<Harness> {
+  const h = await startHarness({ env });
+  running.push(h);
+  return h;
+}
+
+/** A counter or gauge from the facade's /metrics (0 when it has no sample yet). */
+async function metric(h: Harness, name: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', h.url))).text();
+  const escaped = name.replace(/[{}"]/g, (c) => `\\${c}`);
+  return Number(new RegExp(`^${escaped} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+}
+
+const inFlight = (h: Harness) => metric(h, 'flatpeak_http_requests_in_flight');
+const loadsInFlight = (h: Harness) => metric(h, 'flatpeak_device_loads_in_flight');
+
+function post(h: Harness, query: string, variables?: Record<string, unknown>, signal?: AbortSignal) {
+  return fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal });
+}
+
+describe('requests in flight (MAX_REQUESTS_IN_FLIGHT)', () => {
+  it('answers 503 OVERLOADED past the limit, still answers probes, and admits again once requests end', async () => {
+    const h = await harness({ MAX_REQUESTS_IN_FLIGHT: '3' });
+    const paused = h.standin.pause();
+    const held = Array.from({ length: 3 }, () => post(h, DEVICE));
+    await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(3));
+
+    const refused = await post(h, DEVICE);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toEqual({ errors: [{ message: expect.stringContaining('try again'), extensions: { code: 'OVERLOADED' } }] });
+    for (const probe of ['/health', '/ready', '/metrics']) expect((await fetch(new URL(probe, h.url))).status).toBe(200);
+    expect(await metric(h, 'flatpeak_http_requests_refused_total{reason="overloaded"}')).toBe(1);
+
+    paused.release();
+    for (const response of await Promise.all(held)) expect(await response.json()).toEqual({ data: { device: { id: SEED_DEVICE_ID } } });
+    await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(0));
+    expect(await (await post(h, DEVICE)).json()).toEqual({ data: { device: { id: SEED_DEVICE_ID } } });
+  });
+
+  it('gives a request’s place back when its client goes away before the answer', async () => {
+    const h = await harness({ MAX_REQUESTS_IN_FLIGHT: '2' });
+    const paused = h.standin.pause();
+    const clients = [new AbortController(), new AbortController()];
+    const gone = clients.map((client) => post(h, DEVICE, undefined, client.signal).catch(() => 'aborted'));
+    await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(2));
+    for (const client of clients) client.abort();
+    expect(await Promise.all(gone)).toEqual(['aborted', 'aborted']);
+    await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(0));
+
+    const next = post(h, DEVICE);
+    await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(1));
+    paused.release();
+    expect((await next).status).toBe(200);
+  });
+
+  it('does not count an open subscription: MAX_SUBSCRIPTIONS bounds those', async () => {
+    const h = await harness({ MAX_REQUESTS_IN_FLIGHT: '1' });
+    const stream = await subscribeSse(h.url, 'subscription ($id: ID!) { deviceUpdated(id: $id) { id } }', { id: SEED_DEVICE_ID });
+    expect(await stream.next()).toEqual({ data: { deviceUpdated: { id: SEED_DEVICE_ID } } });
+    expect(await inFlight(h)).toBe(0);
+    expect(await (await post(h, DEVICE)).json()).toEqual({ data: { device: { id: SEED_DEVICE_ID } } });
+    stream.close();
+  });
+});
+
+describe('pipelining', () => {
+  it('closes a connection that sends more than 16 requests without reading the answers, and serves everyone else', async () => {
+    const h = await harness();
+    const paused = h.standin.pause();
+    const body = JSON.stringify({ query: DEVICE });
+    const request = `POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const socket = connect(Number(h.url.port), '127.0.0.1');
+    socket.on('error', () => {});
+    const closed = new Promise<string>((resolve) => {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      socket.on('close', () => resolve(received));
+    });
+    socket.write(request.repeat(200));
+    // Closed while every answer still waits on Flatpeak: nothing was answered.
+    expect(await closed).toBe('');
+    expect(await metric(h, 'flatpeak_http_requests_refused_total{reason="pipelining"}')).toBe(1);
+    // The 16 it had in flight gave their places back (Node emits no 'close' for their responses).
+    await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(0));
+
+    paused.release();
+    expect(await (await post(h, DEVICE)).json()).toEqual({ data: { device: { id: SEED_DEVICE_ID } } });
+  });
+
+  it('answers a connection that pipelines a few requests, in order', async () => {
+    const h = await harness();
+    const bodies = ids.slice(0, 4).map((id) => JSON.stringify({ query: `query { device(id: "${id}") { id } }` }));
+    const requests = bodies.map(
+      (body, i) =>
+        `POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${i === bodies.length - 1 ? 'connection: close\r\n' : ''}\r\n${body}`,
+    );
+    const socket = connect(Number(h.url.port), '127.0.0.1');
+    const received = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      socket.on('close', () => resolve(text));
+      socket.write(requests.join(''));
+    });
+    const answered = [...received.matchAll(/"id":"(dev_[A-Za-z0-9]+)"/g)].map((match) => match[1]);
+    expect(answered).toEqual(ids.slice(0, 4));
+  });
+});
+
+describe('device loads in flight (MAX_DEVICE_LOADS_IN_FLIGHT)', () => {
+  it('fails the loads past the budget at once, item by item, and frees the budget when requests end', async () => {
+    const h = await harness({ MAX_DEVICE_LOADS_IN_FLIGHT: '5' });
+    const paused = h.standin.pause();
+    const first = post(h, DEVICES, { ids: ids.slice(0, 3) });
+    await vi.waitFor(() => expect(loadsInFlight(h)).resolves.toBe(3));
+    const second = post(h, DEVICES, { ids: ids.slice(3, 7) });
+    await vi.waitFor(() => expect(loadsInFlight(h)).resolves.toBe(5));
+    paused.release();
+
+    expect(await (await first).json()).toEqual({ data: { devices: ids.slice(0, 3).map((id) => ({ id })) } });
+    const partial = (await (await second).json()) as { data: { devices: unknown[] }; errors: Array<{ path: unknown[]; extensions: { code: string } }> };
+    expect(partial.data.devices).toEqual([{ id: ids[3] }, { id: ids[4] }, null, null]);
+    expect(partial.errors.map((error) => [error.path, error.extensions.code])).toEqual([
+      [['devices', 2], 'UPSTREAM_OVERLOADED'],
+      [['devices', 3], 'UPSTREAM_OVERLOADED'],
+    ]);
+    await vi.waitFor(() => expect(loadsInFlight(h)).resolves.toBe(0));
+    expect(await (await post(h, DEVICES, { ids: ids.slice(0, 5) })).json()).toEqual({ data: { devices: ids.slice(0, 5).map((id) => ({ id })) } });
+  });
+});
