@@ -10,6 +10,7 @@ import type { Logger } from './logger.ts';
 import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
 import { useBoundedDocuments } from './plugins/bounded-documents.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
+import { useDeferStreamArguments } from './plugins/defer-stream-arguments.ts';
 import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
@@ -203,6 +204,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       // A trace carries the response's errors after masking, so it reveals nothing more.
       ...usePersistedOperationsMode(config.persistedOperations, redis ? createRedisRegistrations(redis, onSharedStateError) : undefined),
       useDeferStream(),
+      useDeferStreamArguments(),
       useMultipartSubscriptions(),
       useFederatedTraces(),
       useBodyLimit(MAX_REQUEST_BODY_BYTES),
