@@ -10,6 +10,7 @@ import type { Logger } from './logger.ts';
 import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
 import { useBoundedDocuments } from './plugins/bounded-documents.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
+import { useDeferStreamArguments } from './plugins/defer-stream-arguments.ts';
 import { useUncountedSubscriptions } from './plugins/uncounted-subscriptions.ts';
 import { createAdmission } from './http/admission.ts';
 import { PROBE_PATHS } from './http/probe-paths.ts';
@@ -223,6 +224,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       // A trace carries the response's errors after masking, so it reveals nothing more.
       ...usePersistedOperationsMode(config.persistedOperations, redis ? createRedisRegistrations(redis, onSharedStateError) : undefined),
       useDeferStream(),
+      useDeferStreamArguments(),
       useMultipartSubscriptions(),
       useUncountedSubscriptions(admission),
       useFederatedTraces(),

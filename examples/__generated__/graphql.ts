@@ -61,7 +61,7 @@ export type DeviceType =
 export type UpdateDeviceInput = {
   /** Your own id for this attempt (at most 255 characters). Send the same id again when you retry after a network error: Flatpeak receives an Idempotency-Key derived from it (and from who you are), so a retried create does not create a second device. */
   clientMutationId?: string | null | undefined;
-  /** Flatpeak Locations (loc_…) where the device may be, at most 50; replaces the current list. */
+  /** Flatpeak Locations (loc_…) where the device may be, at most 50; replaces the current list. Signed-in users may only change it on a device of theirs (its reference is one of theirs), not on one they read through a shared location. */
   locations?: Array<string> | null | undefined;
   /** Name of the device manufacturer (at most 255 characters). */
   manufacturer?: string | null | undefined;
@@ -71,7 +71,7 @@ export type UpdateDeviceInput = {
   modelName?: string | null | undefined;
   /** Technical properties to change; the others stay as they are. */
   properties?: DevicePropertiesInput | null | undefined;
-  /** A new reference for the device (at most 255 characters). Signed-in users may only choose one of their own references. */
+  /** A new reference for the device (at most 255 characters). Signed-in users may only change it on a device of theirs (its reference is one of theirs), and only to one of their own references. */
   referenceId?: string | null | undefined;
   /** What kind of asset the device is. */
   type?: DeviceType | null | undefined;

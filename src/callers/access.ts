@@ -52,12 +52,22 @@ export function mayListAll(caller: Caller): boolean {
 
 /**
  * May create or update devices at all: the `devices:write` scope. Which devices is the
- * read rule's business: an update needs `mayRead` on the device, a new device gets the
- * caller's reference (`referenceForWrite`). Pass-through: Flatpeak decides; CALLER_AUTH=none:
- * the trusted router may.
+ * read rule's business: an update needs `mayRead` on the device (and `mayReassign` to change
+ * whose it is or where), a new device gets the caller's reference (`referenceForWrite`).
+ * Pass-through: Flatpeak decides; CALLER_AUTH=none: the trusted router may.
  */
 export function mayWrite(caller: Caller): boolean {
   return grants(caller, WRITE_SCOPE);
+}
+
+/**
+ * May change whose a device is and where it is (its `reference_id` and `locations`): a user
+ * without `devices:read:all` only when it owns the device (its reference_id is one of the
+ * user's). Reading it through a shared location is not enough: such a user could otherwise
+ * take the device from its owner, or hide it from everyone else who shares the location.
+ */
+export function mayReassign(caller: Caller, device: Device): boolean {
+  return grants(caller, READ_ALL_SCOPE) || (caller.kind === 'user' && caller.references.includes(device.reference_id));
 }
 
 export type ReferenceDecision =

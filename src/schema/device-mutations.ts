@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { builder } from '../builder.ts';
-import { mayWrite, referenceForWrite } from '../callers/access.ts';
+import { mayReassign, mayWrite, referenceForWrite } from '../callers/access.ts';
 import { WRITE_SCOPE } from '../callers/caller.ts';
 import { type Context, deviceNotFound } from '../context.ts';
 import { FacadeError } from '../errors.ts';
@@ -73,10 +73,12 @@ const UpdateDeviceInputRef = builder.inputType('UpdateDeviceInput', {
   description: 'The changes to a device: only the fields given change (null and absent mean the same: unchanged). At least one is needed.',
   fields: (t) => ({
     referenceId: t.string({
-      description: `A new reference for the device (at most ${MAX_TEXT} characters). Signed-in users may only choose one of their own references.`,
+      description: `A new reference for the device (at most ${MAX_TEXT} characters). Signed-in users may only change it on a device of theirs (its reference is one of theirs), and only to one of their own references.`,
     }),
     type: t.field({ type: DeviceTypeRef, description: 'What kind of asset the device is.' }),
-    locations: t.idList({ description: `Flatpeak Locations (loc_…) where the device may be, at most ${MAX_LOCATIONS}; replaces the current list.` }),
+    locations: t.idList({
+      description: `Flatpeak Locations (loc_…) where the device may be, at most ${MAX_LOCATIONS}; replaces the current list. Signed-in users may only change it on a device of theirs (its reference is one of theirs), not on one they read through a shared location.`,
+    }),
     manufacturer: t.string({ description: `Name of the device manufacturer (at most ${MAX_TEXT} characters).` }),
     modelCode: t.string({ description: `Device model code, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
     modelName: t.string({ description: `Model name, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
@@ -178,6 +180,15 @@ const notYours = (referenceId: string): DeviceUserError => ({
   code: 'not_allowed',
 });
 
+/** What only a device's owner may change (`mayReassign`): whose the device is and where. */
+const OWNER_FIELDS = ['referenceId', 'locations'] as const;
+
+const notOwner = (field: (typeof OWNER_FIELDS)[number]): DeviceUserError => ({
+  field: ['input', field],
+  message: `Only the device's owner (its referenceId is one of your references) may change its ${field}`,
+  code: 'not_allowed',
+});
+
 async function createDevice(context: Context, raw: DeviceInput): Promise<Payload> {
   assertMayWrite(context);
   const checked = validateDeviceInput(raw);
@@ -214,6 +225,10 @@ async function updateDevice(context: Context, id: string, raw: DeviceInput): Pro
   // The read rule decides which devices a caller may change: one it may not read is
   // answered as missing, exactly as a read would be.
   const current = await context.loaders.device.load(id);
+  if (!mayReassign(context.caller, current)) {
+    const ownersOnly = OWNER_FIELDS.filter((field) => input[field] !== undefined);
+    if (ownersOnly.length > 0) return refused(input, ownersOnly.map(notOwner));
+  }
   let referenceId = current.reference_id;
   if (input.referenceId !== undefined) {
     const reference = referenceForWrite(context.caller, input.referenceId);

@@ -1,23 +1,27 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
 import { MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { readMultipart } from '../support/multipart.ts';
+import { subscribeSse } from '../support/sse.ts';
 
 let h: Harness;
+const errorLines: string[] = [];
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ logger: createLogger('error', { write: (line: string) => void errorLines.push(line) }) });
 });
 afterAll(() => h.close());
 beforeEach(() => {
   h.standin.setFault(undefined);
   h.standin.resetLog();
+  errorLines.length = 0;
 });
 
-const deferred = (query: string) =>
+const deferred = (query: string, variables?: Record<string, unknown>) =>
   fetch(h.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'multipart/mixed' },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify({ query, variables }),
   });
 
 describe('@defer (incremental delivery over multipart/mixed)', () => {
@@ -93,5 +97,47 @@ describe('@defer (incremental delivery over multipart/mixed)', () => {
       body: JSON.stringify({ query: `{ device(id: "${SEED_DEVICE_ID}") { modelName ... @defer { lastSeen } } }` }),
     });
     expect(response.status).toBe(406);
+  });
+});
+
+describe('bad @defer and @stream arguments', () => {
+  const ids = `["${SEED_DEVICE_ID}", "${MINIMAL_DEVICE_ID}"]`;
+  const COUNTED = `query ($n: Int) { devices(ids: ${ids}) @stream(initialCount: $n) { id } }`;
+
+  it.each<[string, string, Record<string, unknown>?]>([
+    ['a negative initialCount', `{ devices(ids: ${ids}) @stream(initialCount: -1) { id } }`],
+    ['a null initialCount', `{ devices(ids: ${ids}) @stream(initialCount: null) { id } }`],
+    ['a negative initialCount in a variable', COUNTED, { n: -1 }],
+    ['a null initialCount in a variable', COUNTED, { n: null }],
+    ['a negative initialCount as a variable’s default', `query ($n: Int = -1) { devices(ids: ${ids}) @stream(initialCount: $n) { id } }`, {}],
+    ['a non-integer initialCount in a variable', COUNTED, { n: 1.5 }],
+    [
+      'a negative initialCount in a fragment',
+      `query ($n: Int!) { ...List } fragment List on Query { device(id: "${SEED_DEVICE_ID}") { locations @stream(initialCount: $n) { id } } }`,
+      { n: -2 },
+    ],
+    ['a null @stream(if:)', `query ($s: Boolean) { devices(ids: ${ids}) @stream(if: $s) { id } }`, { s: null }],
+    ['a null @defer(if:)', `query ($d: Boolean) { device(id: "${SEED_DEVICE_ID}") { id ... @defer(if: $d) { modelName } } }`, { d: null }],
+  ])('%s is the caller’s input: BAD_USER_INPUT, nothing run, nothing logged as an error', async (_name, query, variables) => {
+    const response = await deferred(query, variables);
+    expect(response.status).toBe(400);
+    const parts = readMultipart(response);
+    expect(await parts.next()).toEqual({ errors: [expect.objectContaining({ message: expect.stringMatching(/initialCount|"if"|\$n/), extensions: { code: 'BAD_USER_INPUT' } })] });
+    expect(await parts.next()).toBeUndefined();
+    expect(h.standin.count('/devices/')).toBe(0);
+    expect(errorLines).toEqual([]);
+  });
+
+  it('is refused in a subscription too, before its first event', async () => {
+    const stream = await subscribeSse(h.url, `subscription { deviceUpdated(id: "${SEED_DEVICE_ID}") { locations @stream(initialCount: -1) { id } } }`);
+    expect(await stream.next()).toEqual({ errors: [{ message: expect.stringContaining('initialCount'), extensions: { code: 'BAD_USER_INPUT' } }] });
+    stream.close();
+    expect(errorLines).toEqual([]);
+  });
+
+  it('leaves a good initialCount in a variable alone', async () => {
+    const parts = readMultipart(await deferred(COUNTED, { n: 1 }));
+    expect(await parts.next()).toEqual({ data: { devices: [{ id: SEED_DEVICE_ID }] }, hasNext: true });
+    await parts.cancel();
   });
 });

@@ -397,3 +397,70 @@ describe('who may write (CALLER_AUTH=jwt)', () => {
     expect(a).not.toBe(b);
   });
 });
+
+describe('who may change whose a device is and where (CALLER_AUTH=jwt, shared locations)', () => {
+  // Carol owns her devices by reference; Alice reads them only because she shares their location.
+  const HOME = 'loc_carolhome';
+  const carols = (id: string): RawDevice => ({ ...seedDevice, id, reference_id: 'carol', locations: [HOME] });
+  let idp: IdentityProvider;
+  let h: Harness;
+  const tokens = { alice: '', carol: '', admin: '' };
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    idp = await startIdentityProvider();
+    h = await startHarness({
+      standin: { devices: [carols('dev_c1'), carols('dev_c2'), carols('dev_c3')] },
+      env: {
+        CALLER_AUTH: 'jwt',
+        AUTH_JWKS_URL: idp.jwksUrl.href,
+        AUTH_ISSUER: ISSUER,
+        AUTH_AUDIENCE: AUDIENCE,
+        AUTH_REFERENCE_CLAIM: 'references',
+        AUTH_LOCATIONS_CLAIM: 'locations',
+      },
+    });
+    tokens.alice = await idp.token({ claims: { sub: 'alice', scope: 'devices:write', references: ['alice'], locations: [HOME] } });
+    tokens.carol = await idp.token({ claims: { sub: 'carol', scope: 'devices:write', references: ['carol', 'carol-office'] } });
+    tokens.admin = await idp.token({ claims: { sub: 'backoffice', scope: 'devices:read:all devices:write' } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await idp.close();
+  });
+  beforeEach(() => h.standin.resetLog());
+
+  const notAllowed = (field: string) => ({ field: ['input', field], code: 'not_allowed', message: expect.any(String) });
+
+  it.each([
+    ['take it and hide it', { referenceId: 'alice', locations: [] }, [notAllowed('referenceId'), notAllowed('locations')]],
+    ['take it', { referenceId: 'alice' }, [notAllowed('referenceId')]],
+    ['move it away', { locations: ['loc_alicehome'], modelName: 'Mine now' }, [notAllowed('locations')]],
+  ])('refuses a location-sharer’s attempt to %s, writes nothing, and leaves it to its owner', async (_name, input, userErrors) => {
+    const { body } = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_c1', input }, as(tokens.alice));
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.updateDevice).toEqual({ device: null, userErrors, clientMutationId: null });
+    expect(writes(h)).toEqual([]);
+    const owner = await h.query<{ device: Record<string, unknown> }, unknown>(READ, { id: 'dev_c1' }, as(tokens.carol));
+    expect(owner.body.data!.device).toMatchObject({ referenceId: 'carol', locations: [{ id: HOME }] });
+  });
+
+  it('lets a location-sharer change the other fields, keeping the owner’s reference and locations', async () => {
+    const { body } = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_c3', input: { modelName: 'Kitchen battery' } }, as(tokens.alice));
+    expect(body.data!.updateDevice).toMatchObject({ userErrors: [], device: { referenceId: 'carol', modelName: 'Kitchen battery', locations: [{ id: HOME }] } });
+    expect(writes(h).map((request) => request.body)).toEqual([{ reference_id: 'carol', model_name: 'Kitchen battery' }]);
+  });
+
+  it('lets the owner move her device among her references and locations, and devices:read:all move it too', async () => {
+    const moved = await h.query<{ updateDevice: Written }, unknown>(
+      UPDATE,
+      { id: 'dev_c2', input: { referenceId: 'carol-office', locations: ['loc_carolwork'] } },
+      as(tokens.carol),
+    );
+    expect(moved.body.data!.updateDevice).toMatchObject({ userErrors: [], device: { referenceId: 'carol-office', locations: [{ id: 'loc_carolwork' }] } });
+    // No longer at the shared location: Alice cannot read it any more.
+    expect((await h.query(READ, { id: 'dev_c2' }, as(tokens.alice))).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const back = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_c2', input: { referenceId: 'carol', locations: [HOME] } }, as(tokens.admin));
+    expect(back.body.data!.updateDevice).toMatchObject({ userErrors: [], device: { referenceId: 'carol', locations: [{ id: HOME }] } });
+  });
+});
