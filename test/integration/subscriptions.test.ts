@@ -22,6 +22,13 @@ function recordingLogger() {
   return { logger, lines, count: (msg: string, device?: string) => lines.filter((line) => line.msg === msg && (device === undefined || line.device === device)).length };
 }
 
+/** The value of one Prometheus sample from /metrics, e.g. `flatpeak_device_pollers`. */
+async function metric(h: Harness, sample: string): Promise<number | undefined> {
+  const text = await fetch(new URL('/metrics', h.url)).then((response) => response.text());
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
+
 const gets = (h: Harness, id: string) => h.standin.requests.filter((request) => request.method === 'GET' && request.path === `/devices/${id}`).length;
 
 describe('deviceUpdated over SSE (one shared poller per device)', () => {
@@ -236,6 +243,24 @@ describe('deviceUpdated: callers, limits, shutdown (CALLER_AUTH=jwt)', () => {
       body: JSON.stringify({ query: WATCH, variables: { id: 'dev_a1' } }),
     });
     expect(await anonymous.text()).toContain('UNAUTHENTICATED');
+  });
+
+  it('keeps no poller for a refused subscription: Flatpeak hears no more of the device', async () => {
+    for (const id of ['dev_a1', 'dev_missing']) {
+      const refused = await subscribeSse(h.url, WATCH, { id }, as(tokens.b));
+      expect((await refused.next())?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
+    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_device_pollers')).toBe(0));
+    const afterRefusal = { a1: gets(h, 'dev_a1'), missing: gets(h, 'dev_missing') };
+    // Polls of a watched device are the clock (event-driven, no sleeping): three intervals
+    // pass before its third poll after the first, in which a leftover poller would poll too.
+    const witness = await subscribeSse(h.url, WATCH, { id: 'dev_b1' }, as(tokens.b));
+    await witness.next();
+    const seen = gets(h, 'dev_b1');
+    await vi.waitFor(() => expect(gets(h, 'dev_b1')).toBeGreaterThanOrEqual(seen + 3), { timeout: 5_000, interval: 10 });
+    expect({ a1: gets(h, 'dev_a1'), missing: gets(h, 'dev_missing') }).toEqual(afterRefusal);
+    witness.close();
+    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_device_pollers')).toBe(0));
   });
 
   it('checks every event: a device that stops being the caller’s ends the stream with NOT_FOUND', async () => {
