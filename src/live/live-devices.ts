@@ -1,5 +1,6 @@
 import { mayRead } from '../callers/access.ts';
 import type { Caller } from '../callers/caller.ts';
+import { deviceNotFound, readAs } from '../callers/read-as.ts';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Authorize } from '../upstream/auth.ts';
@@ -88,8 +89,6 @@ interface Poller {
 }
 
 const quiet: LiveObserver = { poll() {}, open() {} };
-
-const notFound = (id: string) => new FacadeError('NOT_FOUND', `No device ${id}`);
 
 /**
  * The shared pollers behind `deviceUpdated`: one per (upstream credential, device id),
@@ -206,7 +205,7 @@ export function createLiveDevices({
     // no longer be this caller's.
     if (!mayRead(subscriber.caller, device)) {
       logger.info({ caller: subscriber.caller.key, device: poller.id }, 'device access denied; subscription ended');
-      finish(poller, subscriber, notFound(poller.id));
+      finish(poller, subscriber, deviceNotFound(poller.id));
       stopIfIdle(poller);
       return;
     }
@@ -263,11 +262,8 @@ export function createLiveDevices({
       const poller = join(credential, id);
       let subscribed = false;
       try {
-        const first = await firstVersion(poller, signal);
-        if (!mayRead(caller, first)) {
-          logger.info({ requestId, caller: caller.key, device: id }, 'device access denied');
-          throw notFound(id);
-        }
+        // Refused exactly as a query's read would be: ids cannot be probed here either.
+        const first = await readAs(caller, id, () => firstVersion(poller, signal), { logger, requestId });
         if (closing) throw shuttingDown();
         const subscriber: Subscriber = {
           caller,
