@@ -5,10 +5,10 @@ import type { Context as TraceContext } from '@opentelemetry/api';
 import { bulkhead } from 'cockatiel';
 import type DataLoader from 'dataloader';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { mayRead, mayReadMalformed } from './callers/access.ts';
 import type { Authenticate } from './callers/authenticate.ts';
 import type { Caller } from './callers/caller.ts';
 import type { RateLimiter } from './callers/rate-limit.ts';
+import { readAs } from './callers/read-as.ts';
 import { FacadeError } from './errors.ts';
 import { RequestLifetime } from './request-lifetime.ts';
 import { createDeviceLoader } from './loaders/device.ts';
@@ -84,12 +84,6 @@ const missingToken = () =>
   new FacadeError('UNAUTHENTICATED', 'Send your Flatpeak bearer token in the Authorization header (Authorization: Bearer <token>)');
 
 const missingJwt = () => new FacadeError('UNAUTHENTICATED', 'Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)');
-
-/**
- * The same answer for a device that does not exist and one the caller may not read, so
- * that ids cannot be probed. Flatpeak's own 404 details are dropped for the same reason.
- */
-export const deviceNotFound = (id: string) => new FacadeError('NOT_FOUND', `No device ${id}`);
 
 const tooManyLoads = (id: string) =>
   new FacadeError('UPSTREAM_OVERLOADED', `Too many device loads are waiting in this instance; ${id} was not loaded. Try again shortly`);
@@ -219,26 +213,16 @@ export function createContextFactory({
           if (held++ === 0) lifetime.addEventListener('abort', giveBack);
         }
         await admit();
-        let found: Device;
-        try {
-          const read = await devices.read(credential, id, lifetime, (shared) => upstream((options) => client.getDevice(id, options), shared));
-          found = read.device;
-          freshness.maxAgeMs = Math.min(freshness.maxAgeMs, read.maxAgeMs);
-        } catch (error) {
-          if (!(error instanceof FacadeError)) throw error;
-          if (error.code === 'NOT_FOUND') throw deviceNotFound(id);
-          // A malformed answer must not tell a caller who may not read the device that it exists.
-          if (error.code === 'UPSTREAM_BAD_RESPONSE' && !mayReadMalformed(caller, error.received)) {
-            logger.info({ requestId, caller: caller.key, device: id }, 'device access denied (malformed answer)');
-            throw deviceNotFound(id);
-          }
-          throw error;
-        }
-        if (!mayRead(caller, found)) {
-          logger.info({ requestId, caller: caller.key, device: id }, 'device access denied');
-          throw deviceNotFound(id);
-        }
-        return found;
+        return readAs(
+          caller,
+          id,
+          async () => {
+            const read = await devices.read(credential, id, lifetime, (shared) => upstream((options) => client.getDevice(id, options), shared));
+            freshness.maxAgeMs = Math.min(freshness.maxAgeMs, read.maxAgeMs);
+            return read.device;
+          },
+          { logger, requestId },
+        );
       },
       { maxDevices: maxDevicesPerRequest },
     );

@@ -1,5 +1,6 @@
 import { mayRead } from '../callers/access.ts';
 import type { Caller } from '../callers/caller.ts';
+import { deviceNotFound, readAs } from '../callers/read-as.ts';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Authorize } from '../upstream/auth.ts';
@@ -73,7 +74,12 @@ interface Poller {
   readonly id: string;
   readonly credential: UpstreamCredential;
   readonly subscribers: Set<Subscriber>;
-  /** Subscriptions waiting for the first answer. */
+  /**
+   * Subscriptions on their way in (`watch` has not yet returned their stream or refused
+   * them): the poller is not idle while one is, and each looks again when it is done.
+   */
+  joining: number;
+  /** Subscriptions waiting for the first answer (some of the joining). */
   readonly waiting: Array<{ resolve: (device: Device) => void; reject: (error: unknown) => void }>;
   last: { device: Device; json: string } | undefined;
   failures: number;
@@ -83,8 +89,6 @@ interface Poller {
 }
 
 const quiet: LiveObserver = { poll() {}, open() {} };
-
-const notFound = (id: string) => new FacadeError('NOT_FOUND', `No device ${id}`);
 
 /**
  * The shared pollers behind `deviceUpdated`: one per (upstream credential, device id),
@@ -132,20 +136,21 @@ export function createLiveDevices({
     report();
   }
 
-  function pollerFor(credential: UpstreamCredential, id: string): Poller {
+  /** The poller of the device, started if need be, with one more subscription joining it. */
+  function join(credential: UpstreamCredential, id: string): Poller {
     const key = `${credential.key}\u0000${id}`;
     let poller = pollers.get(key);
     if (!poller) {
-      poller = { key, id, credential, subscribers: new Set(), waiting: [], last: undefined, failures: 0, timer: undefined, inFlight: undefined, stopped: false };
+      poller = { key, id, credential, subscribers: new Set(), joining: 1, waiting: [], last: undefined, failures: 0, timer: undefined, inFlight: undefined, stopped: false };
       pollers.set(key, poller);
       logger.debug({ device: id, pollers: pollers.size }, 'device poller started');
       void pollOnce(poller);
-    }
+    } else poller.joining += 1;
     return poller;
   }
 
   function stopIfIdle(poller: Poller): void {
-    if (poller.subscribers.size > 0 || poller.waiting.length > 0) return;
+    if (poller.subscribers.size > 0 || poller.joining > 0) return;
     halt(poller);
   }
 
@@ -200,7 +205,7 @@ export function createLiveDevices({
     // no longer be this caller's.
     if (!mayRead(subscriber.caller, device)) {
       logger.info({ caller: subscriber.caller.key, device: poller.id }, 'device access denied; subscription ended');
-      finish(poller, subscriber, notFound(poller.id));
+      finish(poller, subscriber, deviceNotFound(poller.id));
       stopIfIdle(poller);
       return;
     }
@@ -212,10 +217,7 @@ export function createLiveDevices({
     poller.failures += 1;
     for (const waiter of poller.waiting.splice(0)) waiter.reject(error);
     logger.debug({ device: poller.id, failures: poller.failures, code: error.code }, 'device poll failed');
-    if (poller.failures < settings.maxErrors) {
-      stopIfIdle(poller);
-      return;
-    }
+    if (poller.failures < settings.maxErrors) return;
     // The stream ends, with the reason: a client that wants more subscribes again.
     const ended = new FacadeError(
       error.code,
@@ -245,7 +247,6 @@ export function createLiveDevices({
       const index = poller.waiting.indexOf(entry);
       if (index >= 0) poller.waiting.splice(index, 1);
       entry.reject(new FacadeError('UPSTREAM_TIMEOUT', 'The subscription was cancelled before the device was fetched'));
-      stopIfIdle(poller);
     };
     signal.addEventListener('abort', leave, { once: true });
     try {
@@ -258,14 +259,11 @@ export function createLiveDevices({
   return {
     async watch({ id, caller, credential, signal, requestId }) {
       acquire(caller);
+      const poller = join(credential, id);
       let subscribed = false;
       try {
-        const poller = pollerFor(credential, id);
-        const first = await firstVersion(poller, signal);
-        if (!mayRead(caller, first)) {
-          logger.info({ requestId, caller: caller.key, device: id }, 'device access denied');
-          throw notFound(id);
-        }
+        // Refused exactly as a query's read would be: ids cannot be probed here either.
+        const first = await readAs(caller, id, () => firstVersion(poller, signal), { logger, requestId });
         if (closing) throw shuttingDown();
         const subscriber: Subscriber = {
           caller,
@@ -294,7 +292,11 @@ export function createLiveDevices({
         if (signal.aborted) leave();
         return subscriber.queue;
       } finally {
+        // However it ended (a stream, a refusal, an error, the client gone), this
+        // subscription no longer holds the poller up: without anyone else, it stops.
+        poller.joining -= 1;
         if (!subscribed) release(caller);
+        stopIfIdle(poller);
       }
     },
     offer(credentialKey, device) {

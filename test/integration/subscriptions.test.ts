@@ -22,6 +22,13 @@ function recordingLogger() {
   return { logger, lines, count: (msg: string, device?: string) => lines.filter((line) => line.msg === msg && (device === undefined || line.device === device)).length };
 }
 
+/** The value of one Prometheus sample from /metrics, e.g. `flatpeak_device_pollers`. */
+async function metric(h: Harness, sample: string): Promise<number | undefined> {
+  const text = await fetch(new URL('/metrics', h.url)).then((response) => response.text());
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
+
 const gets = (h: Harness, id: string) => h.standin.requests.filter((request) => request.method === 'GET' && request.path === `/devices/${id}`).length;
 
 describe('deviceUpdated over SSE (one shared poller per device)', () => {
@@ -225,17 +232,58 @@ describe('deviceUpdated: callers, limits, shutdown (CALLER_AUTH=jwt)', () => {
     await idp.close();
   });
 
-  it("refuses another user's device at subscribe, like a device that does not exist", async () => {
-    const stream = await subscribeSse(h.url, WATCH, { id: 'dev_a1' }, as(tokens.b));
-    expect((await stream.next())?.errors?.map((error: { extensions: { code: string }; message: string }) => [error.extensions.code, error.message])).toEqual([
-      ['NOT_FOUND', 'No device dev_a1'],
-    ]);
+  it('refuses a caller without a token', async () => {
     const anonymous = await fetch(h.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
       body: JSON.stringify({ query: WATCH, variables: { id: 'dev_a1' } }),
     });
     expect(await anonymous.text()).toContain('UNAUTHENTICATED');
+  });
+
+  it("answers another user's device, a missing one and another user's malformed one exactly as a read does: the same NOT_FOUND, no upstream details", async () => {
+    // dev_a2 is user-a's, in a shape Flatpeak's docs do not allow.
+    h.standin.setFault(faultOn('/devices/dev_a2', { status: 200, contentType: 'application/json', body: JSON.stringify({ id: 'dev_a2', reference_id: 'user-a' }) }));
+    try {
+      const refusal = (errors: Array<{ message: string; extensions?: Record<string, unknown> }> | undefined) =>
+        errors?.map(({ message, extensions }) => ({ message, extensions }));
+      const answers = async (id: string, token: string) => {
+        const read = await h.query('query ($id: ID!) { device(id: $id) { id } }', { id }, as(token));
+        const stream = await subscribeSse(h.url, WATCH, { id }, as(token));
+        const subscribed = await stream.next();
+        expect(await stream.next()).toBeUndefined();
+        return { read: refusal(read.body.errors), subscribed: refusal(subscribed?.errors) };
+      };
+      for (const id of ['dev_a1', 'dev_missing', 'dev_a2']) {
+        const { read, subscribed } = await answers(id, tokens.b);
+        expect(subscribed).toEqual([{ message: `No device ${id}`, extensions: { code: 'NOT_FOUND' } }]);
+        expect(subscribed).toEqual(read);
+      }
+      // Its owner may read it, so its owner is told what is wrong with it, on both paths.
+      const owner = await answers('dev_a2', tokens.a);
+      expect(owner.subscribed?.[0]?.extensions?.code).toBe('UPSTREAM_BAD_RESPONSE');
+      expect(owner.subscribed).toEqual(owner.read);
+    } finally {
+      h.standin.setFault(undefined);
+    }
+  });
+
+  it('keeps no poller for a refused subscription: Flatpeak hears no more of the device', async () => {
+    for (const id of ['dev_a1', 'dev_missing']) {
+      const refused = await subscribeSse(h.url, WATCH, { id }, as(tokens.b));
+      expect((await refused.next())?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
+    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_device_pollers')).toBe(0));
+    const afterRefusal = { a1: gets(h, 'dev_a1'), missing: gets(h, 'dev_missing') };
+    // Polls of a watched device are the clock (event-driven, no sleeping): three intervals
+    // pass before its third poll after the first, in which a leftover poller would poll too.
+    const witness = await subscribeSse(h.url, WATCH, { id: 'dev_b1' }, as(tokens.b));
+    await witness.next();
+    const seen = gets(h, 'dev_b1');
+    await vi.waitFor(() => expect(gets(h, 'dev_b1')).toBeGreaterThanOrEqual(seen + 3), { timeout: 5_000, interval: 10 });
+    expect({ a1: gets(h, 'dev_a1'), missing: gets(h, 'dev_missing') }).toEqual(afterRefusal);
+    witness.close();
+    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_device_pollers')).toBe(0));
   });
 
   it('checks every event: a device that stops being the caller’s ends the stream with NOT_FOUND', async () => {

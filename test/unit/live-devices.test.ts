@@ -10,7 +10,8 @@ import { device as deviceSchema } from '../../src/upstream/types.ts';
 const logger = createLogger('silent');
 const trusted: Caller = { kind: 'trusted', key: 'ip:1' };
 const credential = (key: string): UpstreamCredential => ({ key, authorize: (call) => call(`token-of-${key}`) });
-const device = (modelName: string) => deviceSchema.parse({ ...seedDevice, model_name: modelName });
+const device = (modelName: string, referenceId = seedDevice.reference_id) => deviceSchema.parse({ ...seedDevice, model_name: modelName, reference_id: referenceId });
+const user = (subject: string): Caller => ({ kind: 'user', key: `sub:${subject}`, subject, scopes: new Set(), references: [subject], locations: [] });
 const settings = { pollIntervalMs: 10, maxErrors: 2, maxPerCaller: 5, maxTotal: 10, pollTimeoutMs: 1_000 };
 
 describe('latest queue', () => {
@@ -79,5 +80,59 @@ describe('live devices', () => {
     expect(live.subscriptions).toBe(0);
     expect(live.pollers).toBe(0);
     answer(device('late')); // the stopped poller ignores it
+  });
+
+  it('keeps no poller for a subscription it refuses, whatever the reason', async () => {
+    vi.useFakeTimers();
+    try {
+      const answers: Record<string, () => Promise<ReturnType<typeof device>>> = {
+        dev_theirs: () => Promise.resolve(device('theirs', 'bob')),
+        dev_missing: () => Promise.reject(new FacadeError('NOT_FOUND', 'Flatpeak has no device dev_missing', { status: 404, code: 'device_not_found' })),
+        dev_malformed: () =>
+          Promise.reject(new FacadeError('UPSTREAM_BAD_RESPONSE', 'Flatpeak sent device dev_malformed in an unexpected shape', { status: 200 }, { received: { reference_id: 'bob' } })),
+      };
+      const polls: string[] = [];
+      const live = createLiveDevices({
+        settings,
+        logger,
+        poll: (_credential, id) => {
+          polls.push(id);
+          return answers[id]!();
+        },
+      });
+      for (const id of Object.keys(answers)) {
+        await expect(live.watch({ id, caller: user('alice'), credential: credential('service'), signal: new AbortController().signal })).rejects.toBeInstanceOf(FacadeError);
+      }
+      expect(live.pollers).toBe(0);
+      expect(live.subscriptions).toBe(0);
+      await vi.advanceTimersByTimeAsync(settings.pollIntervalMs * 10);
+      expect(polls).toEqual(Object.keys(answers)); // one poll each, none after the refusal
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps polling for a subscriber that joined together with one it refuses', async () => {
+    vi.useFakeTimers();
+    try {
+      const answers: Array<(value: ReturnType<typeof device>) => void> = [];
+      const live = createLiveDevices({ settings, logger, poll: () => new Promise((resolve) => answers.push(resolve)) });
+      const signal = new AbortController().signal;
+      // Both wait for the same first answer; the refused one is woken first.
+      const stranger = live.watch({ id: seedDevice.id, caller: user('bob'), credential: credential('service'), signal });
+      const owner = live.watch({ id: seedDevice.id, caller: user('alice'), credential: credential('service'), signal });
+      answers[0]!(device('v1', 'alice'));
+      await expect(stranger).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      const events = await owner;
+      expect(live.pollers).toBe(1);
+      expect((await events.next()).value).toMatchObject({ device: { model_name: 'v1' } });
+      await vi.advanceTimersByTimeAsync(settings.pollIntervalMs);
+      answers[1]!(device('v2', 'alice'));
+      expect((await events.next()).value).toMatchObject({ device: { model_name: 'v2' } });
+      await events.return!();
+      expect(live.pollers).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
