@@ -190,6 +190,18 @@ const notOwner = (field: (typeof OWNER_FIELDS)[number]): DeviceUserError => ({
   code: 'not_allowed',
 });
 
+/**
+ * Whether the input changes an owner's field. An edit form sends every field: a value that
+ * stays as it is changes nothing, and is not refused to someone who is not the owner.
+ */
+function changes(field: (typeof OWNER_FIELDS)[number], input: ValidInput, current: Device): boolean {
+  if (field === 'referenceId') return input.referenceId !== undefined && input.referenceId !== current.reference_id;
+  const locations = input.locations;
+  if (locations === undefined) return false;
+  const now = new Set(current.locations);
+  return locations.length !== now.size || locations.some((location) => !now.has(location));
+}
+
 async function createDevice(context: Context, raw: DeviceInput): Promise<Payload> {
   assertMayWrite(context);
   const checked = validateDeviceInput(raw);
@@ -227,11 +239,11 @@ async function updateDevice(context: Context, id: string, raw: DeviceInput): Pro
   // answered as missing, exactly as a read would be.
   const current = await context.loaders.device.load(id);
   if (!mayReassign(context.caller, current)) {
-    const ownersOnly = OWNER_FIELDS.filter((field) => input[field] !== undefined);
+    const ownersOnly = OWNER_FIELDS.filter((field) => changes(field, input, current));
     if (ownersOnly.length > 0) return refused(input, ownersOnly.map(notOwner));
   }
   let referenceId = current.reference_id;
-  if (input.referenceId !== undefined) {
+  if (input.referenceId !== undefined && changes('referenceId', input, current)) {
     const reference = referenceForWrite(context.caller, input.referenceId);
     if (!reference.allowed) return refused(input, [notYours(input.referenceId)]);
     referenceId = reference.referenceId ?? current.reference_id;

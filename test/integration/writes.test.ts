@@ -451,6 +451,13 @@ describe('who may change whose a device is and where (CALLER_AUTH=jwt, shared lo
     expect(writes(h).map((request) => request.body)).toEqual([{ reference_id: 'carol', model_name: 'Kitchen battery' }]);
   });
 
+  it('lets a location-sharer send the owner’s fields unchanged, as an edit form does', async () => {
+    const input = { referenceId: 'carol', locations: [HOME], modelName: 'Garage battery' };
+    const { body } = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_c3', input }, as(tokens.alice));
+    expect(body.data!.updateDevice).toMatchObject({ userErrors: [], device: { referenceId: 'carol', modelName: 'Garage battery', locations: [{ id: HOME }] } });
+    expect(writes(h)).toHaveLength(1);
+  });
+
   it('lets the owner move her device among her references and locations, and devices:read:all move it too', async () => {
     const moved = await h.query<{ updateDevice: Written }, unknown>(
       UPDATE,
