@@ -82,6 +82,8 @@ export interface FloorOptions {
   readonly baseline: string;
   readonly connections: number;
   /** Workloads whose every request asks for the same one device. */
+  readonly sameDevice: readonly string[];
+  /** Workloads whose every request asks for one device (the same or not). */
   readonly oneDevice: readonly string[];
 }
 
@@ -93,21 +95,21 @@ export interface FloorOptions {
  * - a connection asking for one device again and again gets at most one answer per call of
  *   that device (its next request arrives after the call that answered it), so at most
  *   connections / latency requests per second;
- * - when more than 1 % of requests started a call (upstream/req above 0.01), p99 is at least
- *   the upstream latency.
+ * - where each request asks for one device, upstream/req is the share of requests that
+ *   started a call; above 0.01, p99 is at least the upstream latency.
  */
-export function cacheOffFloors(rows: readonly Row[], { server, baseline, connections, oneDevice }: FloorOptions): string[] {
+export function cacheOffFloors(rows: readonly Row[], { server, baseline, connections, sameDevice, oneDevice }: FloorOptions): string[] {
   const lines: string[] = [];
   for (const row of rows) {
     if (row.server !== server || row.latencyMs <= 0) continue;
     const base = rows.find((other) => other.server === baseline && other.workload === row.workload && other.latencyMs === row.latencyMs);
     if (!base) continue;
     const at = `${row.latencyMs} ms, ${row.workload}`;
-    if (oneDevice.includes(row.workload)) {
+    if (sameDevice.includes(row.workload)) {
       const ceiling = (connections * 1000) / row.latencyMs;
       lines.push(`${at}: req/s at most ${connections} connections / ${row.latencyMs} ms = ${fixed(ceiling)}, ${fixed(ceiling / base.rps, 2)}× ${baseline}`);
     }
-    if (row.upstreamPerRequest > 0.01) {
+    if (oneDevice.includes(row.workload) && row.upstreamPerRequest > 0.01) {
       lines.push(
         `${at}: ${fixed(row.upstreamPerRequest * 100)} % of requests started a call, so p99 is at least ${row.latencyMs} ms, ` +
           `${fixed(row.latencyMs / Math.max(1, base.p99), 2)}× ${baseline}'s`,

@@ -217,7 +217,7 @@ try {
   );
   for (const workload of workloads) console.log(`- ${workload.name}: ${workload.description}`);
   console.log(`\n${resultsTable(rows)}\n\n${ratiosTable(rows, BASELINE)}`);
-  const floors = cacheOffFloors(rows, { server: FACADE, baseline: BASELINE, connections: CONNECTIONS, oneDevice: ['single'] });
+  const floors = cacheOffFloors(rows, { server: FACADE, baseline: BASELINE, connections: CONNECTIONS, sameDevice: ['single'], oneDevice: ['single', 'hot'] });
   if (floors.length > 0) {
     console.log(`\nBounds for ${FACADE} (device cache off: an answer comes only from a call in flight when the request arrived, and the request that starts a call waits for all of it):`);
     for (const floor of floors) console.log(`- ${floor}`);
