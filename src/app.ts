@@ -11,9 +11,8 @@ import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
 import { useBoundedDocuments } from './plugins/bounded-documents.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { useDeferStreamArguments } from './plugins/defer-stream-arguments.ts';
-import { useUncountedSubscriptions } from './plugins/uncounted-subscriptions.ts';
+import { useAdmission } from './plugins/admission.ts';
 import { createAdmission } from './http/admission.ts';
-import { PROBE_PATHS } from './http/probe-paths.ts';
 import { createLoadBudget } from './loaders/load-budget.ts';
 import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
@@ -93,7 +92,6 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   const admission = createAdmission({
     maxInFlight: config.maxRequestsInFlight,
     maxPerConnection: MAX_PIPELINED,
-    exempt: PROBE_PATHS,
     onRefused: metrics.refused,
   });
   const loadBudget = createLoadBudget(config.maxDeviceLoadsInFlight);
@@ -226,10 +224,11 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useDeferStream(),
       useDeferStreamArguments(),
       useMultipartSubscriptions(),
-      useUncountedSubscriptions(admission),
       useFederatedTraces(),
       useBodyLimit(MAX_REQUEST_BODY_BYTES),
       ...useBoundedDocuments(config.documentCache),
+      // Last of the onParams hooks, so that its refusal is the result whatever came before.
+      useAdmission(admission),
     ],
   });
   const served = fastLane ? createFastLane(yoga as never, { endpoint: GRAPHQL_ENDPOINT, maxBodyBytes: LARGE_BODY_BYTES, onServed: metrics.fastLane }) : yoga;

@@ -26,7 +26,7 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Distinct devices one GraphQL request may load (aliases multiply what a document asks for). */
   readonly maxDevicesPerRequest: number;
-  /** Requests worked on at once (subscriptions and probes aside); more are answered 503 `OVERLOADED`. */
+  /** GraphQL operations worked on at once (open subscriptions aside); more are answered 503 `OVERLOADED`. */
   readonly maxRequestsInFlight: number;
   /** Device loads of all requests at once; more fail at once with `UPSTREAM_OVERLOADED`. */
   readonly maxDeviceLoadsInFlight: number;

@@ -99,14 +99,14 @@ export function createMetrics(): Metrics {
 
   const refused = new Counter({
     name: 'flatpeak_http_requests_refused_total',
-    help: 'Requests refused before any work: overloaded (MAX_REQUESTS_IN_FLIGHT reached, answered 503) or pipelining (the connection had too many requests waiting, closed).',
+    help: 'Requests refused before their operation ran: overloaded (MAX_REQUESTS_IN_FLIGHT reached, answered 503) or pipelining (the connection had too many requests waiting, closed).',
     labelNames: ['reason'],
     registers: [registry],
   });
   let inFlight = () => ({ requests: 0, deviceLoads: 0 });
   new Gauge({
     name: 'flatpeak_http_requests_in_flight',
-    help: 'Requests being worked on now, as MAX_REQUESTS_IN_FLIGHT counts them (subscriptions and probes aside).',
+    help: 'GraphQL operations being worked on now, as MAX_REQUESTS_IN_FLIGHT counts them (open subscriptions aside).',
     registers: [registry],
     collect() {
       this.set(inFlight().requests);

@@ -2,32 +2,32 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Socket } from 'node:net';
 
 export interface AdmissionOptions {
-  /** Requests this process works on at once (probes and scrapes aside); more are answered 503 at once. */
+  /** GraphQL operations worked on at once; more are refused (`admit` says no). */
   readonly maxInFlight: number;
   /** Requests one connection may have waiting for their answers (HTTP/1.1 pipelining). */
   readonly maxPerConnection: number;
-  /** Paths always admitted: an orchestrator must see its probes answered, busy or not. */
-  readonly exempt: ReadonlySet<string>;
   readonly onRefused?: (reason: RefusalReason) => void;
 }
 
 export type RefusalReason = 'overloaded' | 'pipelining';
 
 export interface Admission {
-  /** `next`, behind the two limits. */
+  /** `next`, behind the connection limit, with each response tracked until it ends. */
   wrap(next: RequestListener): RequestListener;
   /**
-   * This request no longer counts against `maxInFlight`, though its response goes on: a
-   * subscription, which lives as long as its client and has limits of its own.
+   * Whether the operation of this response may run: false past `maxInFlight`. Asked once its
+   * parameters are read, not when its headers arrive: a client trickling in the bodies of
+   * many requests must not hold the places of everyone else's.
+   */
+  admit(response: ServerResponse): boolean;
+  /**
+   * This response no longer counts, though it goes on: a subscription, which lives as long
+   * as its client and has limits of its own.
    */
   release(response: ServerResponse): void;
-  /** Requests counted now (for metrics and tests). */
+  /** Operations counted now (for metrics and tests). */
   readonly inFlight: number;
 }
-
-const OVERLOADED = JSON.stringify({
-  errors: [{ message: 'The service is answering as many requests as it can; try again in a moment.', extensions: { code: 'OVERLOADED' } }],
-});
 
 interface Connection {
   waiting: number;
@@ -35,21 +35,26 @@ interface Connection {
   readonly ends: Set<() => void>;
 }
 
+interface Tracked {
+  counted: boolean;
+  /** The response has closed (or its connection): nothing may count it any more. */
+  ended: boolean;
+}
+
 /**
  * Bounds on the requests in the process at once, so that no client can make it run out of
- * heap. Each request in flight holds tens of KB until its answer; Node stops reading a
- * connection only once the answers waiting to be written are large, so requests that wait
- * on Flatpeak cost nothing to send and would pile up without limit: thousands pipelined on
- * a few connections, or a connection each.
+ * heap. An operation waiting on Flatpeak holds tens of KB until its answer; Node stops
+ * reading a connection only once the answers waiting to be written are large, so requests
+ * that wait on Flatpeak cost nothing to send and would pile up without limit: thousands
+ * pipelined on a few connections, or a connection each.
  *
  * A connection with more than `maxPerConnection` requests waiting is closed: no client of
  * this API pipelines that deep (browsers and HTTP/1.1 clients send one at a time), and a
- * 503 would wait behind all of them while the client keeps sending. Past `maxInFlight`,
- * a request is answered 503 with `OVERLOADED` and `Retry-After`, without being read.
+ * refusal would wait behind all of them while the client keeps sending.
  */
-export function createAdmission({ maxInFlight, maxPerConnection, exempt, onRefused = () => {} }: AdmissionOptions): Admission {
+export function createAdmission({ maxInFlight, maxPerConnection, onRefused = () => {} }: AdmissionOptions): Admission {
   const connections = new WeakMap<Socket, Connection>();
-  const counted = new WeakMap<ServerResponse, () => void>();
+  const tracked = new WeakMap<ServerResponse, Tracked>();
   let inFlight = 0;
 
   function connectionOf(socket: Socket): Connection {
@@ -66,6 +71,12 @@ export function createAdmission({ maxInFlight, maxPerConnection, exempt, onRefus
     return connection;
   }
 
+  function uncount(entry: Tracked): void {
+    if (!entry.counted) return;
+    entry.counted = false;
+    inFlight -= 1;
+  }
+
   return {
     wrap(next) {
       return (request: IncomingMessage, response: ServerResponse) => {
@@ -76,46 +87,38 @@ export function createAdmission({ maxInFlight, maxPerConnection, exempt, onRefus
           request.socket.destroy();
           return;
         }
-        let slot = false;
+        const entry: Tracked = { counted: false, ended: false };
         const end = () => {
           if (!connection.ends.delete(end)) return;
           connection.waiting -= 1;
-          release();
+          entry.ended = true;
+          uncount(entry);
         };
-        const release = () => {
-          if (!slot) return;
-          slot = false;
-          inFlight -= 1;
-        };
-        // Every request waits on its connection, a refused one too: its 503 queues behind the others.
         connection.waiting += 1;
         connection.ends.add(end);
+        tracked.set(response, entry);
         response.once('close', end);
-        if (!exempt.has(pathOf(request.url ?? '/'))) {
-          if (inFlight >= maxInFlight) {
-            onRefused('overloaded');
-            response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', 'cache-control': 'no-store' });
-            response.end(OVERLOADED);
-            return;
-          }
-          slot = true;
-          inFlight += 1;
-          counted.set(response, release);
-        }
         next(request, response);
       };
     },
+    admit(response) {
+      const entry = tracked.get(response);
+      // Not behind `wrap` (an app served otherwise), already in, or its client gone: nothing to count.
+      if (!entry || entry.counted || entry.ended) return true;
+      if (inFlight >= maxInFlight) {
+        onRefused('overloaded');
+        return false;
+      }
+      entry.counted = true;
+      inFlight += 1;
+      return true;
+    },
     release(response) {
-      counted.get(response)?.();
+      const entry = tracked.get(response);
+      if (entry) uncount(entry);
     },
     get inFlight() {
       return inFlight;
     },
   };
-}
-
-/** The path of an origin-form request target (the server refuses every other form). */
-function pathOf(target: string): string {
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
 }

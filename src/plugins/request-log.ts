@@ -1,7 +1,6 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.ts';
-import { PROBE_PATHS } from '../http/probe-paths.ts';
 import type { Logger } from '../logger.ts';
 
 interface Seen {
@@ -9,6 +8,9 @@ interface Seen {
   requestId?: string;
   operation?: string;
 }
+
+// Probes and scrapes arrive every few seconds; at info level they would bury the traffic.
+const QUIET_PATHS = new Set(['/health', '/ready', '/metrics', '/status']);
 
 /**
  * One access-log line per HTTP request (path without its query string, status, time to
@@ -32,7 +34,7 @@ export function useRequestLog(logger: Logger, traceIdOf: (request: Request) => s
       const entry = seen.get(request);
       if (entry?.requestId) response.headers.set('x-request-id', entry.requestId);
       const path = pathOf(request.url);
-      const level = PROBE_PATHS.has(path) ? 'debug' : 'info';
+      const level = QUIET_PATHS.has(path) ? 'debug' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {

@@ -55,6 +55,25 @@ describe('requests in flight (MAX_REQUESTS_IN_FLIGHT)', () => {
     expect(await (await post(h, DEVICE)).json()).toEqual({ data: { device: { id: SEED_DEVICE_ID } } });
   });
 
+  it('refuses through Yoga’s own HTTP handling too (a GET), and counts no request whose body is still arriving', async () => {
+    const h = await harness({ MAX_REQUESTS_IN_FLIGHT: '1' });
+    // Headers and half a body, then nothing: a slow client must not hold anyone's place.
+    const slow = connect(Number(h.url.port), '127.0.0.1');
+    slow.on('error', () => {});
+    slow.write(`POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"query":`);
+    const paused = h.standin.pause();
+    const held = post(h, DEVICE);
+    await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(1));
+    const url = new URL(h.url);
+    url.searchParams.set('query', DEVICE);
+    const refused = await fetch(url, { headers: { accept: 'application/json' } });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { errors: Array<{ extensions: unknown }> }).errors[0]!.extensions).toEqual({ code: 'OVERLOADED' });
+    paused.release();
+    expect((await held).status).toBe(200);
+    slow.destroy();
+  });
+
   it('gives a request’s place back when its client goes away before the answer', async () => {
     const h = await harness({ MAX_REQUESTS_IN_FLIGHT: '2' });
     const paused = h.standin.pause();
