@@ -86,12 +86,19 @@ const GRAPHQL_ENDPOINT = '/graphql';
  */
 const MAX_PIPELINED = 16;
 
+/**
+ * Answers written but not yet taken by their clients, all together, before the slowest
+ * readers are cut off: a quarter of the 256 MB heap a replica runs with (see README, Memory).
+ */
+const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
+
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.yoga.fetch`. */
 export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal, tracing, fastLane = true }: AppOptions): App {
   const metrics = createMetrics();
   const admission = createAdmission({
     maxInFlight: config.maxRequestsInFlight,
     maxPerConnection: MAX_PIPELINED,
+    maxUnsentBytes: MAX_UNSENT_BYTES,
     onRefused: metrics.refused,
   });
   const loadBudget = createLoadBudget(config.maxDeviceLoadsInFlight);

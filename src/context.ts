@@ -101,24 +101,14 @@ function whenClientGone({ request, res }: { request: Request; res?: ServerRespon
     request.signal.addEventListener('abort', gone, { once: true });
     return () => request.signal.removeEventListener('abort', gone);
   }
-  // A pipelined request's response waits, without a socket, for the ones before it: Node
-  // never emits its 'close' when the client goes meanwhile, only the socket's.
-  const queuedOn = res.socket ? undefined : res.req.socket;
-  if ((res.destroyed || queuedOn?.destroyed) && !res.writableFinished) return goneAlready(gone);
+  // A pipelined request starts only once the answer before it is complete
+  // (src/http/admission.ts), so its response has the connection, and 'close' comes.
+  if (res.destroyed && !res.writableFinished) return goneAlready(gone);
   const closed = () => {
     if (!res.writableFinished) gone();
   };
   res.once('close', closed);
-  if (queuedOn) {
-    // One listener per request waiting on the connection, each removed when it ends: as
-    // many as the client pipelines, not a leak (Node would warn past ten).
-    setMaxListeners(0, queuedOn);
-    queuedOn.once('close', closed);
-  }
-  return () => {
-    res.removeListener('close', closed);
-    queuedOn?.removeListener('close', closed);
-  };
+  return () => res.removeListener('close', closed);
 }
 
 // Gone before the context was made (while the token was verified, or the request waited for

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { gracefulCloser } from './graceful-close.ts';
-import { createHttpServer } from './http/server.ts';
+import { createHttpServer, HTTP_TIMEOUTS } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
 import { DEMO_ACCOUNT_ID } from './standin/data.ts';
@@ -44,7 +44,8 @@ const dispatcher = createDispatcher(config.upstream);
 const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
 const tracing = await createTracing(config.tracing, logger);
 const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping, shutdownSignal: closingStreams.signal, tracing });
-const server = createHttpServer(app.listener);
+// A request may stay silent until its deadline: only past that is a connection stalled.
+const server = createHttpServer(app.listener, { ...HTTP_TIMEOUTS, stalledMs: Math.max(HTTP_TIMEOUTS.stalledMs, config.requestDeadlineMs + 5_000) });
 const closeGracefully = gracefulCloser(server);
 
 server.on('error', (error) => {

@@ -99,7 +99,7 @@ export function createMetrics(): Metrics {
 
   const refused = new Counter({
     name: 'flatpeak_http_requests_refused_total',
-    help: 'Requests refused before their operation ran: overloaded (MAX_REQUESTS_IN_FLIGHT reached, answered 503) or pipelining (the connection had too many requests waiting, closed).',
+    help: 'Requests refused or cut off: overloaded (MAX_REQUESTS_IN_FLIGHT reached, answered 503), pipelining (the connection had too many requests waiting, closed) or slow-reader (unsent answers passed their budget, connection closed).',
     labelNames: ['reason'],
     registers: [registry],
   });

@@ -6,10 +6,15 @@ export interface AdmissionOptions {
   readonly maxInFlight: number;
   /** Requests one connection may have waiting for their answers (HTTP/1.1 pipelining). */
   readonly maxPerConnection: number;
+  /**
+   * Bytes of answers written but not yet taken by the clients' connections, all together;
+   * past it, the connections with the most waiting for them are closed.
+   */
+  readonly maxUnsentBytes: number;
   readonly onRefused?: (reason: RefusalReason) => void;
 }
 
-export type RefusalReason = 'overloaded' | 'pipelining';
+export type RefusalReason = 'overloaded' | 'pipelining' | 'slow-reader';
 
 export interface Admission {
   /** `next`, behind the connection limit, with each response tracked until it ends. */
@@ -29,10 +34,16 @@ export interface Admission {
   readonly inFlight: number;
 }
 
+/** How often the unsent answers are added up while requests are being answered. */
+const UNSENT_CHECK_MS = 250;
+
 interface Connection {
   waiting: number;
   /** How to let go of each request still waiting on this connection. */
   readonly ends: Set<() => void>;
+  /** A request of this connection is being answered; those after it wait in `queued`. */
+  busy: boolean;
+  readonly queued: Array<() => void>;
 }
 
 interface Tracked {
@@ -48,21 +59,52 @@ interface Tracked {
  * that wait on Flatpeak cost nothing to send and would pile up without limit: thousands
  * pipelined on a few connections, or a connection each.
  *
- * A connection with more than `maxPerConnection` requests waiting is closed: no client of
- * this API pipelines that deep (browsers and HTTP/1.1 clients send one at a time), and a
- * refusal would wait behind all of them while the client keeps sending.
+ * A connection's requests are answered one after the other, as HTTP/1.1 sends them back:
+ * the next one starts when the answer before it is complete. So a client that pipelines
+ * requests and reads no answer holds one answer in memory and one place, not one each; and
+ * requests pipelined behind a subscription, which never completes, never start. A
+ * connection with more than `maxPerConnection` requests waiting is closed: no client of
+ * this API pipelines that deep (browsers and HTTP/1.1 clients send one at a time).
+ *
+ * Answers that their clients do not take stay in the heap (a stalled connection is closed
+ * only after `HTTP_TIMEOUTS.stalledMs`). Past `maxUnsentBytes` of them, the connections
+ * with the most waiting are closed at once, checked every `UNSENT_CHECK_MS` while any
+ * request is being answered.
  */
-export function createAdmission({ maxInFlight, maxPerConnection, onRefused = () => {} }: AdmissionOptions): Admission {
+export function createAdmission({ maxInFlight, maxPerConnection, maxUnsentBytes, onRefused = () => {} }: AdmissionOptions): Admission {
   const connections = new WeakMap<Socket, Connection>();
   const tracked = new WeakMap<ServerResponse, Tracked>();
+  /** Responses being answered now (at most one per connection). */
+  const answering = new Set<ServerResponse>();
+  let checking: NodeJS.Timeout | undefined;
   let inFlight = 0;
+
+  function checkUnsent(): void {
+    checking = undefined;
+    let unsent = 0;
+    for (const response of answering) unsent += response.writableLength;
+    if (unsent > maxUnsentBytes) {
+      for (const response of [...answering].sort((a, b) => b.writableLength - a.writableLength)) {
+        if (unsent <= maxUnsentBytes) break;
+        unsent -= response.writableLength;
+        onRefused('slow-reader');
+        response.socket?.destroy();
+      }
+    }
+    if (answering.size > 0) watchUnsent();
+  }
+
+  function watchUnsent(): void {
+    checking ??= setTimeout(checkUnsent, UNSENT_CHECK_MS).unref();
+  }
 
   function connectionOf(socket: Socket): Connection {
     let connection = connections.get(socket);
     if (!connection) {
-      const created: Connection = { waiting: 0, ends: new Set() };
+      const created: Connection = { waiting: 0, ends: new Set(), busy: false, queued: [] };
       // A response queued behind another never emits 'close' when the client goes; its socket does.
       socket.once('close', () => {
+        created.queued.length = 0;
         for (const end of created.ends) end();
       });
       connections.set(socket, created);
@@ -93,12 +135,25 @@ export function createAdmission({ maxInFlight, maxPerConnection, onRefused = () 
           connection.waiting -= 1;
           entry.ended = true;
           uncount(entry);
+          if (!answering.delete(response)) return; // it never started
+          const following = connection.queued.shift();
+          if (following) following();
+          else connection.busy = false;
+        };
+        const start = () => {
+          answering.add(response);
+          watchUnsent();
+          next(request, response);
         };
         connection.waiting += 1;
         connection.ends.add(end);
         tracked.set(response, entry);
         response.once('close', end);
-        next(request, response);
+        if (connection.busy) connection.queued.push(start);
+        else {
+          connection.busy = true;
+          start();
+        }
       };
     },
     admit(response) {

@@ -11,6 +11,14 @@ export interface HttpTimeouts {
   readonly keepAliveTimeoutMs: number;
   /** How often Node checks the two timeouts above (Node: 30 s, which would let 10 s run to 40 s). */
   readonly checkIntervalMs: number;
+  /**
+   * A connection with a request in progress and no byte moving either way for this long is
+   * closed (Node: never): a client that stopped reading its answer, which would otherwise
+   * hold it in memory for as long as it likes. Longer than any silence of a healthy request
+   * (the request deadline, subscription heartbeats: 5 s multipart, 12 s SSE), and than the
+   * two timeouts above, so that a slow request still gets its 408.
+   */
+  readonly stalledMs: number;
 }
 
 /**
@@ -25,6 +33,7 @@ export const HTTP_TIMEOUTS: HttpTimeouts = {
   requestTimeoutMs: 20_000,
   keepAliveTimeoutMs: 65_000,
   checkIntervalMs: 2_000,
+  stalledMs: 30_000,
 };
 
 const BAD_REQUEST = JSON.stringify({
@@ -53,6 +62,9 @@ export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts = 
       app(request, response);
     },
   );
+  // Without a 'timeout' listener, Node destroys the socket. Between requests the keep-alive
+  // timeout applies instead.
+  server.setTimeout(timeouts.stalledMs);
   // CONNECT (authority-form) never reaches the request handler; without a listener Node
   // would drop the connection without an answer.
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {

@@ -1,5 +1,7 @@
-import { connect } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createAdmission, type RefusalReason } from '../../src/http/admission.ts';
+import { createHttpServer, HTTP_TIMEOUTS } from '../../src/http/server.ts';
 import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { subscribeSse } from '../support/sse.ts';
@@ -124,6 +126,44 @@ describe('pipelining', () => {
     expect(await (await post(h, DEVICE)).json()).toEqual({ data: { device: { id: SEED_DEVICE_ID } } });
   });
 
+  it('starts a connection’s pipelined requests one after the other: one answer in memory and one place each', async () => {
+    const h = await harness({ MAX_REQUESTS_IN_FLIGHT: '2' });
+    const paused = h.standin.pause();
+    const body = JSON.stringify({ query: DEVICE });
+    const request = `POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const socket = connect(Number(h.url.port), '127.0.0.1');
+    socket.on('error', () => {});
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.write(request.repeat(10));
+    await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(1));
+    // The other nine have not started: another client still gets the second place.
+    const other = post(h, DEVICE);
+    await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(2));
+    paused.release();
+    expect((await other).status).toBe(200);
+    await vi.waitFor(() => expect(received.match(/HTTP\/1\.1 200/g)).toHaveLength(10));
+    socket.destroy();
+  });
+
+  it('never starts the requests pipelined behind a subscription, so they hold no place', async () => {
+    const h = await harness({ MAX_REQUESTS_IN_FLIGHT: '1' });
+    const subscribe = JSON.stringify({ query: `subscription { deviceUpdated(id: "${SEED_DEVICE_ID}") { id } }` });
+    const query = JSON.stringify({ query: DEVICE });
+    const socket = connect(Number(h.url.port), '127.0.0.1');
+    socket.on('error', () => {});
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: localhost\r\naccept: text/event-stream\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(subscribe)}\r\n\r\n${subscribe}` +
+        `POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(query)}\r\n\r\n${query}`.repeat(5),
+    );
+    await vi.waitFor(() => expect(received).toContain(SEED_DEVICE_ID));
+    expect(await inFlight(h)).toBe(0);
+    expect((await post(h, DEVICE)).status).toBe(200);
+    socket.destroy();
+  });
+
   it('answers a connection that pipelines a few requests, in order', async () => {
     const h = await harness();
     const bodies = ids.slice(0, 4).map((id) => JSON.stringify({ query: `query { device(id: "${id}") { id } }` }));
@@ -141,6 +181,36 @@ describe('pipelining', () => {
     });
     const answered = [...received.matchAll(/"id":"(dev_[A-Za-z0-9]+)"/g)].map((match) => match[1]);
     expect(answered).toEqual(ids.slice(0, 4));
+  });
+});
+
+describe('answers their clients do not take', () => {
+  it('closes the connections with the most unsent past the budget, before their stall timeout', async () => {
+    const refusals: RefusalReason[] = [];
+    const admission = createAdmission({ maxInFlight: 10, maxPerConnection: 16, maxUnsentBytes: 1024 * 1024, onRefused: (reason) => refusals.push(reason) });
+    // A large answer each (as 30 aliases of the schema's introspection make), to clients that read nothing.
+    const server = createHttpServer(
+      admission.wrap((_request, response) => response.end(Buffer.alloc(32 * 1024 * 1024))),
+      HTTP_TIMEOUTS,
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const closed: Array<Promise<unknown>> = [];
+    server.on('connection', (connection: Socket) => closed.push(new Promise((resolve) => connection.once('close', resolve))));
+    const clients = Array.from({ length: 2 }, () => {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      socket.pause();
+      return socket;
+    });
+    try {
+      await vi.waitFor(() => expect(closed).toHaveLength(2));
+      await Promise.all(closed);
+      expect(refusals).toEqual(['slow-reader', 'slow-reader']);
+    } finally {
+      for (const socket of clients) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

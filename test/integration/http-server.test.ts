@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, HTTP_TIMEOUTS } from '../../src/http/server.ts';
 import { sampleDevices } from '../../src/standin/data.ts';
@@ -92,6 +92,8 @@ describe('server timeouts', () => {
     expect(server.keepAliveTimeout).toBe(HTTP_TIMEOUTS.keepAliveTimeoutMs);
     expect(HTTP_TIMEOUTS.headersTimeoutMs).toBeLessThanOrEqual(10_000);
     expect(HTTP_TIMEOUTS.requestTimeoutMs).toBeLessThanOrEqual(30_000);
+    expect(server.timeout).toBe(HTTP_TIMEOUTS.stalledMs);
+    expect(HTTP_TIMEOUTS.stalledMs).toBeGreaterThan(HTTP_TIMEOUTS.requestTimeoutMs);
   });
 
   describe('with short timeouts', () => {
@@ -104,6 +106,7 @@ describe('server timeouts', () => {
         requestTimeoutMs: 600,
         keepAliveTimeoutMs: 300,
         checkIntervalMs: 50,
+        stalledMs: 1_000,
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       shortPort = (server.address() as AddressInfo).port;
@@ -118,6 +121,24 @@ describe('server timeouts', () => {
     it('a client that never finishes its body gets 408 and the connection closed', async () => {
       const response = await rawRequest(shortPort, 'POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":');
       expect(response.status).toBe(408);
+    });
+
+    it('a client that stops reading its answer has its connection closed', async () => {
+      const stalled = createHttpServer((_request, response) => response.end(Buffer.alloc(64 * 1024 * 1024)), { ...HTTP_TIMEOUTS, stalledMs: 300 });
+      await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+      try {
+        const serverSide = new Promise<Socket>((resolve) => stalled.once('connection', resolve));
+        const socket = connect((stalled.address() as AddressInfo).port, '127.0.0.1');
+        socket.on('error', () => {});
+        socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+        socket.pause(); // reads nothing: 64 MB cannot all fit in the connection's buffers
+        // A paused client would not see the close; the server's side of the connection does.
+        await new Promise((resolve) => void serverSide.then((connection) => connection.once('close', resolve)));
+        socket.destroy();
+      } finally {
+        stalled.closeAllConnections();
+        await new Promise((resolve) => stalled.close(resolve));
+      }
     });
 
     it('an idle keep-alive connection is closed by the server', async () => {
