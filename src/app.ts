@@ -88,9 +88,11 @@ const MAX_PIPELINED = 16;
 
 /**
  * Answers written but not yet taken by their clients, all together, before the slowest
- * readers are cut off: a quarter of the 256 MB heap a replica runs with (see README, Memory).
+ * readers are cut off. An unsent answer holds about three times its size in heap (its
+ * string and its result stay alive until it is sent): 16 MB keeps them near a fifth of the
+ * 256 MB heap a replica runs with (see README, Memory).
  */
-const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
+const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.yoga.fetch`. */
 export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal, tracing, fastLane = true }: AppOptions): App {

@@ -41,9 +41,6 @@ interface Connection {
   waiting: number;
   /** How to let go of each request still waiting on this connection. */
   readonly ends: Set<() => void>;
-  /** A request of this connection is being answered; those after it wait in `queued`. */
-  busy: boolean;
-  readonly queued: Array<() => void>;
 }
 
 interface Tracked {
@@ -60,7 +57,9 @@ interface Tracked {
  * pipelined on a few connections, or a connection each.
  *
  * A connection's requests are answered one after the other, as HTTP/1.1 sends them back:
- * the next one starts when the answer before it is complete. So a client that pipelines
+ * the next one starts when Node hands it the connection, once the answer before it is
+ * complete, and never if the connection closes first (the client left, or an answer
+ * before it closed the connection). So a client that pipelines
  * requests and reads no answer holds one answer in memory and one place, not one each; and
  * requests pipelined behind a subscription, which never completes, never start. A
  * connection with more than `maxPerConnection` requests waiting is closed: no client of
@@ -101,10 +100,9 @@ export function createAdmission({ maxInFlight, maxPerConnection, maxUnsentBytes,
   function connectionOf(socket: Socket): Connection {
     let connection = connections.get(socket);
     if (!connection) {
-      const created: Connection = { waiting: 0, ends: new Set(), busy: false, queued: [] };
+      const created: Connection = { waiting: 0, ends: new Set() };
       // A response queued behind another never emits 'close' when the client goes; its socket does.
       socket.once('close', () => {
-        created.queued.length = 0;
         for (const end of created.ends) end();
       });
       connections.set(socket, created);
@@ -135,10 +133,8 @@ export function createAdmission({ maxInFlight, maxPerConnection, maxUnsentBytes,
           connection.waiting -= 1;
           entry.ended = true;
           uncount(entry);
-          if (!answering.delete(response)) return; // it never started
-          const following = connection.queued.shift();
-          if (following) following();
-          else connection.busy = false;
+          answering.delete(response);
+          response.removeListener('socket', start);
         };
         const start = () => {
           answering.add(response);
@@ -149,11 +145,9 @@ export function createAdmission({ maxInFlight, maxPerConnection, maxUnsentBytes,
         connection.ends.add(end);
         tracked.set(response, entry);
         response.once('close', end);
-        if (connection.busy) connection.queued.push(start);
-        else {
-          connection.busy = true;
-          start();
-        }
+        // Node gives a pipelined response the connection when the one before it is done.
+        if (response.socket) start();
+        else response.once('socket', start);
       };
     },
     admit(response) {

@@ -164,6 +164,26 @@ describe('pipelining', () => {
     socket.destroy();
   });
 
+  it('never starts a request pipelined behind an answer that closes the connection', async () => {
+    const h = await harness();
+    const watched = ids[6]!;
+    const subscription = encodeURIComponent(`subscription { deviceUpdated(id: "${watched}") { id } }`);
+    const socket = connect(Number(h.url.port), '127.0.0.1');
+    socket.on('error', () => {});
+    socket.resume();
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    // An absolute-form target is answered 400 with `connection: close` (src/http/server.ts).
+    socket.write(
+      'GET http://elsewhere.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n' +
+        `GET /graphql?query=${subscription} HTTP/1.1\r\nHost: localhost\r\naccept: text/event-stream\r\n\r\n`,
+    );
+    await closed;
+    // Answered after the connection closed: had the subscription started, it would have called Flatpeak first.
+    expect((await post(h, DEVICE)).status).toBe(200);
+    expect(await metric(h, 'flatpeak_subscriptions_open')).toBe(0);
+    expect(h.standin.count(`/devices/${watched}`)).toBe(0);
+  });
+
   it('answers a connection that pipelines a few requests, in order', async () => {
     const h = await harness();
     const bodies = ids.slice(0, 4).map((id) => JSON.stringify({ query: `query { device(id: "${id}") { id } }` }));
