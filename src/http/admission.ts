@@ -58,12 +58,12 @@ interface Tracked {
  *
  * A connection's requests are answered one after the other, as HTTP/1.1 sends them back:
  * the next one starts when Node hands it the connection, once the answer before it is
- * complete, and never if the connection closes first (the client left, or an answer
- * before it closed the connection). So a client that pipelines
- * requests and reads no answer holds one answer in memory and one place, not one each; and
- * requests pipelined behind a subscription, which never completes, never start. A
- * connection with more than `maxPerConnection` requests waiting is closed: no client of
- * this API pipelines that deep (browsers and HTTP/1.1 clients send one at a time).
+ * complete, and never if the connection closes first (the client left, or an answer before
+ * it closed the connection). So a client that pipelines requests and reads no answer holds
+ * one answer in memory and one place, not one each; and requests pipelined behind a
+ * subscription, which never completes, never start. A connection with more than
+ * `maxPerConnection` requests waiting is closed: no client of this API pipelines that deep
+ * (browsers and HTTP/1.1 clients send one at a time).
  *
  * Answers that their clients do not take stay in the heap (a stalled connection is closed
  * only after `HTTP_TIMEOUTS.stalledMs`). Past `maxUnsentBytes` of them, the connections
