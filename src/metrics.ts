@@ -69,19 +69,21 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
-  let concurrency = () => ({ limit: 0, inFlight: 0, queued: 0 });
-  const gauge = (name: string, help: string, pick: (state: ReturnType<typeof concurrency>) => number) =>
+  /** A gauge read from the service's own state at each scrape. */
+  const scraped = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
       help,
       registers: [registry],
       collect() {
-        this.set(pick(concurrency()));
+        this.set(read());
       },
     });
-  gauge('flatpeak_upstream_concurrency_limit', 'Calls to Flatpeak allowed in flight now (adapts to Flatpeak’s latency and shedding).', (state) => Math.floor(state.limit));
-  gauge('flatpeak_upstream_in_flight', 'Calls to Flatpeak in flight.', (state) => state.inFlight);
-  gauge('flatpeak_upstream_queued', 'Calls to Flatpeak waiting under the concurrency limit.', (state) => state.queued);
+
+  let concurrency = () => ({ limit: 0, inFlight: 0, queued: 0 });
+  scraped('flatpeak_upstream_concurrency_limit', 'Calls to Flatpeak allowed in flight now (adapts to Flatpeak’s latency and shedding).', () => Math.floor(concurrency().limit));
+  scraped('flatpeak_upstream_in_flight', 'Calls to Flatpeak in flight.', () => concurrency().inFlight);
+  scraped('flatpeak_upstream_queued', 'Calls to Flatpeak waiting under the concurrency limit.', () => concurrency().queued);
 
   const polls = new Counter({
     name: 'flatpeak_device_polls_total',
@@ -104,22 +106,12 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   let inFlight = () => ({ requests: 0, deviceLoads: 0 });
-  new Gauge({
-    name: 'flatpeak_http_requests_in_flight',
-    help: 'GraphQL operations being worked on now, as MAX_REQUESTS_IN_FLIGHT counts them (open subscriptions aside).',
-    registers: [registry],
-    collect() {
-      this.set(inFlight().requests);
-    },
-  });
-  new Gauge({
-    name: 'flatpeak_device_loads_in_flight',
-    help: 'Device loads held by requests now, as MAX_DEVICE_LOADS_IN_FLIGHT counts them.',
-    registers: [registry],
-    collect() {
-      this.set(inFlight().deviceLoads);
-    },
-  });
+  scraped(
+    'flatpeak_http_requests_in_flight',
+    'GraphQL operations being worked on now, as MAX_REQUESTS_IN_FLIGHT counts them (open subscriptions aside).',
+    () => inFlight().requests,
+  );
+  scraped('flatpeak_device_loads_in_flight', 'Device loads held by requests now, as MAX_DEVICE_LOADS_IN_FLIGHT counts them.', () => inFlight().deviceLoads);
 
   return {
     registry,
