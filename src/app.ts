@@ -7,7 +7,7 @@ import type { Config } from './config.ts';
 import { type Context, createContextFactory } from './context.ts';
 import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
+import { createMetrics, type Metrics, registerUpstreamStatusMetrics } from './metrics.ts';
 import { useBoundedDocuments } from './plugins/bounded-documents.ts';
 import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
 import { useDeferStreamArguments } from './plugins/defer-stream-arguments.ts';
@@ -32,6 +32,8 @@ import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
 import { createAuthenticator } from './callers/authenticate.ts';
 import { createRateLimiter, createRedisRateLimiter } from './callers/rate-limit.ts';
 import { createRedisDeviceCache } from './upstream/redis-cache.ts';
+import { redisFailures } from './shared/redis.ts';
+import { createDependencyFailures, type ReportDependencyFailure } from './telemetry/dependency-failures.ts';
 import { useCallerRequired } from './plugins/caller-required.ts';
 import { useCacheControl } from './plugins/cache-control.ts';
 import { useRequestEnd } from './plugins/request-end.ts';
@@ -63,6 +65,13 @@ export interface AppOptions {
   readonly tracing?: Tracing | undefined;
   /** False: every request through Yoga's HTTP layer, none through the fast lane (tests compare the two). */
   readonly fastLane?: boolean;
+  /**
+   * The app's metrics and where failures of its dependencies (JWKS, Flatpeak login, Redis)
+   * go: made before the app when something made before it reports into them (main.ts's
+   * Redis connection); else the app makes its own.
+   */
+  readonly metrics?: Metrics;
+  readonly onDependencyFailure?: ReportDependencyFailure;
 }
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -95,8 +104,19 @@ const MAX_PIPELINED = 16;
 const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.yoga.fetch`. */
-export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal, tracing, fastLane = true }: AppOptions): App {
-  const metrics = createMetrics();
+export function createApp({
+  config,
+  upstreamUrl,
+  dispatcher,
+  logger,
+  redis,
+  isStopping = () => false,
+  shutdownSignal,
+  tracing,
+  fastLane = true,
+  metrics = createMetrics(),
+  onDependencyFailure = createDependencyFailures({ logger, count: metrics.dependencyFailure }),
+}: AppOptions): App {
   const admission = createAdmission({
     maxInFlight: config.maxRequestsInFlight,
     maxPerConnection: MAX_PIPELINED,
@@ -105,12 +125,9 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   });
   const loadBudget = createLoadBudget(config.maxDeviceLoadsInFlight);
   metrics.watchRequests(() => ({ requests: admission.inFlight, deviceLoads: loadBudget.used }));
-  // Redis failures are counted and logged at debug: the connection itself warns once
-  // when Redis goes away, and every request would otherwise log the same outage again.
-  const onSharedStateError = (error: unknown) => {
-    metrics.deviceReads.cacheError();
-    logger.debug({ err: error }, 'shared state (Redis) unavailable; using the in-process fallback');
-  };
+  // Every failed Redis command is counted; the log says it at most once a minute (with the
+  // connection's own failures), not once per request of an outage.
+  const onSharedStateError = redis ? redisFailures(redis, onDependencyFailure) : () => {};
   const deviceCache =
     config.deviceCache.ttlMs <= 0 ? undefined : redis ? createRedisDeviceCache(redis, config.deviceCache) : createMemoryDeviceCache(config.deviceCache);
   const localLimiter = createRateLimiter(config.rateLimit);
@@ -123,6 +140,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   if (config.serviceCredentials) {
     const { accountId, apiKey } = config.serviceCredentials;
     serviceToken = createServiceTokenSource({
+      onLoginFailure: onDependencyFailure,
       login: async () => {
         try {
           // Shared by every waiting request, so it has a deadline of its own.
@@ -158,7 +176,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     cache: deviceCache,
     ttlMs: config.deviceCache.ttlMs,
     refreshDeadlineMs: config.requestDeadlineMs,
-    onCacheError: (error) => logger.debug({ err: error }, 'device cache failed; read from Flatpeak instead'),
+    onCacheError: onSharedStateError,
     observer: metrics.deviceReads,
   });
   const live = createLiveDevices({
@@ -176,7 +194,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       devices,
       live,
       serviceToken,
-      authenticate: createAuthenticator(config.callers),
+      authenticate: createAuthenticator(config.callers, { onDependencyFailure }),
       rateLimiter,
       logger,
       requestDeadlineMs: config.requestDeadlineMs,

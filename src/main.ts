@@ -4,10 +4,12 @@ import { type Config, ConfigError, loadConfig } from './config.ts';
 import { gracefulCloser } from './graceful-close.ts';
 import { createHttpServer, HTTP_TIMEOUTS } from './http/server.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
 import { DEMO_ACCOUNT_ID } from './standin/data.ts';
 import { connectRedis } from './shared/redis.ts';
 import { handleStrayErrors } from './stray-errors.ts';
+import { createDependencyFailures } from './telemetry/dependency-failures.ts';
 import { createTracing } from './telemetry/tracing.ts';
 import { createDispatcher } from './upstream/dispatcher.ts';
 
@@ -41,9 +43,23 @@ if (!upstreamUrl) {
 let stopping = false;
 const closingStreams = new AbortController();
 const dispatcher = createDispatcher(config.upstream);
-const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+// Made before the app: the Redis connection reports its failures from its first attempt.
+const metrics = createMetrics();
+const onDependencyFailure = createDependencyFailures({ logger, count: metrics.dependencyFailure });
+const redis = config.redisUrl ? connectRedis(config.redisUrl, { logger, onFailure: onDependencyFailure }) : undefined;
 const tracing = await createTracing(config.tracing, logger);
-const app = createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping: () => stopping, shutdownSignal: closingStreams.signal, tracing });
+const app = createApp({
+  config,
+  upstreamUrl,
+  dispatcher,
+  logger,
+  redis,
+  isStopping: () => stopping,
+  shutdownSignal: closingStreams.signal,
+  tracing,
+  metrics,
+  onDependencyFailure,
+});
 // A request may stay silent until its deadline: only past that is a connection stalled.
 const server = createHttpServer(app.listener, { ...HTTP_TIMEOUTS, stalledMs: Math.max(HTTP_TIMEOUTS.stalledMs, config.requestDeadlineMs + 5_000) });
 const closeGracefully = gracefulCloser(server);

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RefusalReason } from './http/admission.ts';
 import type { LiveObserver } from './live/live-devices.ts';
+import type { Dependency, FailureReason } from './telemetry/dependency-failures.ts';
 import type { DeviceReadObserver } from './upstream/device-source.ts';
 import type { CircuitName, PolicyObserver } from './upstream/resilience.ts';
 import type { UpstreamStatus } from './upstream/status.ts';
@@ -21,6 +22,8 @@ export interface Metrics {
   refused(reason: RefusalReason): void;
   /** Reports the requests and device loads in flight (read at each scrape). */
   watchRequests(read: () => { requests: number; deviceLoads: number }): void;
+  /** A failure to fetch the JWKS, to log in to Flatpeak or to reach Redis (src/telemetry/dependency-failures.ts). */
+  dependencyFailure(dependency: Dependency, reason: FailureReason): void;
 }
 
 /** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */
@@ -113,8 +116,16 @@ export function createMetrics(): Metrics {
   );
   scraped('flatpeak_device_loads_in_flight', 'Device loads held by requests now, as MAX_DEVICE_LOADS_IN_FLIGHT counts them.', () => inFlight().deviceLoads);
 
+  const dependencyFailures = new Counter({
+    name: 'flatpeak_dependency_failures_total',
+    help: 'Failures to fetch the JWKS (jwks), to log in to Flatpeak with the service credentials (flatpeak_login) or to reach Redis (redis), by reason: unreachable, timeout, refused, server_error, rate_limited, bad_response or error.',
+    labelNames: ['dependency', 'reason'],
+    registers: [registry],
+  });
+
   return {
     registry,
+    dependencyFailure: (dependency, reason) => dependencyFailures.inc({ dependency, reason }),
     fastLane: () => fastLane.inc(),
     refused: (reason) => refused.inc({ reason }),
     watchRequests(read) {

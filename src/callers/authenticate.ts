@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { CallerSettings } from '../config.ts';
+import type { ReportDependencyFailure } from '../telemetry/dependency-failures.ts';
 import type { Caller } from './caller.ts';
 import { createJwtVerifier, unauthenticated } from './jwt.ts';
 
@@ -8,7 +9,7 @@ export type Authenticate = (request: Request, clientAddress: string | undefined)
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
-export function createAuthenticator(settings: CallerSettings): Authenticate {
+export function createAuthenticator(settings: CallerSettings, { onDependencyFailure }: { onDependencyFailure?: ReportDependencyFailure } = {}): Authenticate {
   const byAddress = (clientAddress: string | undefined) => `ip:${clientAddress ?? 'unknown'}`;
   switch (settings.mode) {
     case 'none':
@@ -22,7 +23,7 @@ export function createAuthenticator(settings: CallerSettings): Authenticate {
           : { kind: 'anonymous', key: byAddress(clientAddress) };
       };
     case 'jwt': {
-      const verify = createJwtVerifier({ ...settings.jwt, referenceClaim: settings.referenceClaim, locationsClaim: settings.locationsClaim });
+      const verify = createJwtVerifier({ ...settings.jwt, referenceClaim: settings.referenceClaim, locationsClaim: settings.locationsClaim, onKeySetFailure: onDependencyFailure });
       return async (request, clientAddress) => {
         const header = request.headers.get('authorization');
         if (header === null || header.trim() === '') return { kind: 'anonymous', key: byAddress(clientAddress) };

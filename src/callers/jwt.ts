@@ -3,6 +3,7 @@ import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { JwtSettings } from '../config.ts';
 import { FacadeError } from '../errors.ts';
+import type { FailureReason, ReportDependencyFailure } from '../telemetry/dependency-failures.ts';
 import type { Caller } from './caller.ts';
 
 /** Leeway for the token's times: identity providers' and our clocks drift a little. */
@@ -20,6 +21,8 @@ export interface JwtVerifierOptions extends JwtSettings {
   readonly referenceClaim: string;
   readonly locationsClaim: string | undefined;
   readonly now?: () => number;
+  /** Told of each failed fetch of the key set (logged, throttled, and counted). */
+  readonly onKeySetFailure?: ReportDependencyFailure;
 }
 
 export type VerifyJwt = (token: string) => Promise<Extract<Caller, { kind: 'user' }>>;
@@ -30,7 +33,18 @@ export type VerifyJwt = (token: string) => Promise<Extract<Caller, { kind: 'user
  * leeway, and a subject. Failures are UNAUTHENTICATED (HTTP 401) and never quote the token.
  */
 export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
-  const { jwksUrl, issuer, audience, algorithms, jwksCooldownMs, referenceClaim, locationsClaim, now = Date.now } = options;
+  const { jwksUrl, issuer, audience, algorithms, jwksCooldownMs, referenceClaim, locationsClaim, now = Date.now, onKeySetFailure } = options;
+  // Where, for the log: never the query or user info, which may hold a secret.
+  const jwksLocation = jwksUrl.origin + jwksUrl.pathname;
+  // Requests that wait on the same fetch all get its error: one failure, counted once.
+  const reported = new WeakSet<object>();
+  const keySetFailed = (error: unknown) => {
+    if (typeof error === 'object' && error !== null) {
+      if (reported.has(error)) return;
+      reported.add(error);
+    }
+    onKeySetFailure?.({ dependency: 'jwks', reason: keySetFailureReason(error), error, details: { jwks: jwksLocation } });
+  };
   const keys = createRemoteJWKSet(jwksUrl, {
     // An unknown `kid` refetches the key set at most this often: tokens made up with random
     // key ids cannot turn into a flood of requests to the identity provider.
@@ -61,7 +75,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
         currentDate: new Date(now()),
       }));
     } catch (error) {
-      throw verificationError(error);
+      const refusal = verificationError(error);
+      if (refusal.code === 'UPSTREAM_UNAVAILABLE') keySetFailed(error);
+      throw refusal;
     }
     // jose checks that `sub` is present, not that it is a string: an array or object would
     // become a caller key and a reference it was never meant to be.
@@ -121,4 +137,13 @@ function verificationError(error: unknown): FacadeError {
   }
   // Unknown key, bad signature, disallowed or `none` algorithm, malformed token.
   return unauthenticated('The bearer token is not valid');
+}
+
+/** Why the key set could not be had, from what jose threw while fetching it. */
+function keySetFailureReason(error: unknown): FailureReason {
+  if (error instanceof errors.JWKSTimeout) return 'timeout';
+  // fetch's own failure ("fetch failed", its cause ECONNREFUSED, ENOTFOUND…): no answer.
+  if (!(error instanceof errors.JOSEError)) return 'unreachable';
+  // A status other than 200, a body that is not JSON or not a key set.
+  return 'bad_response';
 }

@@ -1,4 +1,5 @@
 import { FacadeError } from '../errors.ts';
+import type { FailureReason, ReportDependencyFailure } from '../telemetry/dependency-failures.ts';
 import { raceAbort } from './resilience.ts';
 import type { Login } from './types.ts';
 
@@ -14,6 +15,8 @@ export interface ServiceTokenOptions {
   readonly now?: () => number;
   /** After a failed login, callers get that failure for this long instead of a new login. */
   readonly failureHoldMs?: number;
+  /** Told of each failed login (logged, throttled, and counted). */
+  readonly onLoginFailure?: ReportDependencyFailure;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface ServiceTokenOptions {
  * `expires_in` (Flatpeak asks for that) while the old token keeps serving, and never more
  * than one login in flight however many requests arrive together.
  */
-export function createServiceTokenSource({ login, now = Date.now, failureHoldMs = 1_000 }: ServiceTokenOptions): TokenSource {
+export function createServiceTokenSource({ login, now = Date.now, failureHoldMs = 1_000, onLoginFailure }: ServiceTokenOptions): TokenSource {
   let current: { value: string; renewAt: number; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
   // Rejected keys or a Flatpeak outage must not turn every incoming request into a login.
@@ -45,6 +48,9 @@ export function createServiceTokenSource({ login, now = Date.now, failureHoldMs 
     })()
       .catch((error: unknown) => {
         failure = { error, until: now() + failureHoldMs };
+        const upstream = error instanceof FacadeError ? error.upstream : undefined;
+        const details = { ...(upstream?.status === undefined ? {} : { status: upstream.status }), ...(upstream?.code === undefined ? {} : { flatpeakCode: upstream.code }) };
+        onLoginFailure?.({ dependency: 'flatpeak_login', reason: loginFailureReason(error), error, details });
         throw error;
       })
       .finally(() => {
@@ -69,6 +75,26 @@ export function createServiceTokenSource({ login, now = Date.now, failureHoldMs 
       if (current?.value === token) current = undefined;
     },
   };
+}
+
+/** Why a login failed, from the client's error (src/upstream/flatpeak.ts) or the policy's (resilience.ts). */
+export function loginFailureReason(error: unknown): FailureReason {
+  if (!(error instanceof FacadeError)) return 'error';
+  switch (error.code) {
+    case 'UNAUTHENTICATED':
+    case 'FORBIDDEN':
+      return 'refused';
+    case 'UPSTREAM_TIMEOUT':
+      return 'timeout';
+    case 'UPSTREAM_UNAVAILABLE':
+      // With a status Flatpeak answered 5xx; without, it could not be reached (or the circuit is open).
+      return error.upstream?.status === undefined ? 'unreachable' : 'server_error';
+    case 'RATE_LIMITED':
+    case 'UPSTREAM_OVERLOADED':
+      return 'rate_limited';
+    default:
+      return 'bad_response';
+  }
 }
 
 /** Runs an upstream call with a bearer token, however this deployment obtains one. */

@@ -9,6 +9,8 @@ import { createLogger, type Logger } from '../../src/logger.ts';
 import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../src/standin/server.ts';
 import { connectRedis } from '../../src/shared/redis.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { createDependencyFailures } from '../../src/telemetry/dependency-failures.ts';
 import { createTracing } from '../../src/telemetry/tracing.ts';
 import { createDispatcher } from '../../src/upstream/dispatcher.ts';
 import type { Dispatcher } from 'undici';
@@ -69,9 +71,12 @@ export async function startHarness({
   });
   const dispatcher = makeDispatcher ? makeDispatcher(config) : createDispatcher(config.upstream);
   const log = logger ?? createLogger(config.logLevel);
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+  // As main.ts: the Redis connection, made before the app, reports into the app's metrics.
+  const metrics = createMetrics();
+  const onDependencyFailure = createDependencyFailures({ logger: log, count: metrics.dependencyFailure });
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, { logger: log, onFailure: onDependencyFailure }) : undefined;
   const tracing = await createTracing(config.tracing, log);
-  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping, shutdownSignal, tracing, fastLane });
+  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping, shutdownSignal, tracing, fastLane, metrics, onDependencyFailure });
   const server: Server = createHttpServer(app.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
