@@ -18,6 +18,7 @@ import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
 import { useEndpointOnly } from './plugins/endpoint-only.ts';
+import { useNotAcceptable } from './plugins/not-acceptable.ts';
 import { useFederatedTraces } from './plugins/federated-traces.ts';
 import { useGraphQLMetrics } from './plugins/graphql-metrics.ts';
 import { useRequestLog } from './plugins/request-log.ts';
@@ -232,6 +233,9 @@ export function createApp({
       useGraphQLMetrics(metrics.registry),
       // After the probes and /metrics: any other path is not GraphQL's either.
       useEndpointOnly(GRAPHQL_ENDPOINT),
+      // Before the onResponse hooks that decorate the answer (x-request-id, cache-control),
+      // so that they decorate its replacement too.
+      useNotAcceptable(),
       useStrictRequestParsing(),
       useSecurityLimits(),
       useKnownOperationTypes(),

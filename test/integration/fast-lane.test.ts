@@ -180,6 +180,9 @@ const corpus: Case[] = [
   { name: 'a mutation with input of the wrong type', sent: operation(CREATE, { input: { type: 'TOASTER' } }), lane: true, status: 400 },
   { name: 'a query that only mentions subscription (Yoga’s)', sent: operation('{ __typename } # not a subscription'), lane: false, status: 200 },
   { name: '@defer, to a client that cannot take parts (Yoga’s)', sent: operation(deferred('')), lane: false, status: 406 },
+  // 406 with a GraphQL error naming what to ask for (src/plugins/not-acceptable.ts), whichever lane.
+  { name: 'a subscription to a client that asks for JSON (Yoga’s)', sent: operation(`subscription { deviceUpdated(id: "${SEED_DEVICE_ID}") { id } }`, undefined, { accept: 'application/json' }), lane: false, status: 406 },
+  { name: 'a subscription to a client that asks for HTML (Yoga’s)', sent: operation(`subscription { deviceUpdated(id: "${SEED_DEVICE_ID}") { id } }`, undefined, { accept: 'text/html' }), lane: false, status: 406 },
   { name: '@defer over multipart (Yoga’s)', sent: operation(deferred(''), undefined, { accept: 'multipart/mixed' }), lane: false, status: 200 },
   // GraphQL has ignored tokens between `@` and the name: still a directive, still streamed.
   { name: '@ defer, a space after the @ (Yoga’s)', sent: operation(deferred(' '), undefined, { accept: 'multipart/mixed' }), lane: false, status: 200 },
@@ -397,6 +400,17 @@ describe('the fast lane answers what Yoga answers', () => {
     const fast = await counts(main.lane);
     expect(fast.length).toBeGreaterThan(5);
     expect(fast).toEqual(await counts(main.yoga));
+  });
+
+  it('answers every 406 with a GraphQL error naming the media types to ask for, never an empty body', async () => {
+    const refused = corpus.filter((each) => each.status === 406);
+    expect(refused.filter((each) => each.lane).length).toBeGreaterThan(0);
+    expect(refused.filter((each) => !each.lane).length).toBeGreaterThan(0);
+    for (const { sent } of refused) {
+      const { body, headers } = await answer(main.lane, sent);
+      expect(body).toMatchObject({ errors: [{ extensions: { code: 'NOT_ACCEPTABLE', acceptableMediaTypes: expect.any(Array) as unknown } }] });
+      expect(headers['content-type']).toBe('application/json; charset=utf-8');
+    }
   });
 
   it('left Object.prototype alone', () => {
