@@ -14,7 +14,7 @@ export type ErrorCode =
   | 'UPSTREAM_REJECTED'
   | 'TOO_MANY_SUBSCRIPTIONS'
   | 'SHUTTING_DOWN'
-  /** The Accept header lists no media type the result can be sent as (HTTP 406; src/plugins/not-acceptable.ts). */
+  /** The Accept header lists no media type the result can be sent as (HTTP 406; src/plugins/response/use-not-acceptable.ts). */
   | 'NOT_ACCEPTABLE';
 
 /** What Flatpeak said, when it said something: safe to show (no bodies, no headers). */

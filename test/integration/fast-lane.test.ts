@@ -180,7 +180,7 @@ const corpus: Case[] = [
   { name: 'a mutation with input of the wrong type', sent: operation(CREATE, { input: { type: 'TOASTER' } }), lane: true, status: 400 },
   { name: 'a query that only mentions subscription (Yoga’s)', sent: operation('{ __typename } # not a subscription'), lane: false, status: 200 },
   { name: '@defer, to a client that cannot take parts (Yoga’s)', sent: operation(deferred('')), lane: false, status: 406 },
-  // 406 with a GraphQL error naming what to ask for (src/plugins/not-acceptable.ts), whichever lane.
+  // 406 with a GraphQL error naming what to ask for (src/plugins/response/use-not-acceptable.ts), whichever lane.
   { name: 'a subscription to a client that asks for JSON (Yoga’s)', sent: operation(`subscription { deviceUpdated(id: "${SEED_DEVICE_ID}") { id } }`, undefined, { accept: 'application/json' }), lane: false, status: 406 },
   { name: 'a subscription to a client that asks for HTML (Yoga’s)', sent: operation(`subscription { deviceUpdated(id: "${SEED_DEVICE_ID}") { id } }`, undefined, { accept: 'text/html' }), lane: false, status: 406 },
   { name: '@defer over multipart (Yoga’s)', sent: operation(deferred(''), undefined, { accept: 'multipart/mixed' }), lane: false, status: 200 },

@@ -1,5 +1,5 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
 
 const NOT_ACCEPTABLE: ErrorCode = 'NOT_ACCEPTABLE';
 
