@@ -47,7 +47,13 @@ function hex(n: number, width: number): string {
   return n.toString(16).padStart(width, '0');
 }
 
-/** Thirty-odd devices with varied shapes; the same on every start, so tests can name them. */
+/**
+ * Thirty-odd devices with varied shapes; the same on every start, so tests can name them.
+ * Varied, but every one of the shape Flatpeak documents: none is malformed, so listings on
+ * `npm start` show no errors. What a listing shows for a device Flatpeak sends malformed
+ * (`UPSTREAM_BAD_RESPONSE` at its node) is in docs/consumers.md, "A malformed device in a
+ * listing"; the tests that need one give the stand-in their own (malformed-listing.test.ts).
+ */
 export function sampleDevices(): RawDevice[] {
   const generated: RawDevice[] = Array.from({ length: 32 }, (_, i) => {
     const [manufacturer, modelCode, modelName] = MODELS[i % MODELS.length]!;
