@@ -23,7 +23,7 @@ export interface Metrics {
   /** Reports the requests and device loads in flight (read at each scrape). */
   watchRequests(read: () => { requests: number; deviceLoads: number }): void;
   /** A failure to fetch the JWKS, to log in to Flatpeak or to reach Redis (src/telemetry/dependency-failures.ts). */
-  dependencyFailure(dependency: Dependency, reason: FailureReason): void;
+  readonly dependencyFailure: (dependency: Dependency, reason: FailureReason) => void;
 }
 
 /** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */

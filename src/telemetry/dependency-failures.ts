@@ -33,7 +33,8 @@ const MESSAGES: Record<Dependency, string> = {
   jwks: "cannot fetch the identity provider's signing keys (AUTH_JWKS_URL): requests with a bearer token get UPSTREAM_UNAVAILABLE (503) until it can",
   flatpeak_login:
     'cannot log in to Flatpeak with the service credentials (FLATPEAK_ACCOUNT_ID, FLATPEAK_API_KEY): calls to Flatpeak fail with UPSTREAM_UNAVAILABLE until a login succeeds',
-  redis: 'Redis is unavailable (REDIS_URL): each replica serves on its own (no shared device cache, APQ registrations or rate limits) until it is back',
+  redis:
+    'Redis is unavailable (REDIS_URL): each replica serves on its own (no shared device cache, APQ registrations or rate limits) until it is back',
 };
 
 /**

@@ -14,7 +14,10 @@ export type WarnThrottled = (cause: string, fields: Record<string, unknown>, mes
  * of the same were left out since the previous one (`repeated`). Causes must come from a
  * bounded set (a dependency and a reason, not a message): one entry is kept per cause.
  */
-export function createThrottledWarnings(logger: Logger, { intervalMs = WARNING_INTERVAL_MS, now = Date.now }: { intervalMs?: number; now?: () => number } = {}): WarnThrottled {
+export function createThrottledWarnings(
+  logger: Logger,
+  { intervalMs = WARNING_INTERVAL_MS, now = Date.now }: { intervalMs?: number; now?: () => number } = {},
+): WarnThrottled {
   const lastLogged = new Map<string, { at: number; repeated: number }>();
   return (cause, fields, message) => {
     const t = now();

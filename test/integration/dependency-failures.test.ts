@@ -46,7 +46,9 @@ const warnings = (lines: Line[], dependency: string) => lines.filter((line) => l
 
 async function failures(h: Harness, dependency: string, reason: string): Promise<number> {
   const text = await (await fetch(new URL('/metrics', h.url))).text();
-  const match = new RegExp(`^flatpeak_dependency_failures_total\\{dependency="${dependency}",reason="${reason}"\\} (\\d+)$`, 'm').exec(text);
+  const match = new RegExp(`^flatpeak_dependency_failures_total\\{dependency="${dependency}",reason="${reason}"\\} (\\d+)$`, 'm').exec(
+    text,
+  );
   return match ? Number(match[1]) : 0;
 }
 
@@ -86,7 +88,11 @@ describe('the JWKS cannot be fetched', () => {
     for (let i = 0; i < 3; i += 1) expect((await facade.h.query(DEVICE, undefined, { authorization: `Bearer ${token}` })).status).toBe(503);
     const lines = warnings(facade.lines, 'jwks');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ reason: 'bad_response', jwks: `${missing.origin}/keys.json`, err: { message: expect.stringContaining('200 OK') as unknown } });
+    expect(lines[0]).toMatchObject({
+      reason: 'bad_response',
+      jwks: `${missing.origin}/keys.json`,
+      err: { message: expect.stringContaining('200 OK') as unknown },
+    });
     expect(await failures(facade.h, 'jwks', 'bad_response')).toBe(3);
     expect(facade.text()).not.toContain('s3cret-query-value');
   });
@@ -152,10 +158,17 @@ describe('Redis is down', () => {
       expect(body.errors).toBeUndefined();
     }
     // The reads' cache lookups and writes failed, and so did the connection's attempts.
-    await vi.waitFor(async () => expect(await failures(facade.h, 'redis', 'unreachable')).toBeGreaterThanOrEqual(10), { timeout: 5_000, interval: 50 });
+    await vi.waitFor(async () => expect(await failures(facade.h, 'redis', 'unreachable')).toBeGreaterThanOrEqual(10), {
+      timeout: 5_000,
+      interval: 50,
+    });
     const lines = warnings(facade.lines, 'redis');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ reason: 'unreachable', redis: `127.0.0.1:${port}`, msg: expect.stringMatching(/^Redis is unavailable/) as unknown });
+    expect(lines[0]).toMatchObject({
+      reason: 'unreachable',
+      redis: `127.0.0.1:${port}`,
+      msg: expect.stringMatching(/^Redis is unavailable/) as unknown,
+    });
     expect(facade.text()).not.toContain(password);
   });
 });

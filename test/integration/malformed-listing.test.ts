@@ -26,7 +26,13 @@ function documented(): { query: string; answer: unknown } {
 
 const minimal = sampleDevices().find((device) => device.id === MINIMAL_DEVICE_ID)!;
 /** Between the seed device (January 2022) and the minimal one (June 2021), newest first. */
-const malformed: RawDevice = { ...seedDevice, id: 'dev_0000000000000000000000bad', reference_id: 'SAMPLE-BAD', time_created: '2021-12-01T00:00:00Z', live_mode: 'yes' };
+const malformed: RawDevice = {
+  ...seedDevice,
+  id: 'dev_0000000000000000000000bad',
+  reference_id: 'SAMPLE-BAD',
+  time_created: '2021-12-01T00:00:00Z',
+  live_mode: 'yes',
+};
 
 let h: Harness;
 beforeAll(async () => {

@@ -22,7 +22,11 @@ const QUERY = `{ device(id: "${SEED_DEVICE_ID}") { id } }`;
 const DEFERRED = `{ device(id: "${SEED_DEVICE_ID}") { id ... @defer { modelName } } }`;
 
 async function post(h: Harness, query: string, accept: string) {
-  const response = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) });
+  const response = await fetch(h.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept },
+    body: JSON.stringify({ query }),
+  });
   const text = await response.text();
   return { status: response.status, contentType: response.headers.get('content-type'), accept: response.headers.get('accept'), text };
 }
@@ -44,7 +48,12 @@ describe.each([
     expect(answer.accept).toBe('text/event-stream, multipart/mixed');
     const body = JSON.parse(answer.text) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
     expect(body).toEqual({
-      errors: [{ message: expect.stringContaining('Accept: text/event-stream') as unknown, extensions: { code: 'NOT_ACCEPTABLE', acceptableMediaTypes: ['text/event-stream', 'multipart/mixed'] } }],
+      errors: [
+        {
+          message: expect.stringContaining('Accept: text/event-stream') as unknown,
+          extensions: { code: 'NOT_ACCEPTABLE', acceptableMediaTypes: ['text/event-stream', 'multipart/mixed'] },
+        },
+      ],
     });
     expect(body.errors[0]!.message).toContain('Accept: multipart/mixed');
     // The subscription that was never sent is not left watching the device.
@@ -77,6 +86,8 @@ describe.each([
   it('@defer asked for as application/json: names the media types that take parts', async () => {
     const answer = await post(facade(), DEFERRED, 'application/json');
     expect(answer.status).toBe(406);
-    expect(JSON.parse(answer.text)).toMatchObject({ errors: [{ extensions: { code: 'NOT_ACCEPTABLE', acceptableMediaTypes: ['multipart/mixed', 'text/event-stream'] } }] });
+    expect(JSON.parse(answer.text)).toMatchObject({
+      errors: [{ extensions: { code: 'NOT_ACCEPTABLE', acceptableMediaTypes: ['multipart/mixed', 'text/event-stream'] } }],
+    });
   });
 });

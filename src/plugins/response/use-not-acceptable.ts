@@ -16,7 +16,8 @@ const ANSWERS = {
   },
   single: {
     types: ['application/graphql-response+json', 'application/json'],
-    message: 'None of the media types in the Accept header can carry a GraphQL response: send Accept: application/graphql-response+json or Accept: application/json (UTF-8).',
+    message:
+      'None of the media types in the Accept header can carry a GraphQL response: send Accept: application/graphql-response+json or Accept: application/json (UTF-8).',
   },
 } as const;
 
@@ -39,19 +40,23 @@ export function useNotAcceptable(): Plugin {
     onResultProcess({ request, result }) {
       results.set(request, result);
     },
-    onResponse({ request, response, fetchAPI, setResponse }) {
+    onResponse(event) {
+      const { request, response, fetchAPI } = event;
       // Yoga's "no result processor" answer (process-request.ts): nothing else here answers 406.
       if (response.status !== 406 || response.body !== null) return;
       const result = results.get(request);
       const kind = isAsyncIterable(result) ? (subscriptions.has(request) ? 'subscription' : 'incremental') : 'single';
       if (isAsyncIterable(result)) Promise.resolve(result[Symbol.asyncIterator]().return?.()).catch(() => {});
       const { types, message } = ANSWERS[kind];
-      setResponse(
-        new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: NOT_ACCEPTABLE, acceptableMediaTypes: types } }] }), {
-          status: 406,
-          statusText: 'Not Acceptable',
-          headers: { 'content-type': 'application/json; charset=utf-8', accept: types.join(', ') },
-        }),
+      event.setResponse(
+        new fetchAPI.Response(
+          JSON.stringify({ errors: [{ message, extensions: { code: NOT_ACCEPTABLE, acceptableMediaTypes: types } }] }),
+          {
+            status: 406,
+            statusText: 'Not Acceptable',
+            headers: { 'content-type': 'application/json; charset=utf-8', accept: types.join(', ') },
+          },
+        ),
       );
     },
   };
