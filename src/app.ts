@@ -181,6 +181,7 @@ export function createApp({
   shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
 
   const documents = createDocumentCache(config.documentCache);
+  const allowedOrigins = new Set(config.corsOrigins);
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     context: createContextFactory({
@@ -201,8 +202,13 @@ export function createApp({
     healthCheckEndpoint: '/health',
     landingPage: false,
     // Yoga's default CORS reflects any Origin with credentials: any web page could read
-    // devices through a service that holds the Flatpeak credentials. Only listed origins.
-    cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], credentials: false } : false,
+    // devices through a service that holds the Flatpeak credentials. Only listed origins get
+    // CORS headers; any other gets none (Yoga would answer it `null`, which a sandboxed
+    // iframe's opaque origin matches).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      return origin !== null && allowedOrigins.has(origin) ? { origin: [...allowedOrigins], credentials: false } : false;
+    },
     // Yoga accepts 25 MB by default. Real operations are a few KB; a large body only
     // serves to fill the parse and APQ caches.
     // Enforced by useBodyLimit instead: Yoga's own costs a TransformStream per body.
