@@ -13,7 +13,7 @@ import { useVariableErrorCode } from './plugins/response/use-variable-error-code
 import { useDeferStreamArguments } from './plugins/document/use-defer-stream-arguments.ts';
 import { useAdmission } from './plugins/request/use-admission.ts';
 import { createAdmission } from './http/admission.ts';
-import { createLoadBudget } from './loaders/load-budget.ts';
+import { createLoadBudget } from './request/load-budget.ts';
 import { useKnownOperationTypes } from './plugins/document/use-known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/request/use-persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
