@@ -13,7 +13,7 @@ import { useVariableErrorCode } from './plugins/response/use-variable-error-code
 import { useDeferStreamArguments } from './plugins/document/use-defer-stream-arguments.ts';
 import { useAdmission } from './plugins/request/use-admission.ts';
 import { createAdmission } from './http/admission.ts';
-import { createLoadBudget } from './loaders/load-budget.ts';
+import { createLoadBudget } from './request/load-budget.ts';
 import { useKnownOperationTypes } from './plugins/document/use-known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/request/use-persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
@@ -54,7 +54,7 @@ import { createUpstreamMonitor } from './upstream/status.ts';
 import { createLiveDevices } from './live/live-devices.ts';
 import { createDevicePoll } from './live/poll-device.ts';
 import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
-import { createFastLane } from './http/fast-lane.ts';
+import { createFastLane, listPlugins } from './http/fast-lane.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -182,6 +182,10 @@ export function createApp({
 
   const documents = createDocumentCache(config.documentCache);
   const allowedOrigins = new Set(config.corsOrigins);
+  const costlyRequests = useCostlyRequestLane(documents.isKnown);
+  const strictParsing = useStrictRequestParsing();
+  const bodyLimit = useBodyLimit(LIMITS.requestBodyBytes.value);
+  const pluginList = listPlugins();
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     context: createContextFactory({
@@ -222,6 +226,8 @@ export function createApp({
     maskedErrors: { isDev: false },
     logging: logger,
     plugins: [
+      // The fast lane's view of the plugins: every one from here to pluginList.last is the app's.
+      pluginList.first,
       // First, so that the operation's span covers every other plugin's work.
       ...traces.plugins,
       // Ready means: this process serves (it got past its configuration, it listens) and is
@@ -235,7 +241,7 @@ export function createApp({
       // Before the onResponse hooks that decorate the answer (x-request-id, cache-control),
       // so that they decorate its replacement too.
       useNotAcceptable(),
-      useStrictRequestParsing(),
+      strictParsing,
       useParseLimits(),
       useArmorLimits(),
       useKnownOperationTypes(),
@@ -256,18 +262,30 @@ export function createApp({
       useDeferStreamArguments(),
       useMultipartSubscriptions(),
       ...(config.federatedTraces ? [useFederatedTraces()] : []),
-      useBodyLimit(LIMITS.requestBodyBytes.value),
+      bodyLimit,
       // What keeps callers from growing the heap with documents or holding up the others with
       // costly ones; after the persisted-operation plugins, which turn hashes into documents.
       documents.plugin,
-      useCostlyRequestLane(documents.isKnown),
+      costlyRequests,
       useValidationErrorLimit(),
       useBoundedErrorMessages(),
       // Last of the onParams hooks, so that its refusal is the result whatever came before.
       useAdmission(admission),
+      pluginList.last,
     ],
   });
-  const served = fastLane ? createFastLane(yoga as never, { endpoint: GRAPHQL_ENDPOINT, maxBodyBytes: LIMITS.largeBodyBytes.value, onServed: metrics.fastLane }) : yoga;
+  const served = fastLane
+    ? createFastLane(yoga as never, {
+        endpoint: GRAPHQL_ENDPOINT,
+        maxBodyBytes: LIMITS.largeBodyBytes.value,
+        onServed: metrics.fastLane,
+        plugins: pluginList,
+        // The lane checks what these check (its differential test holds it to that), and takes
+        // no large body, the only kind the costly-request lane makes wait before parsing.
+        skippableRequestParse: new Set([strictParsing, bodyLimit, costlyRequests]),
+        onStandAside: (reason) => logger.warn(reason),
+      })
+    : yoga;
   return { yoga, listener: admission.wrap(served) };
 }
 
