@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { builder } from '../builder.ts';
-import { mayReassign, mayWrite, referenceForWrite } from '../callers/access.ts';
+import { mayReassign, referenceForWrite, requirePermission } from '../callers/access.ts';
 import { WRITE_SCOPE } from '../callers/caller.ts';
 import { deviceNotFound } from '../callers/read-as.ts';
 import type { Context } from '../context.ts';
@@ -70,14 +70,6 @@ function payloadType(name: string, what: string) {
 const CreateDevicePayloadRef = payloadType('CreateDevicePayload', 'createDevice');
 const UpdateDevicePayloadRef = payloadType('UpdateDevicePayload', 'updateDevice');
 
-const signIn = () => new FacadeError('UNAUTHENTICATED', 'Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)');
-
-/** Who may write at all; which devices is decided per write. */
-function assertMayWrite(context: Context): void {
-  if (context.caller.kind === 'anonymous') throw signIn();
-  if (!mayWrite(context.caller)) throw new FacadeError('FORBIDDEN', `Creating and changing devices needs the ${WRITE_SCOPE} scope`);
-}
-
 /**
  * The Idempotency-Key for a client's attempt: a hash of who the caller is, what it does and
  * its clientMutationId, so that two callers (or two mutations) never share a key.
@@ -134,7 +126,8 @@ function changes(field: (typeof OWNER_FIELDS)[number], input: ValidInput, curren
 }
 
 async function createDevice(context: Context, raw: unknown): Promise<Payload> {
-  assertMayWrite(context);
+  // Who may write at all; which devices is decided per write.
+  requirePermission(context.caller, 'write');
   const checked = validateDeviceInput(raw);
   if (!checked.ok) return refused(undefined, checked.errors);
   const input = checked.value;
@@ -160,7 +153,8 @@ async function createDevice(context: Context, raw: unknown): Promise<Payload> {
 }
 
 async function updateDevice(context: Context, id: string, raw: unknown): Promise<Payload> {
-  assertMayWrite(context);
+  // Who may write at all; which devices is decided per write.
+  requirePermission(context.caller, 'write');
   assertDeviceId(id);
   const checked = validateDeviceInput(raw);
   if (!checked.ok) return refused(undefined, checked.errors);
