@@ -8,22 +8,29 @@ import { type Context, createContextFactory } from './context.ts';
 import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, registerUpstreamStatusMetrics } from './metrics.ts';
-import { useBoundedDocuments } from './plugins/bounded-documents.ts';
-import { useUpstreamErrorLog, useVariableErrorCode } from './plugins/error-codes.ts';
-import { useDeferStreamArguments } from './plugins/defer-stream-arguments.ts';
-import { useAdmission } from './plugins/admission.ts';
+import { useUpstreamErrorLog } from './plugins/observability/use-upstream-error-log.ts';
+import { useVariableErrorCode } from './plugins/response/use-variable-error-code.ts';
+import { useDeferStreamArguments } from './plugins/document/use-defer-stream-arguments.ts';
+import { useAdmission } from './plugins/request/use-admission.ts';
 import { createAdmission } from './http/admission.ts';
 import { createLoadBudget } from './loaders/load-budget.ts';
-import { useKnownOperationTypes } from './plugins/known-operation-types.ts';
-import { usePersistedOperationsMode } from './plugins/persisted-operations.ts';
+import { useKnownOperationTypes } from './plugins/document/use-known-operation-types.ts';
+import { usePersistedOperationsMode } from './plugins/request/use-persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
-import { useEndpointOnly } from './plugins/endpoint-only.ts';
-import { useFederatedTraces } from './plugins/federated-traces.ts';
-import { useGraphQLMetrics } from './plugins/graphql-metrics.ts';
-import { useRequestLog } from './plugins/request-log.ts';
-import { useStrictRequestParsing } from './plugins/request-parsing.ts';
-import { useSecurityLimits } from './plugins/security.ts';
-import { useReadinessEndpoint, useStatusEndpoint } from './plugins/status.ts';
+import { useEndpointOnly } from './plugins/request/use-endpoint-only.ts';
+import { useFederatedTraces } from './plugins/observability/use-federated-traces.ts';
+import { useGraphQLMetrics } from './plugins/observability/use-graphql-metrics.ts';
+import { useRequestLog } from './plugins/observability/use-request-log.ts';
+import { useStrictRequestParsing } from './plugins/request/use-strict-request-parsing.ts';
+import { LIMITS } from './limits.ts';
+import { useArmorLimits } from './plugins/document/use-armor-limits.ts';
+import { useParseLimits } from './plugins/document/use-parse-limits.ts';
+import { createDocumentCache } from './plugins/document/use-document-cache.ts';
+import { useValidationErrorLimit } from './plugins/document/use-validation-error-limit.ts';
+import { useBoundedErrorMessages } from './plugins/response/use-bounded-error-messages.ts';
+import { useCostlyRequestLane } from './plugins/request/use-costly-request-lane.ts';
+import { useReadinessEndpoint } from './plugins/request/use-readiness-endpoint.ts';
+import { useStatusEndpoint } from './plugins/request/use-status-endpoint.ts';
 import { schema } from './schema/index.ts';
 import { createRequestTracing } from './telemetry/request-tracing.ts';
 import type { Tracing } from './telemetry/tracing.ts';
@@ -32,10 +39,10 @@ import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
 import { createAuthenticator } from './callers/authenticate.ts';
 import { createRateLimiter, createRedisRateLimiter } from './callers/rate-limit.ts';
 import { createRedisDeviceCache } from './upstream/redis-cache.ts';
-import { useCallerRequired } from './plugins/caller-required.ts';
-import { useCacheControl } from './plugins/cache-control.ts';
-import { useRequestEnd } from './plugins/request-end.ts';
-import { useBodyLimit } from './plugins/body-limit.ts';
+import { useCallerRequired } from './plugins/execution/use-caller-required.ts';
+import { useCacheControl } from './plugins/response/use-cache-control.ts';
+import { useRequestEnd } from './plugins/execution/use-request-end.ts';
+import { useBodyLimit } from './plugins/request/use-body-limit.ts';
 import { createMemoryDeviceCache } from './upstream/cache.ts';
 import { createCoalescer } from './upstream/coalescer.ts';
 import { createDeviceSource } from './upstream/device-source.ts';
@@ -43,9 +50,8 @@ import { createUpstreamPolicy } from './upstream/resilience.ts';
 import { createUpstreamMonitor } from './upstream/status.ts';
 import { createLiveDevices } from './live/live-devices.ts';
 import { createDevicePoll } from './live/poll-device.ts';
-import { useMultipartSubscriptions } from './plugins/multipart-subscriptions.ts';
+import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
 import { createFastLane } from './http/fast-lane.ts';
-import { LARGE_BODY_BYTES } from './plugins/costly-request-lane.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -74,33 +80,19 @@ export interface App {
   readonly listener: RequestListener;
 }
 
-export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
 
 /** Where GraphQL is served: Yoga, the fast lane, the endpoint guard and the operation spans agree on it. */
 const GRAPHQL_ENDPOINT = '/graphql';
 
-/**
- * Requests one connection may have waiting for answers. HTTP/1.1 clients send one at a time
- * (browsers, undici and hyper by default, a router's pool); a connection with more is
- * sending without reading, and is closed.
- */
-const MAX_PIPELINED = 16;
 
-/**
- * Answers written but not yet taken by their clients, all together, before the slowest
- * readers are cut off. An unsent answer holds about three times its size in heap (its
- * string and its result stay alive until it is sent): 16 MB keeps them near a fifth of the
- * 256 MB heap a replica runs with (see README, Memory).
- */
-const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.yoga.fetch`. */
 export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isStopping = () => false, shutdownSignal, tracing, fastLane = true }: AppOptions): App {
   const metrics = createMetrics();
   const admission = createAdmission({
     maxInFlight: config.maxRequestsInFlight,
-    maxPerConnection: MAX_PIPELINED,
-    maxUnsentBytes: MAX_UNSENT_BYTES,
+    maxPerConnection: LIMITS.pipelinedPerConnection.value,
+    maxUnsentBytes: LIMITS.unsentBytes.value,
     onRefused: metrics.refused,
   });
   const loadBudget = createLoadBudget(config.maxDeviceLoadsInFlight);
@@ -169,6 +161,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   });
   shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
 
+  const documents = createDocumentCache(config.documentCache);
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     context: createContextFactory({
@@ -196,7 +189,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     // Enforced by useBodyLimit instead: Yoga's own costs a TransformStream per body.
     maxRequestBodySize: false,
     // Yoga's cache counts documents, not bytes, and keeps failed ones with all their errors:
-    // useBoundedDocuments replaces it.
+    // the document cache (createDocumentCache) replaces it.
     parserAndValidationCache: false,
     graphiql: graphiqlOptions,
     renderGraphiQL: createGraphiQLRenderer(),
@@ -215,7 +208,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       // After the probes and /metrics: any other path is not GraphQL's either.
       useEndpointOnly(GRAPHQL_ENDPOINT),
       useStrictRequestParsing(),
-      useSecurityLimits(),
+      useParseLimits(),
+      useArmorLimits(),
       useKnownOperationTypes(),
       // Before anything that may stop execution (useCallerRequired): a plugin's onExecuteDone
       // runs only if its onExecute ran, and the request's deadline timer and context would
@@ -234,13 +228,18 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useDeferStreamArguments(),
       useMultipartSubscriptions(),
       useFederatedTraces(),
-      useBodyLimit(MAX_REQUEST_BODY_BYTES),
-      ...useBoundedDocuments(config.documentCache),
+      useBodyLimit(LIMITS.requestBodyBytes.value),
+      // What keeps callers from growing the heap with documents or holding up the others with
+      // costly ones; after the persisted-operation plugins, which turn hashes into documents.
+      documents.plugin,
+      useCostlyRequestLane(documents.isKnown),
+      useValidationErrorLimit(),
+      useBoundedErrorMessages(),
       // Last of the onParams hooks, so that its refusal is the result whatever came before.
       useAdmission(admission),
     ],
   });
-  const served = fastLane ? createFastLane(yoga as never, { endpoint: GRAPHQL_ENDPOINT, maxBodyBytes: LARGE_BODY_BYTES, onServed: metrics.fastLane }) : yoga;
+  const served = fastLane ? createFastLane(yoga as never, { endpoint: GRAPHQL_ENDPOINT, maxBodyBytes: LIMITS.largeBodyBytes.value, onServed: metrics.fastLane }) : yoga;
   return { yoga, listener: admission.wrap(served) };
 }
 

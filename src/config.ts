@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { ResilienceSettings } from './upstream/resilience.ts';
 import { DEFAULT_MANIFEST_PATH, type PersistedManifest, readManifest } from './persisted/manifest.ts';
-import type { DocumentCacheSettings } from './plugins/document-cache.ts';
+import type { DocumentCacheSettings } from './plugins/document/use-document-cache.ts';
+import { LIMITS } from './limits.ts';
 
-/** Distinct documents the document cache keeps at most, whatever their size. */
-export const DOCUMENT_CACHE_MAX_ENTRIES = 1_000;
 const MB = 1024 * 1024;
 
 /**
@@ -345,7 +344,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sampler: e.OTEL_TRACES_SAMPLER,
       samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
     }),
-    documentCache: Object.freeze({ maxEntries: DOCUMENT_CACHE_MAX_ENTRIES, maxBytes: e.DOCUMENT_CACHE_MB * MB }),
+    documentCache: Object.freeze({ maxEntries: LIMITS.documentCacheEntries.value, maxBytes: e.DOCUMENT_CACHE_MB * MB }),
   });
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import { createGraphQLError, type GraphQLParams, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { CONTENT_LENGTH } from '../plugins/body-limit.ts';
+import { CONTENT_LENGTH } from '../plugins/request/use-body-limit.ts';
 
 /**
  * The request apps and the router send nearly always — a JSON POST to /graphql of a few KB,
@@ -19,7 +19,7 @@ export interface FastLaneOptions {
   readonly endpoint: string;
   /**
    * Larger bodies go to Yoga, where the body limit and the turns of costly requests apply;
-   * at most that lane's threshold (LARGE_BODY_BYTES).
+   * at most that lane's threshold (LIMITS.largeBodyBytes).
    */
   readonly maxBodyBytes: number;
   /** Told of each request this lane answers (the metrics count them). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DeviceType, DeviceWrite } from '../upstream/types.ts';
+import { LIMITS } from '../limits.ts';
 
 /**
  * What apps may send to createDevice and updateDevice, checked with zod before any
@@ -38,8 +39,6 @@ export interface DevicePropertiesInput {
   installDate?: string | null;
 }
 
-export const MAX_TEXT = 255;
-export const MAX_LOCATIONS = 50;
 /** Far above any real charger, battery or array (kW, kWh), far below what would overflow anything. */
 export const MAX_RATING = 1_000_000;
 
@@ -47,7 +46,7 @@ const text = z
   .string()
   .trim()
   .min(1, { error: 'must not be blank' })
-  .max(MAX_TEXT, { error: `must be at most ${MAX_TEXT} characters` })
+  .max(LIMITS.textLength.value, { error: `must be at most ${LIMITS.textLength.value} characters` })
   .regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' });
 
 const rating = z
@@ -71,14 +70,14 @@ const deviceInput = z.object({
   type: z.enum(['EV_CHARGER', 'ELECTRIC_VEHICLE', 'BATTERY_SYSTEM', 'PV_SYSTEM', 'OTHER']).optional(),
   locations: z
     .array(z.string().regex(/^loc_[A-Za-z0-9]{1,64}$/, { error: 'must be a location ID: loc_ followed by up to 64 letters or digits' }))
-    .max(MAX_LOCATIONS, { error: `must list at most ${MAX_LOCATIONS} locations` })
+    .max(LIMITS.locationsPerDevice.value, { error: `must list at most ${LIMITS.locationsPerDevice.value} locations` })
     .refine((ids) => new Set(ids).size === ids.length, { error: 'must not list a location twice', params: { code: 'duplicate' } })
     .optional(),
   manufacturer: text.optional(),
   modelCode: text.optional(),
   modelName: text.optional(),
   properties: properties.optional(),
-  clientMutationId: z.string().min(1, { error: 'must not be empty' }).max(MAX_TEXT, { error: `must be at most ${MAX_TEXT} characters` }).optional(),
+  clientMutationId: z.string().min(1, { error: 'must not be empty' }).max(LIMITS.textLength.value, { error: `must be at most ${LIMITS.textLength.value} characters` }).optional(),
 });
 
 export type ValidInput = z.output<typeof deviceInput>;

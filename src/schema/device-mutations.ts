@@ -7,19 +7,9 @@ import type { Context } from '../context.ts';
 import { FacadeError } from '../errors.ts';
 import { assertDeviceId } from '../loaders/device.ts';
 import { DEVICE_TYPES, type Device } from '../upstream/types.ts';
-import {
-  changesSomething,
-  type DeviceInput,
-  type DeviceUserError,
-  fieldOfUpstreamCode,
-  MAX_LOCATIONS,
-  MAX_RATING,
-  MAX_TEXT,
-  toDeviceWrite,
-  type ValidInput,
-  validateDeviceInput,
-} from './device-input.ts';
+import { changesSomething, type DeviceInput, type DeviceUserError, fieldOfUpstreamCode, MAX_RATING, toDeviceWrite, type ValidInput, validateDeviceInput } from './device-input.ts';
 import { DeviceRef } from './device.ts';
+import { LIMITS } from '../limits.ts';
 
 const TYPE_DESCRIPTIONS: Record<(typeof DEVICE_TYPES)[number], string> = {
   EV_CHARGER: 'An electric vehicle charger.',
@@ -58,13 +48,13 @@ const CreateDeviceInputRef = builder.inputType('CreateDeviceInput', {
   description: 'A new device. Null and absent fields mean the same: not given.',
   fields: (t) => ({
     referenceId: t.string({
-      description: `Your reference for the device (at most ${MAX_TEXT} characters). Signed-in users may leave it out: the device gets their own reference; only references that are theirs are accepted.`,
+      description: `Your reference for the device (at most ${LIMITS.textLength.value} characters). Signed-in users may leave it out: the device gets their own reference; only references that are theirs are accepted.`,
     }),
     type: t.field({ type: DeviceTypeRef, description: 'What kind of asset the device is.' }),
-    locations: t.idList({ description: `Flatpeak Locations (loc_…) where the device may be, at most ${MAX_LOCATIONS}.` }),
-    manufacturer: t.string({ description: `Name of the device manufacturer (at most ${MAX_TEXT} characters).` }),
-    modelCode: t.string({ description: `Device model code, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
-    modelName: t.string({ description: `Model name, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
+    locations: t.idList({ description: `Flatpeak Locations (loc_…) where the device may be, at most ${LIMITS.locationsPerDevice.value}.` }),
+    manufacturer: t.string({ description: `Name of the device manufacturer (at most ${LIMITS.textLength.value} characters).` }),
+    modelCode: t.string({ description: `Device model code, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).` }),
+    modelName: t.string({ description: `Model name, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).` }),
     properties: t.field({ type: DevicePropertiesInputRef, description: 'Technical properties of the device.' }),
     clientMutationId: t.string({ description: clientMutationIdDescription }),
   }),
@@ -74,15 +64,15 @@ const UpdateDeviceInputRef = builder.inputType('UpdateDeviceInput', {
   description: 'The changes to a device: only the fields given change (null and absent mean the same: unchanged). At least one is needed.',
   fields: (t) => ({
     referenceId: t.string({
-      description: `A new reference for the device (at most ${MAX_TEXT} characters). Signed-in users may only change it on a device of theirs (its reference is one of theirs), and only to one of their own references.`,
+      description: `A new reference for the device (at most ${LIMITS.textLength.value} characters). Signed-in users may only change it on a device of theirs (its reference is one of theirs), and only to one of their own references.`,
     }),
     type: t.field({ type: DeviceTypeRef, description: 'What kind of asset the device is.' }),
     locations: t.idList({
-      description: `Flatpeak Locations (loc_…) where the device may be, at most ${MAX_LOCATIONS}; replaces the current list. Signed-in users may only change it on a device of theirs (its reference is one of theirs), not on one they read through a shared location.`,
+      description: `Flatpeak Locations (loc_…) where the device may be, at most ${LIMITS.locationsPerDevice.value}; replaces the current list. Signed-in users may only change it on a device of theirs (its reference is one of theirs), not on one they read through a shared location.`,
     }),
-    manufacturer: t.string({ description: `Name of the device manufacturer (at most ${MAX_TEXT} characters).` }),
-    modelCode: t.string({ description: `Device model code, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
-    modelName: t.string({ description: `Model name, as declared by the manufacturer (at most ${MAX_TEXT} characters).` }),
+    manufacturer: t.string({ description: `Name of the device manufacturer (at most ${LIMITS.textLength.value} characters).` }),
+    modelCode: t.string({ description: `Device model code, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).` }),
+    modelName: t.string({ description: `Model name, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).` }),
     properties: t.field({ type: DevicePropertiesInputRef, description: 'Technical properties to change; the others stay as they are.' }),
     clientMutationId: t.string({ description: clientMutationIdDescription }),
   }),

@@ -2,8 +2,8 @@ import { builder } from '../builder.ts';
 import { badUserInput, FacadeError } from '../errors.ts';
 import type { Device, DeviceProperties } from '../upstream/types.ts';
 import { LocationRef } from './location.ts';
+import { LIMITS } from '../limits.ts';
 
-export const MAX_DEVICE_IDS = 100;
 
 // Descriptions follow Flatpeak's API reference for "Retrieve a device".
 export const DevicePropertiesRef = builder.objectRef<DeviceProperties>('DeviceProperties').implement({
@@ -143,11 +143,11 @@ builder.queryFields((t) => ({
     type: [DeviceRef],
     authenticated: true,
     nullable: { list: false, items: true },
-    description: `Retrieve up to ${MAX_DEVICE_IDS} devices by ID. The result has one entry per requested ID, in the same order (duplicates included); a device that cannot be loaded is null with an error at its index.`,
-    args: { ids: t.arg.idList({ required: true, description: `Flatpeak device IDs, at most ${MAX_DEVICE_IDS}.` }) },
+    description: `Retrieve up to ${LIMITS.deviceIds.value} devices by ID. The result has one entry per requested ID, in the same order (duplicates included); a device that cannot be loaded is null with an error at its index.`,
+    args: { ids: t.arg.idList({ required: true, description: `Flatpeak device IDs, at most ${LIMITS.deviceIds.value}.` }) },
     resolve: (_root, { ids }, context) => {
-      if (ids.length > MAX_DEVICE_IDS) {
-        throw badUserInput(`devices accepts at most ${MAX_DEVICE_IDS} ids; got ${ids.length}`);
+      if (ids.length > LIMITS.deviceIds.value) {
+        throw badUserInput(`devices accepts at most ${LIMITS.deviceIds.value} ids; got ${ids.length}`);
       }
       // One promise per position: graphql-js puts a failed item's error at its own index.
       return ids.map((id) => context.loaders.device.load(id));

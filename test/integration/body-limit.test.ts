@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_REQUEST_BODY_BYTES } from '../../src/app.ts';
 import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
+import { LIMITS } from '../../src/limits.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -29,7 +29,7 @@ describe('request body limit', () => {
 
   it('refuses a body whose Content-Length is over the limit at once, with 413', async () => {
     h.standin.resetLog();
-    const body = JSON.stringify({ query: `{ device(id: "${SEED_DEVICE_ID}") { id } }` }) + padding(MAX_REQUEST_BODY_BYTES);
+    const body = JSON.stringify({ query: `{ device(id: "${SEED_DEVICE_ID}") { id } }` }) + padding(LIMITS.requestBodyBytes.value);
     const response = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(response.status).toBe(413);
     expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');

@@ -1,10 +1,10 @@
 import { buildSchema, parse, specifiedRules, validate } from 'graphql';
-import { knownOperationTypes } from '../../src/plugins/known-operation-types.ts';
+import { knownOperationTypes } from '../../src/plugins/document/use-known-operation-types.ts';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_NESTING, MAX_TOKENS } from '../../src/plugins/security.ts';
 import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
+import { LIMITS } from '../../src/limits.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ const tooDeep: Array<[string, string]> = [
   ['a list type', `query ($v: ${nest('[', 'ID', ']', 2_400)}) { __typename }`],
   ['inline fragments', `{ ${nest('... { ', '__typename', ' }', 1_600)} }`],
   ['selection sets', nest('{ a ', '', '}', 1_600)],
-  ['a list value just past the limit', `{ device(id: ${nest('[', '1', ']', MAX_NESTING)}) { id } }`],
+  ['a list value just past the limit', `{ device(id: ${nest('[', '1', ']', LIMITS.nesting.value)}) { id } }`],
 ];
 
 describe('document limits', () => {
@@ -32,13 +32,13 @@ describe('document limits', () => {
     h.standin.resetLog();
     const { status, body } = await h.query(document);
     expect(status).toBe(400);
-    expect(body.errors).toEqual([{ message: `Syntax Error: Nesting limit of ${MAX_NESTING} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    expect(body.errors).toEqual([{ message: `Syntax Error: Nesting limit of ${LIMITS.nesting.value} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
     expect(h.standin.count()).toBe(0);
   });
 
   it('nesting up to the limit is a document like any other', async () => {
     // The selection set and the argument take two levels.
-    const { status, body } = await h.query(`{ device(id: ${nest('[', `"${SEED_DEVICE_ID}"`, ']', MAX_NESTING - 2)}) { id } }`);
+    const { status, body } = await h.query(`{ device(id: ${nest('[', `"${SEED_DEVICE_ID}"`, ']', LIMITS.nesting.value - 2)}) { id } }`);
     expect(status).toBe(400);
     expect(body.errors?.[0]?.message).toMatch(/^ID cannot represent a non-string/);
     expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -50,11 +50,11 @@ describe('document limits', () => {
     expect(body.errors).toBeUndefined();
   });
 
-  it(`more than ${MAX_TOKENS} tokens is a validation error`, async () => {
+  it(`more than ${LIMITS.tokens.value} tokens is a validation error`, async () => {
     // Cheap selections, so that no other limit gets there first.
-    const { status, body } = await h.query(`{ ${'__typename '.repeat(MAX_TOKENS)} }`);
+    const { status, body } = await h.query(`{ ${'__typename '.repeat(LIMITS.tokens.value)} }`);
     expect(status).toBe(400);
-    expect(body.errors).toEqual([{ message: `Syntax Error: Token limit of ${MAX_TOKENS} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    expect(body.errors).toEqual([{ message: `Syntax Error: Token limit of ${LIMITS.tokens.value} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
   });
 
   it('counts __typename aliases against the alias limit', async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
-import { MAX_MESSAGE_LENGTH, MAX_VALIDATION_ERRORS } from '../../src/plugins/bounded-errors.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { hostileBody } from '../support/hostile-documents.ts';
+import { LIMITS } from '../../src/limits.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -22,10 +22,10 @@ async function post(body: string): Promise<Answer> {
   return { status: response.status, text, body: JSON.parse(text) as Answer['body'] };
 }
 
-it('stops validating a document after MAX_VALIDATION_ERRORS errors', async () => {
+it('stops validating a document after LIMITS.validationErrors.value errors', async () => {
   const { status, body } = await post(hostileBody('unknown-fields', 1, { maxTokens: 5_000, bodyBytes: 128 * 1024, apqDocumentLength: 16 * 1024 }));
   expect(status).toBe(400);
-  expect(body.errors).toHaveLength(MAX_VALIDATION_ERRORS + 1);
+  expect(body.errors).toHaveLength(LIMITS.validationErrors.value + 1);
   expect(body.errors!.slice(0, -1).every((error) => /^Cannot query field "missing1_\d+" on type "Device"\.$/.test(error.message))).toBe(true);
   expect(body.errors!.at(-1)!.message).toBe('Too many validation errors, error limit reached. Validation aborted.');
   expect(body.errors!.every((error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED')).toBe(true);
@@ -42,7 +42,7 @@ it('quotes no more than the start of a long name in an error message', async () 
 it('does not echo a body that is not JSON', async () => {
   const { status, text, body } = await post(hostileBody('malformed-json', 1, { maxTokens: 5_000, bodyBytes: 100 * 1024, apqDocumentLength: 16 * 1024 }));
   expect(status).toBe(400);
-  expect(text.length).toBeLessThan(2 * MAX_MESSAGE_LENGTH);
+  expect(text.length).toBeLessThan(2 * LIMITS.messageLength.value);
   expect(body.errors![0]).toMatchObject({ extensions: { code: 'BAD_REQUEST' } });
   expect(body.errors![0]!.extensions).not.toHaveProperty('originalError');
 });

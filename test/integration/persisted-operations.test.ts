@@ -1,13 +1,12 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceListDocument } from '../../examples/__generated__/graphql.ts';
-import { MAX_REQUEST_BODY_BYTES } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { APQ_MAX_DOCUMENT_LENGTH } from '../../src/plugins/persisted-operations.ts';
 import { sha256Hex } from '../../src/persisted/manifest.ts';
 import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { type GraphQLResponse, type Harness, startHarness } from '../support/harness.ts';
 import { subscribeSse } from '../support/sse.ts';
+import { LIMITS } from '../../src/limits.ts';
 
 /** The wire protocol, without a client library: what each mode accepts and answers. */
 
@@ -66,7 +65,7 @@ describe('PERSISTED_OPERATIONS=allow', () => {
   });
 
   it('runs but does not register a document longer than the APQ limit', async () => {
-    const query = `query Padded { __typename } # ${'x'.repeat(APQ_MAX_DOCUMENT_LENGTH)}`;
+    const query = `query Padded { __typename } # ${'x'.repeat(LIMITS.apqDocumentLength.value)}`;
     const registration = await post(h, { query, extensions: persisted(sha256Hex(query)) });
     expect(registration.body).toEqual({ data: { __typename: 'Query' } });
     const later = await post(h, { extensions: persisted(sha256Hex(query)) });
@@ -74,7 +73,7 @@ describe('PERSISTED_OPERATIONS=allow', () => {
   });
 
   it('refuses a request body over the size limit before parsing it', async () => {
-    const query = `{ __typename } # ${'x'.repeat(MAX_REQUEST_BODY_BYTES)}`;
+    const query = `{ __typename } # ${'x'.repeat(LIMITS.requestBodyBytes.value)}`;
     const { status } = await post(h, { query });
     expect(status).toBe(413);
   });

@@ -1,15 +1,16 @@
 import { expect, it } from 'vitest';
-import { boundedMessage, MAX_MESSAGE_LENGTH, MAX_QUOTED_LENGTH } from '../../src/plugins/bounded-errors.ts';
+import { boundedMessage } from '../../src/plugins/response/use-bounded-error-messages.ts';
+import { LIMITS } from '../../src/limits.ts';
 
 it('shortens a long quoted name and keeps the rest of the message', () => {
   const name = 'x'.repeat(10_000);
   const message = boundedMessage(`Cannot query field "${name}" on type "Device".`);
-  expect(message).toBe(`Cannot query field "${'x'.repeat(MAX_QUOTED_LENGTH)}…" on type "Device".`);
+  expect(message).toBe(`Cannot query field "${'x'.repeat(LIMITS.quotedLength.value)}…" on type "Device".`);
 });
 
-it('cuts a long message without quotes at MAX_MESSAGE_LENGTH', () => {
+it('cuts a long message without quotes at LIMITS.messageLength.value', () => {
   const message = boundedMessage(`Unterminated string in JSON at position 131008, "{"query":"${'y'.repeat(130_000)}`);
-  expect(message).toHaveLength(MAX_MESSAGE_LENGTH + 1);
+  expect(message).toHaveLength(LIMITS.messageLength.value + 1);
   expect(message.endsWith('…')).toBe(true);
 });
 

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { LARGE_BODY_BYTES, useCostlyRequestLane } from '../../src/plugins/costly-request-lane.ts';
+import { useCostlyRequestLane } from '../../src/plugins/request/use-costly-request-lane.ts';
+import { LIMITS } from '../../src/limits.ts';
 
 type OnParams = (payload: { params: { query?: string } }) => Promise<void> | void;
 type OnRequestParse = (payload: { request: Request }) => Promise<void> | void;
@@ -29,11 +30,11 @@ it('lets a known document through at once and new ones one per event-loop iterat
 it('makes a large or chunked body wait its turn before it is read, and lets small bodies and GETs through', async () => {
   const onRequestParse = useCostlyRequestLane(() => true).onRequestParse as unknown as OnRequestParse;
   const post = (headers: Record<string, string>) => new Request('http://localhost/graphql', { method: 'POST', headers });
-  expect(onRequestParse({ request: post({ 'content-length': String(LARGE_BODY_BYTES) }) })).toBeUndefined();
+  expect(onRequestParse({ request: post({ 'content-length': String(LIMITS.largeBodyBytes.value) }) })).toBeUndefined();
   expect(onRequestParse({ request: new Request('http://localhost/graphql?query=%7B__typename%7D') })).toBeUndefined();
 
   const started: string[] = [];
-  const large = onRequestParse({ request: post({ 'content-length': String(LARGE_BODY_BYTES + 1) }) })!.then(() => started.push('large'));
+  const large = onRequestParse({ request: post({ 'content-length': String(LIMITS.largeBodyBytes.value + 1) }) })!.then(() => started.push('large'));
   const chunked = onRequestParse({ request: post({}) })!.then(() => started.push('chunked'));
   await nextIteration();
   expect(started).toEqual(['large']);

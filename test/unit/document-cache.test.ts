@@ -1,6 +1,6 @@
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { expect, it } from 'vitest';
-import { createDocumentCache, type DocumentCacheSettings } from '../../src/plugins/document-cache.ts';
+import { createDocumentCache, type DocumentCacheSettings } from '../../src/plugins/document/use-document-cache.ts';
 
 const schema = createSchema({ typeDefs: 'type Query { hello: String }', resolvers: { Query: { hello: () => 'world' } } });
 

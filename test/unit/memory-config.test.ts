@@ -1,12 +1,13 @@
 import { expect, it } from 'vitest';
-import { DOCUMENT_CACHE_MAX_ENTRIES, loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { problemsOf } from '../support/config.ts';
+import { LIMITS } from '../../src/limits.ts';
 
 const MB = 1024 * 1024;
 
 it('bounds the document and APQ caches in bytes: 32 MB and 8 MB unless DOCUMENT_CACHE_MB and APQ_CACHE_MB say otherwise', () => {
   const defaults = loadConfig({});
-  expect(defaults.documentCache).toEqual({ maxEntries: DOCUMENT_CACHE_MAX_ENTRIES, maxBytes: 32 * MB });
+  expect(defaults.documentCache).toEqual({ maxEntries: LIMITS.documentCacheEntries.value, maxBytes: 32 * MB });
   expect(defaults.persistedOperations.apqCacheBytes).toBe(8 * MB);
   const set = loadConfig({ DOCUMENT_CACHE_MB: '4', APQ_CACHE_MB: '1' });
   expect(set.documentCache.maxBytes).toBe(4 * MB);

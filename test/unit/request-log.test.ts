@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pathOf } from '../../src/plugins/request-log.ts';
+import { pathOf } from '../../src/plugins/observability/use-request-log.ts';
 
 describe('the access log path', () => {
   it('is what URL would give as pathname for the targets the server lets through, without the query', () => {

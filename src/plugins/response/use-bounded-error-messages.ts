@@ -1,31 +1,11 @@
-import { GraphQLError, validate } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { LIMITS } from '../../limits.ts';
+
 
 /**
- * Validation errors reported per document, plus graphql-js's "Too many validation errors".
- * graphql-js stops at 100 by default; a real document with more than a few mistakes is
- * fixed from the first ones, and each error costs heap and response bytes.
- */
-export const MAX_VALIDATION_ERRORS = 20;
-
-/** Longest name quoted in full in an error message, and longest message. */
-export const MAX_QUOTED_LENGTH = 64;
-export const MAX_MESSAGE_LENGTH = 500;
-
-/** Validation stops at MAX_VALIDATION_ERRORS errors (graphql-js's `maxErrors`). */
-export function useValidationErrorLimit(maxErrors = MAX_VALIDATION_ERRORS): Plugin {
-  return {
-    onValidate({ setValidationFn }) {
-      // Yoga validates with (schema, document) and the rules its plugins added; graphql-js
-      // takes options fourth.
-      setValidationFn((schema, documentAST, rules) => validate(schema, documentAST, rules, { maxErrors }));
-    },
-  };
-}
-
-/**
- * No error message in a response longer than MAX_MESSAGE_LENGTH, and no name quoted in one
- * longer than MAX_QUOTED_LENGTH. Messages quote what the caller sent (an unknown field's
+ * No error message in a response longer than LIMITS.messageLength.value, and no name quoted in one
+ * longer than LIMITS.quotedLength.value. Messages quote what the caller sent (an unknown field's
  * name, a variable's value, the body that is not JSON, in full): left alone, a 128 KB
  * request comes back as a 128 KB error, or a hundred of them.
  */
@@ -78,8 +58,8 @@ function boundedError(error: unknown): unknown {
 
 export function boundedMessage(message: string): string {
   const quotedShort = message.replace(
-    new RegExp(`"([^"]{${MAX_QUOTED_LENGTH + 1},})"`, 'g'),
-    (_, quoted: string) => `"${quoted.slice(0, MAX_QUOTED_LENGTH)}…"`,
+    new RegExp(`"([^"]{${LIMITS.quotedLength.value + 1},})"`, 'g'),
+    (_, quoted: string) => `"${quoted.slice(0, LIMITS.quotedLength.value)}…"`,
   );
-  return quotedShort.length > MAX_MESSAGE_LENGTH ? `${quotedShort.slice(0, MAX_MESSAGE_LENGTH)}…` : quotedShort;
+  return quotedShort.length > LIMITS.messageLength.value ? `${quotedShort.slice(0, LIMITS.messageLength.value)}…` : quotedShort;
 }

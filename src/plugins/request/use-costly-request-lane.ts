@@ -1,7 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
+import { LIMITS } from '../../limits.ts';
 
-/** A body this large costs its reading and JSON parsing whatever it holds; operations are a few KB. */
-export const LARGE_BODY_BYTES = 16 * 1024;
 
 /**
  * Costly requests take turns: one per event-loop iteration, with the network polled in
@@ -18,7 +17,7 @@ export function useCostlyRequestLane(isKnown: (document: string) => boolean): Pl
   return {
     onRequestParse({ request }) {
       const length = Number(request.headers.get('content-length') ?? Number.POSITIVE_INFINITY); // chunked: unknown, maybe large
-      if (request.method === 'POST' && length > LARGE_BODY_BYTES) return turn();
+      if (request.method === 'POST' && length > LIMITS.largeBodyBytes.value) return turn();
     },
     onParams({ params }) {
       if (typeof params.query !== 'string' || isKnown(params.query)) return;

@@ -12,8 +12,8 @@ import {
   visit,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../context.ts';
-import { FacadeError } from '../errors.ts';
+import type { Context } from '../../context.ts';
+import { FacadeError } from '../../errors.ts';
 
 const INCREMENTAL = new Set(['defer', 'stream']);
 

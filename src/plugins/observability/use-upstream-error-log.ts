@@ -1,27 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
-import { FacadeError } from '../errors.ts';
-import { describeError, type Logger } from '../logger.ts';
-import type { Context } from '../context.ts';
-
-/**
- * Gives every error a stable `extensions.code`. graphql-js reports a bad variable (wrong
- * type, missing, null for a non-null) as an execution result without data and without a
- * code; to a client that is bad input.
- */
-export function useVariableErrorCode(): Plugin<Context> {
-  return {
-    onExecute() {
-      return {
-        onExecuteDone({ result }) {
-          if (!('errors' in result) || !result.errors || result.data !== undefined) return;
-          for (const error of result.errors) {
-            (error.extensions as Record<string, unknown>).code ??= 'BAD_USER_INPUT';
-          }
-        },
-      };
-    },
-  };
-}
+import { FacadeError } from '../../errors.ts';
+import { describeError, type Logger } from '../../logger.ts';
+import type { Context } from '../../context.ts';
 
 /**
  * One warning per request whose items failed because of Flatpeak: counts by code, with

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Admission } from '../http/admission.ts';
+import type { Admission } from '../../http/admission.ts';
 
 /**
  * MAX_REQUESTS_IN_FLIGHT, applied once an operation's parameters are read (the body is in:

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../context.ts';
+import type { Context } from '../../context.ts';
 
 /**
  * `Cache-Control` on GraphQL responses. With the device cache on, a response built only

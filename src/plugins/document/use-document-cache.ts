@@ -1,6 +1,6 @@
 import type { DocumentNode, GraphQLSchema, Token } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { createByteBoundedCache, stringBytes } from '../caches/byte-bounded-cache.ts';
+import { createByteBoundedCache, stringBytes } from '../../caches/byte-bounded-cache.ts';
 
 export interface DocumentCacheSettings {
   readonly maxEntries: number;

@@ -1,21 +1,12 @@
 import { defaultExtractPersistedOperationId, usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { createByteBoundedCache, stringBytes } from '../caches/byte-bounded-cache.ts';
-import type { SharedRegistrations } from '../persisted/shared-registrations.ts';
-import type { PersistedOperationsSettings } from '../config.ts';
-import { type PersistedManifest, SHA256_HEX, sha256Hex } from '../persisted/manifest.ts';
+import { createByteBoundedCache, stringBytes } from '../../caches/byte-bounded-cache.ts';
+import type { SharedRegistrations } from '../../persisted/shared-registrations.ts';
+import type { PersistedOperationsSettings } from '../../config.ts';
+import { type PersistedManifest, SHA256_HEX, sha256Hex } from '../../persisted/manifest.ts';
+import { LIMITS } from '../../limits.ts';
 
-/**
- * Documents registered through Apollo's automatic persisted queries, per instance (and in
- * Redis, shared, when REDIS_URL is set). Bounded
- * in entries and in bytes (APQ_CACHE_MB): anyone may register, so the least recently used
- * are forgotten; a client that sends a forgotten hash gets PERSISTED_QUERY_NOT_FOUND and
- * sends the document again, as the protocol intends.
- */
-export const APQ_CACHE_SIZE = 1_000;
 
-/** Longer documents still run but are not registered. */
-export const APQ_MAX_DOCUMENT_LENGTH = 16 * 1024;
 
 // The exact message and code Apollo's clients (web, iOS, Kotlin) look for before they
 // resend the document with its hash; anything else would end the exchange with an error.
@@ -56,7 +47,7 @@ export function usePersistedOperationsMode({ mode, manifest, apqCacheBytes }: Pe
     ];
   }
   const registered = createByteBoundedCache<string, string>({
-    maxEntries: APQ_CACHE_SIZE,
+    maxEntries: LIMITS.apqEntries.value,
     maxBytes: apqCacheBytes,
     bytesOf: (document, hash) => stringBytes(document) + hash.length,
   });
@@ -109,7 +100,7 @@ function useAutomaticPersistedQueryRegistration(manifest: PersistedManifest, reg
     onParams({ params, request, context }) {
       const hash = defaultExtractPersistedOperationId(params, request, context);
       const document = params.query;
-      if (!hash || !document || document.length > APQ_MAX_DOCUMENT_LENGTH || !SHA256_HEX.test(hash) || manifest.has(hash)) return;
+      if (!hash || !document || document.length > LIMITS.apqDocumentLength.value || !SHA256_HEX.test(hash) || manifest.has(hash)) return;
       if (sha256Hex(document) === hash) toRegister.set(request, { hash, document });
     },
     onExecute({ args }) {

@@ -1,7 +1,7 @@
 import { type DocumentNode, getOperationAST, type GraphQLError, Kind, type SelectionSetNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { unauthenticated } from '../callers/jwt.ts';
-import type { Context } from '../context.ts';
+import { unauthenticated } from '../../callers/jwt.ts';
+import type { Context } from '../../context.ts';
 
 /** What anyone may ask without a token: the schema itself (GraphiQL, codegen, `rover subgraph introspect`). */
 const PUBLIC_ROOT_FIELDS = new Set(['__typename', '__schema', '__type', '_service']);

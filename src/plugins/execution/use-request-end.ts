@@ -1,5 +1,5 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { Context } from '../context.ts';
+import type { Context } from '../../context.ts';
 
 /**
  * Ends each request's per-request state once its result is complete: after the single

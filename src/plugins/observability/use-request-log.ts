@@ -1,7 +1,7 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../context.ts';
-import type { Logger } from '../logger.ts';
+import type { Context } from '../../context.ts';
+import type { Logger } from '../../logger.ts';
 
 interface Seen {
   readonly startedAt: number;

@@ -1,0 +1,15 @@
+import { validate } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { LIMITS } from '../../limits.ts';
+
+
+/** Validation stops at LIMITS.validationErrors.value errors (graphql-js's `maxErrors`). */
+export function useValidationErrorLimit(maxErrors = LIMITS.validationErrors.value): Plugin {
+  return {
+    onValidate({ setValidationFn }) {
+      // Yoga validates with (schema, document) and the rules its plugins added; graphql-js
+      // takes options fourth.
+      setValidationFn((schema, documentAST, rules) => validate(schema, documentAST, rules, { maxErrors }));
+    },
+  };
+}
