@@ -2,6 +2,8 @@
  * Every link between README.md and docs/*.md leads somewhere: the file exists and, for a
  * `#fragment`, a heading of it has that anchor (GitHub's slugs, github-slugger). The
  * README is short and the reference sits in docs/, so most answers are one link away.
+ * And every file of the repository the text names (`src/…`, `test/…` in code spans) exists,
+ * so that a rename cannot leave the documentation pointing at nothing.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
@@ -35,4 +37,18 @@ describe.each(files)('%s', (file) => {
     });
     expect(broken).toEqual([]);
   });
+
+  it('names only files and folders of the repository that exist', () => {
+    const missing: string[] = [];
+    walkTokens(lexer(readFileSync(join(root, file), 'utf8')), (token) => {
+      if (token.type !== 'codespan') return;
+      const text = (token as Tokens.Codespan).text;
+      if (!REPOSITORY_PATH.test(text)) return;
+      if (!existsSync(join(root, text))) missing.push(text);
+    });
+    expect(missing).toEqual([]);
+  });
 });
+
+/** A path under one of the repository's folders, without wildcards or placeholders; test/artifacts/ is written by the tests. */
+const REPOSITORY_PATH = /^(?!test\/artifacts\/)(?:src|test|examples|deploy|scripts|docs)\/[\w./-]+$/;
