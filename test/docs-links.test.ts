@@ -52,3 +52,9 @@ describe.each(files)('%s', (file) => {
 
 /** A path under one of the repository's folders, without wildcards or placeholders; test/artifacts/ is written by the tests. */
 const REPOSITORY_PATH = /^(?!test\/artifacts\/)(?:src|test|examples|deploy|scripts|docs)\/[\w./-]+$/;
+
+describe('README.md', () => {
+  it('stays a front door of at most 250 lines: the reference belongs in docs/', () => {
+    expect(readFileSync(join(root, 'README.md'), 'utf8').split('\n').length).toBeLessThanOrEqual(250);
+  });
+});
