@@ -2,8 +2,9 @@
  * Every GraphQL operation and curl command of README.md and docs/*.md, run as written
  * against the service as `npm start` runs it from a clone (src/main.ts without
  * FLATPEAK_API_URL: the embedded stand-in, CALLER_AUTH=none), each documented answer
- * checked. One service per Markdown file, so that one file's writes do not change another
- * file's answers; a file's examples run in their order, as a reader would run them.
+ * checked. One service per Markdown file (and per `example-env` of it), so that one
+ * file's writes do not change another file's answers; a file's examples run in their
+ * order, as a reader would run them.
  * The markup is described in test/support/doc-examples.ts.
  */
 import { spawn } from 'node:child_process';
@@ -28,17 +29,17 @@ const noCurl = 'curl is missing: install it (apt-get install curl) to run the do
 const EXAMPLE_TIMEOUT_MS = 30_000;
 
 const services = new Map<string, { started: Started; url: URL }>();
+const serviceKey = (file: string, example: DocExample) => `${file} ${JSON.stringify(example.env)}`;
 
 beforeAll(async () => {
-  // One quick-start service per file that has examples, started together.
+  // One quick-start service per file (and environment) that has examples, started together.
+  const wanted = new Map(documented.flatMap(({ file, examples }) => examples.map((example) => [serviceKey(file, example), example.env] as const)));
   await Promise.all(
-    documented
-      .filter(({ examples }) => examples.length > 0)
-      .map(async ({ file }) => {
-        const started = startMain({ PORT: '0', LOG_LEVEL: 'info' });
-        const line = await started.waitForLog((entry) => typeof entry.url === 'string' && String(entry.msg).includes('listening'));
-        services.set(file, { started, url: new URL(String(line.url)) });
-      }),
+    [...wanted].map(async ([key, env]) => {
+      const started = startMain({ PORT: '0', LOG_LEVEL: 'info', ...env });
+      const line = await started.waitForLog((entry) => typeof entry.url === 'string' && String(entry.msg).includes('listening'));
+      services.set(key, { started, url: new URL(String(line.url)) });
+    }),
   );
 }, 120_000);
 
@@ -59,7 +60,7 @@ describe.each(documented.filter(({ examples, notRun }) => examples.length + notR
         context.skip(noCurl);
         return;
       }
-      await run(example, services.get(file)!.url);
+      await run(example, services.get(serviceKey(file, example))!.url);
     }, EXAMPLE_TIMEOUT_MS + 5_000);
   }
   for (const { name, reason } of notRun) it.skip(`${name} — not run: ${reason}`);
@@ -147,6 +148,7 @@ describe('the examples markup', () => {
   it('refuses an example without a documented result', () => {
     expect(() => extractExamples('x.md', '```graphql\n{ __typename }\n```\n')).toThrow(/its answer is not documented/);
     expect(() => extractExamples('x.md', "```sh\ncurl -s localhost:4000/health\n```\n")).toThrow(/its answer is not documented/);
+    expect(() => extractExamples('x.md', '```sh\ncurl -s localhost:4000/health\n```\n```text result\n\n```\n')).toThrow(/an empty result checks nothing/);
   });
 
   it('refuses a GraphQL block with more than one operation, and a result with no example', () => {
@@ -161,6 +163,14 @@ describe('the examples markup', () => {
     );
     expect(notRun).toEqual([{ name: 'x.md #1: npm start', reason: 'needs a real Flatpeak' }]);
     expect(examples).toMatchObject([{ kind: 'graphql', operationType: 'query', variables: { id: 'dev_1' }, result: { format: 'json' } }]);
+  });
+
+  it('runs examples after an example-env comment against a service with those variables', () => {
+    const { examples } = extractExamples(
+      'x.md',
+      '```sh\ncurl -s localhost:4000/health\n```\n```text result\n200\n```\n<!-- example-env: CALLER_AUTH=jwt RATE_LIMIT_PER_SECOND=0 -->\n```sh\ncurl -s localhost:4000/health\n```\n```text result\n200\n```\n',
+    );
+    expect(examples.map((example) => example.env)).toEqual([{}, { CALLER_AUTH: 'jwt', RATE_LIMIT_PER_SECOND: '0' }]);
   });
 
   it('matches "…" to any value and text lines in order', () => {

@@ -6,7 +6,10 @@
  * - a ```json result block after an example is its documented answer (fields shown are
  *   checked, fields left out are not; the string "…" stands for any value), or a
  *   ```text result block: lines that must appear in the output, in order ("…" for any text);
- * - `<!-- not-run: why -->` just before a block says it is not run, and why.
+ * - `<!-- not-run: why -->` just before a block says it is not run, and why;
+ * - `<!-- example-env: NAME=value … -->` runs the examples after it, up to the next such
+ *   comment, against a service started with those variables too (e.g. `CALLER_AUTH=jwt`);
+ *   `<!-- example-env: -->` returns to the plain quick start.
  *
  * Any other GraphQL or shell block, or an example without a result, is a problem: the
  * documentation would show something no test has run.
@@ -20,6 +23,8 @@ export interface DocExample {
   readonly kind: 'graphql' | 'shell';
   readonly source: string;
   readonly operationType?: 'query' | 'mutation' | 'subscription';
+  /** Variables of the service it runs against, besides the quick start's (none by default). */
+  readonly env: Readonly<Record<string, string>>;
   variables?: Record<string, unknown>;
   result?: { readonly format: 'json' | 'text'; readonly text: string };
 }
@@ -32,6 +37,7 @@ export interface NotRun {
 const GRAPHQL = new Set(['graphql', 'gql']);
 const SHELL = new Set(['sh', 'bash', 'shell', 'console']);
 const NOT_RUN = /^<!--\s*not-run:\s*([\s\S]+?)\s*-->\s*$/;
+const EXAMPLE_ENV = /^<!--\s*example-env:([\s\S]*?)-->\s*$/;
 
 /** The examples of one Markdown file; throws one error listing every problem. */
 export function extractExamples(file: string, markdown: string): { examples: DocExample[]; notRun: NotRun[] } {
@@ -41,11 +47,15 @@ export function extractExamples(file: string, markdown: string): { examples: Doc
   let reason: string | undefined; // of a not-run comment waiting for its block
   let last: DocExample | undefined;
   let blocks = 0;
+  let env: Record<string, string> = {};
 
   walkTokens(lexer(markdown), (token) => {
     if (token.type === 'html') {
-      const marker = NOT_RUN.exec(token.raw.trim());
+      const raw = token.raw.trim();
+      const marker = NOT_RUN.exec(raw);
       if (marker) reason = marker[1];
+      const variables = EXAMPLE_ENV.exec(raw);
+      if (variables) env = environmentOf(variables[1]!, file, problems);
       return;
     }
     if (token.type !== 'code') return;
@@ -65,11 +75,11 @@ export function extractExamples(file: string, markdown: string): { examples: Doc
           problems.push(`${name}: a shell block without curl is not run; mark it <!-- not-run: why --> or make it a curl example`);
           return;
         }
-        last = { name, kind: 'shell', source: code.text };
+        last = { name, kind: 'shell', source: code.text, env };
       } else {
         const operationType = operationTypeOf(code.text, name, problems);
         if (!operationType) return;
-        last = { name, kind: 'graphql', source: code.text, operationType };
+        last = { name, kind: 'graphql', source: code.text, operationType, env };
       }
       examples.push(last);
       return;
@@ -91,7 +101,8 @@ export function extractExamples(file: string, markdown: string): { examples: Doc
     if (language === 'json') {
       if (jsonOr(code.text, name, problems) !== undefined) last.result = { format: 'json', text: code.text };
     } else if (language === 'text') {
-      last.result = { format: 'text', text: code.text };
+      if (code.text.trim() === '') problems.push(`${name}: an empty result checks nothing`);
+      else last.result = { format: 'text', text: code.text };
     } else {
       problems.push(`${name}: a result is a \`json result\` or \`text result\` block`);
     }
@@ -102,6 +113,16 @@ export function extractExamples(file: string, markdown: string): { examples: Doc
   if (reason !== undefined) problems.push(`${file}: a <!-- not-run --> comment with no block after it`);
   if (problems.length > 0) throw new Error(`Documentation examples that cannot be checked:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return { examples, notRun };
+}
+
+function environmentOf(text: string, file: string, problems: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of text.trim().split(/\s+/).filter(Boolean)) {
+    const match = /^([A-Z][A-Z0-9_]*)=(\S*)$/.exec(pair);
+    if (match) env[match[1]!] = match[2]!;
+    else problems.push(`${file}: example-env takes NAME=value pairs (got ${JSON.stringify(pair)})`);
+  }
+  return env;
 }
 
 function operationTypeOf(source: string, name: string, problems: string[]): DocExample['operationType'] {
