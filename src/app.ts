@@ -221,13 +221,13 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useRequestLog(logger, traces.traceIdOf),
       useUpstreamErrorLog(logger),
       // Consumers: persisted operations for the apps, @defer/@stream for slow screens,
-      // ftv1 traces for a router that asks for them (apollo-federation-include-trace).
-      // A trace carries the response's errors after masking, so it reveals nothing more.
+      // ftv1 traces for a trusted router that asks for them (FTV1_TRACES on). A trace
+      // carries the response's errors after masking, but also every resolver's timing.
       ...usePersistedOperationsMode(config.persistedOperations, redis ? createRedisRegistrations(redis, onSharedStateError) : undefined),
       useDeferStream(),
       useDeferStreamArguments(),
       useMultipartSubscriptions(),
-      useFederatedTraces(),
+      ...(config.federatedTraces ? [useFederatedTraces()] : []),
       useBodyLimit(LIMITS.requestBodyBytes.value),
       // What keeps callers from growing the heap with documents or holding up the others with
       // costly ones; after the persisted-operation plugins, which turn hashes into documents.

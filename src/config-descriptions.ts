@@ -125,4 +125,8 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
       'Heap for parsed documents that passed validation, kept so that known operations are not parsed and validated again (1,000 documents at most; least recently used go first). Documents that fail are never kept. See [Memory](operations.md#memory).',
   },
   APQ_CACHE_MB: { description: 'Heap for documents registered through automatic persisted queries (1,000 at most; least recently used go first).' },
+  FTV1_TRACES: {
+    description:
+      "`on`: answer a router that sends `apollo-federation-include-trace: ftv1` with Apollo's inline trace (`extensions.ftv1`). Only for trusted routers: a trace holds every resolver's timing, which tells a cached device of someone else's from a missing one. See [Routers](consumers.md#the-company-supergraph-routers).",
+  },
 };

@@ -50,6 +50,8 @@ export interface Config {
   readonly tracing: TracingSettings;
   /** Parsed and validated documents kept for reuse (DOCUMENT_CACHE_MB). */
   readonly documentCache: DocumentCacheSettings;
+  /** ftv1 traces for the routers that ask (FTV1_TRACES): resolver timings, for trusted routers only. */
+  readonly federatedTraces: boolean;
 }
 
 export interface SubscriptionSettings {
@@ -251,6 +253,7 @@ export const envSchema = z.object({
     OTEL_TRACES_SAMPLER_ARG: decimal(0, 1, 1),
     DOCUMENT_CACHE_MB: integer(1, 1_024, 32),
     APQ_CACHE_MB: integer(1, 1_024, 8),
+    FTV1_TRACES: z.enum(['off', 'on'], { error: 'must be off or on' }).default('off'),
 });
 
 /** The name of every environment variable the service reads. */
@@ -345,6 +348,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
     }),
     documentCache: Object.freeze({ maxEntries: LIMITS.documentCacheEntries.value, maxBytes: e.DOCUMENT_CACHE_MB * MB }),
+    federatedTraces: e.FTV1_TRACES === 'on',
   });
 }
 

@@ -59,6 +59,9 @@ export const LIMITS = {
   textLength: { bounds: 'characters of a text field of a write', value: 255, refusal: 'a user error `too_long`, nothing written' },
   locationsPerDevice: { bounds: 'locations of one device in a write', value: 50, refusal: 'a user error `too_many`, nothing written' },
 
+  // Responses.
+  traceBytes: { bounds: 'bytes of an encoded ftv1 trace (FTV1_TRACES on)', value: 4 * MB, refusal: 'the trace is left out, the answer is sent' },
+
   // Callers.
   tokenLength: { bounds: "bytes of a caller's token", value: 8 * KB, refusal: 'HTTP 401 `UNAUTHENTICATED`' },
   subscriptionsPerCaller: { bounds: 'subscriptions one caller may hold open', value: 20, variable: 'MAX_SUBSCRIPTIONS_PER_CALLER', refusal: '`TOO_MANY_SUBSCRIPTIONS`' },

@@ -342,7 +342,7 @@ interface Pair {
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => void unhandled.push(reason);
 const errorLogs: string[] = [];
-const ENV = { DEVICE_CACHE_TTL_MS: '60000', CORS_ORIGINS: 'https://app.example' };
+const ENV = { DEVICE_CACHE_TTL_MS: '60000', CORS_ORIGINS: 'https://app.example', FTV1_TRACES: 'on' };
 const pairs: Pair[] = [];
 
 /** Two facades alike but for the lane, each with its own stand-in; both log errors where the test sees them. */

@@ -67,7 +67,7 @@ describe('Apollo Gateway over the running facade (service credentials)', () => {
   let locations: LocationsSubgraph;
   let gateway: Gateway;
   beforeAll(async () => {
-    [h, locations] = await Promise.all([startHarness(), startLocationsSubgraph()]);
+    [h, locations] = await Promise.all([startHarness({ env: { FTV1_TRACES: 'on' } }), startLocationsSubgraph()]);
     const { supergraphSdl, errors } = await composeSupergraph({ devices: h.url, locations: locations.url });
     if (!supergraphSdl) throw new Error(`composition failed: ${errors?.map((error) => error.message).join('; ')}`);
     gateway = await startGateway(supergraphSdl);
@@ -179,7 +179,7 @@ describe('Apollo Gateway with subgraph automatic persisted queries (PERSISTED_OP
 describe('federated tracing on a direct request', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { FTV1_TRACES: 'on' } });
   });
   afterAll(() => h.close());
 

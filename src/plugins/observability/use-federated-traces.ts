@@ -1,94 +1,39 @@
-import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
-import { defaultFieldResolver, type GraphQLField, type GraphQLFieldResolver, type GraphQLSchema, isIntrospectionType, isObjectType } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
-
-type RequestContext = { readonly request: Request };
-type Field = GraphQLField<unknown, RequestContext>;
-type Resolver = GraphQLFieldResolver<unknown, RequestContext>;
-type SchemaChange = NonNullable<Plugin['onSchemaChange']>;
+import { Trace } from '@apollo/usage-reporting-protobuf';
+import { useApolloInstrumentation } from '@graphql-yoga/plugin-apollo-inline-trace';
+import { isAsyncIterable, type Plugin, type YogaInitialContext } from 'graphql-yoga';
+import { LIMITS } from '../../limits.ts';
 
 /**
  * ftv1 traces (`extensions.ftv1`) for an Apollo router or gateway that sends
- * `apollo-federation-include-trace: ftv1`, at almost no cost to the requests that don't.
+ * `apollo-federation-include-trace: ftv1`. Installed only when FTV1_TRACES is on: a trace
+ * tells how long each resolver took, which is for a trusted router, not for any caller
+ * (timings tell a cached device of someone else's from a missing one).
  *
- * Yoga's useApolloInlineTrace does the tracing, the trace's errors and its encoding; but it
- * records field timings through @envelop/on-resolve, which puts its wrapper (closures and
- * promise helpers on every call) in front of every resolver, for every request. Here that
- * wrapper is held back from Yoga and applied by this plugin instead, beside each field's
- * own resolver: a field then calls the traced one only for a request that asked for a
- * trace (decided once, when the request arrives), and its own resolver otherwise.
+ * The tracing itself is Yoga's (`useApolloInstrumentation`, the part of
+ * `useApolloInlineTrace` that records fields and errors); only the encoding is ours:
+ * `useApolloInlineTrace` spreads the whole encoded trace into the arguments of one
+ * `String.fromCharCode` call, which overflows the stack for a large trace (about 150 full
+ * `_entities`) and turns the answer into an HTTP 500. Here a trace is encoded with Buffer,
+ * and one over LIMITS.traceBytes is left out rather than fail the response.
  */
 export function useFederatedTraces(): Plugin {
-  const tracedRequests = new WeakSet<Request>();
-  const resolverWrappers: Plugin[] = [];
-  const inlineTrace = holdingBackResolverWrappers(
-    useApolloInlineTrace({
-      // The library's own rule (the header, exactly `ftv1`), noted where the library asks it.
-      ignoreRequest: (request) => {
-        const ignore = request.headers.get('apollo-federation-include-trace') !== 'ftv1';
-        if (!ignore) tracedRequests.add(request);
-        return ignore;
-      },
-    }),
-    resolverWrappers,
-  );
-  const dispatched = new WeakSet<Field>();
-
+  const [instrumentation, tracesOf] = useApolloInstrumentation({
+    ignoreRequest: (request) => request.headers.get('apollo-federation-include-trace') !== 'ftv1',
+  });
   return {
     onPluginInit({ addPlugin }) {
-      addPlugin(inlineTrace);
-    },
-    onSchemaChange(change) {
-      // Should the library stop adding its wrapper this way: fail at startup, rather than
-      // quietly trace no field, or wrap every field for every request again.
-      if (resolverWrappers.length === 0) throw new Error('useApolloInlineTrace added no resolver wrapper (@envelop/on-resolve) to hold back');
-      const own = ownResolvers(change.schema as GraphQLSchema, dispatched);
-      for (const wrapper of resolverWrappers) (wrapper.onSchemaChange as SchemaChange)(change);
-      for (const [field, resolve] of own) {
-        const traced = field.resolve;
-        if (!traced || traced === resolve) continue;
-        field.resolve = (source, args, context, info) =>
-          tracedRequests.has(context.request) ? traced(source, args, context, info) : resolve(source, args, context, info);
-        dispatched.add(field);
-      }
-    },
-  };
-}
-
-/**
- * Each field's resolver before the trace wrapper replaces it, for the fields that wrapper
- * goes through: those of object types other than introspection's, resolved by graphql-js's
- * default when they have no resolver of their own (as the wrapper itself does).
- */
-function ownResolvers(schema: GraphQLSchema, dispatched: WeakSet<Field>): Map<Field, Resolver> {
-  const own = new Map<Field, Resolver>();
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || isIntrospectionType(type)) continue;
-    for (const field of Object.values(type.getFields())) {
-      if (!dispatched.has(field)) own.set(field, (field.resolve ?? defaultFieldResolver) as Resolver);
-    }
-  }
-  return own;
-}
-
-/**
- * `plugin`, whose plugins added at init (and theirs) reach Yoga as usual, except the ones
- * that only wrap the schema's resolvers (@envelop/on-resolve's useOnResolve), which go to
- * `held` for the caller to apply.
- */
-function holdingBackResolverWrappers(plugin: Plugin, held: Plugin[]): Plugin {
-  const { onPluginInit } = plugin;
-  if (!onPluginInit) return plugin;
-  return {
-    ...plugin,
-    onPluginInit: (payload) =>
-      onPluginInit({
-        ...payload,
-        addPlugin: (added: Plugin) => {
-          const hooks = Object.keys(added);
-          if (hooks.length === 1 && hooks[0] === 'onSchemaChange') held.push(added);
-          else payload.addPlugin(holdingBackResolverWrappers(added, held));
+      addPlugin(instrumentation);
+      addPlugin({
+        onExecutionResult({ request, result, context, setResult }) {
+          if (!result || isAsyncIterable(result)) return; // incremental delivery: no trace
+          const trace = tracesOf.get(request)?.traces.get(context as YogaInitialContext)?.trace;
+          if (!trace) return;
+          const encoded = Trace.encode(trace).finish();
+          if (encoded.byteLength > LIMITS.traceBytes.value) return;
+          const ftv1 = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('base64');
+          setResult({ ...result, extensions: { ...result.extensions, ftv1 } });
         },
-      }),
+      });
+    },
   };
 }
