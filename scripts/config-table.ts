@@ -63,7 +63,8 @@ function defaultOf(name: EnvVariable): string {
   if (value === undefined) return '*(unset)*';
   if (Array.isArray(value)) return `\`${value.join(',')}\``;
   if (value instanceof URL) return `\`${value.href}\``;
-  return `\`${String(value)}\``;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return `\`${String(value)}\``;
+  return `\`${JSON.stringify(value)}\``;
 }
 
 /** `markdown` with `part` replaced by what it renders now; throws if its markers are missing. */

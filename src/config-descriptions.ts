@@ -25,25 +25,41 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
     description: "Flatpeak's base URL, e.g. `https://api.flatpeak.com`; `https` unless it is on this machine.",
     default: '*(unset: the embedded stand-in)*',
   },
-  FLATPEAK_ACCOUNT_ID: { description: 'Service credentials (`acc_…`), together with `FLATPEAK_API_KEY`. Both unset: pass-through ([Credentials](security.md#credentials-two-ways-to-authenticate-to-flatpeak)).' },
+  FLATPEAK_ACCOUNT_ID: {
+    description:
+      'Service credentials (`acc_…`), together with `FLATPEAK_API_KEY`. Both unset: pass-through ([Credentials](security.md#credentials-two-ways-to-authenticate-to-flatpeak)).',
+  },
   FLATPEAK_API_KEY: { description: 'Flatpeak API key. Never logged, never sent to clients, never echoed in a configuration error.' },
   FLATPEAK_CONNECT_TIMEOUT_MS: { description: 'TCP/TLS connect timeout to Flatpeak.' },
   FLATPEAK_HEADERS_TIMEOUT_MS: { description: "Time allowed for Flatpeak's response headers." },
   FLATPEAK_BODY_TIMEOUT_MS: { description: 'Time allowed between body chunks.' },
   FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: { description: 'How long an idle connection to Flatpeak is kept.' },
-  FLATPEAK_MAX_CONNECTIONS: { description: 'Connections to Flatpeak at most: the hard ceiling of the adaptive concurrency limit (which starts at 32 and learns).' },
-  FLATPEAK_MAX_QUEUE: { description: 'Upstream calls that may wait under the concurrency limit; beyond that they fail at once with `UPSTREAM_OVERLOADED`.' },
-  FLATPEAK_MAX_CALLS_PER_REQUEST: { description: 'Upstream calls one GraphQL request may have in flight or queued at once; its other devices wait their turn.' },
+  FLATPEAK_MAX_CONNECTIONS: {
+    description: 'Connections to Flatpeak at most: the hard ceiling of the adaptive concurrency limit (which starts at 32 and learns).',
+  },
+  FLATPEAK_MAX_QUEUE: {
+    description: 'Upstream calls that may wait under the concurrency limit; beyond that they fail at once with `UPSTREAM_OVERLOADED`.',
+  },
+  FLATPEAK_MAX_CALLS_PER_REQUEST: {
+    description: 'Upstream calls one GraphQL request may have in flight or queued at once; its other devices wait their turn.',
+  },
   FLATPEAK_ATTEMPT_TIMEOUT_MS: { description: 'Time allowed for one upstream attempt, connect to last byte.' },
-  FLATPEAK_MAX_RETRIES: { description: 'Retries after the first attempt: reads; a write only when its connection was refused (it never reached Flatpeak).' },
-  FLATPEAK_RETRY_BUDGET_RATIO: { description: 'Retries may add at most this share of the upstream calls of the last 10 s (plus 5 per second).' },
+  FLATPEAK_MAX_RETRIES: {
+    description: 'Retries after the first attempt: reads; a write only when its connection was refused (it never reached Flatpeak).',
+  },
+  FLATPEAK_RETRY_BUDGET_RATIO: {
+    description: 'Retries may add at most this share of the upstream calls of the last 10 s (plus 5 per second).',
+  },
   FLATPEAK_BREAKER_FAILURE_RATIO: { description: 'Share of failed attempts (5xx, connection errors, timeouts) that opens the circuit.' },
   FLATPEAK_BREAKER_WINDOW_MS: { description: 'Window over which that share is measured.' },
   FLATPEAK_BREAKER_MIN_CALLS: { description: 'Attempts needed in the window before the circuit may open.' },
   FLATPEAK_BREAKER_OUTAGE_FAILURES: {
-    description: 'Failed attempts in a row (no success between) that open the circuit at once, however many successes came before: a total outage.',
+    description:
+      'Failed attempts in a row (no success between) that open the circuit at once, however many successes came before: a total outage.',
   },
-  FLATPEAK_BREAKER_OUTAGE_MS: { description: 'Failed attempts in a row for this long (at least 10 of them) also open it, for an outage at low traffic.' },
+  FLATPEAK_BREAKER_OUTAGE_MS: {
+    description: 'Failed attempts in a row for this long (at least 10 of them) also open it, for an outage at low traffic.',
+  },
   FLATPEAK_BREAKER_COOLDOWN_MS: { description: 'How long an open circuit fails fast before one probe call goes through.' },
   REQUEST_DEADLINE_MS: { description: 'Every GraphQL request answers within this; unfinished items get `UPSTREAM_TIMEOUT`.' },
   MAX_DEVICES_PER_REQUEST: { description: 'Distinct devices one GraphQL request may load; beyond that, items get `BAD_USER_INPUT`.' },
@@ -62,7 +78,8 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   },
   FLATPEAK_PROBE_INTERVAL_MS: { description: '`/status` and `/metrics` probe Flatpeak at most this often (`/ready` never does).' },
   SHUTDOWN_DELAY_MS: {
-    description: 'After SIGTERM, time to keep serving while `/ready` answers 503, so a load balancer stops routing before the listener closes (5000 behind one).',
+    description:
+      'After SIGTERM, time to keep serving while `/ready` answers 503, so a load balancer stops routing before the listener closes (5000 behind one).',
   },
   SHUTDOWN_GRACE_MS: { description: 'After SIGTERM, time given to requests in flight before connections are closed.' },
   PERSISTED_OPERATIONS: {
@@ -76,7 +93,7 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   },
   CALLER_AUTH: {
     description:
-      'How callers are known: `jwt` (verify each caller\'s JWT) or `none` (callers are not identified and read every device of the account). Required with service credentials and a real `FLATPEAK_API_URL`; `none` on the embedded stand-in; must be unset in pass-through mode. See [Callers](security.md#callers-who-may-read-which-device).',
+      "How callers are known: `jwt` (verify each caller's JWT) or `none` (callers are not identified and read every device of the account). Required with service credentials and a real `FLATPEAK_API_URL`; `none` on the embedded stand-in; must be unset in pass-through mode. See [Callers](security.md#callers-who-may-read-which-device).",
     default: '*(see meaning)*',
   },
   AUTH_JWKS_URL: {
@@ -88,9 +105,12 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   AUTH_ALGORITHMS: { description: '`jwt`: accepted signature algorithms, asymmetric only (RS/PS/ES 256–512, EdDSA).' },
   AUTH_JWKS_COOLDOWN_MS: { description: '`jwt`: a token with an unknown key id refetches the key set at most this often.' },
   AUTH_REFERENCE_CLAIM: { description: "`jwt`: the claim whose value (or values) are the caller's device `reference_id`s." },
-  AUTH_LOCATIONS_CLAIM: { description: "`jwt`: the claim listing the caller's location ids (`loc_…`); devices at those locations are the caller's too." },
+  AUTH_LOCATIONS_CLAIM: {
+    description: "`jwt`: the claim listing the caller's location ids (`loc_…`); devices at those locations are the caller's too.",
+  },
   RATE_LIMIT_PER_SECOND: {
-    description: 'Per-caller token bucket, counted in upstream device reads (one document of 100 ids counts 100); `0` turns it off. See [Per-caller limits](security.md#per-caller-limits).',
+    description:
+      'Per-caller token bucket, counted in upstream device reads (one document of 100 ids counts 100); `0` turns it off. See [Per-caller limits](security.md#per-caller-limits).',
   },
   RATE_LIMIT_BURST: { description: 'What a caller may spend at once after a pause.' },
   DEVICE_CACHE_TTL_MS: {
@@ -101,7 +121,9 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   DEVICE_POLL_INTERVAL_MS: {
     description: '`deviceUpdated`: each watched device is fetched this often (after the previous poll ends), once for all its subscribers.',
   },
-  SUBSCRIPTION_MAX_ERRORS: { description: '`deviceUpdated`: after this many failed polls of a device in a row, its subscriptions end with the error.' },
+  SUBSCRIPTION_MAX_ERRORS: {
+    description: '`deviceUpdated`: after this many failed polls of a device in a row, its subscriptions end with the error.',
+  },
   MAX_SUBSCRIPTIONS_PER_CALLER: { description: 'Subscriptions one caller may hold open at once; beyond that `TOO_MANY_SUBSCRIPTIONS`.' },
   MAX_SUBSCRIPTIONS: { description: 'Subscriptions this instance holds open at once; beyond that `TOO_MANY_SUBSCRIPTIONS`.' },
   REDIS_URL: {
@@ -124,7 +146,9 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
     description:
       'Heap for parsed documents that passed validation, kept so that known operations are not parsed and validated again (1,000 documents at most; least recently used go first). Documents that fail are never kept. See [Memory](operations.md#memory).',
   },
-  APQ_CACHE_MB: { description: 'Heap for documents registered through automatic persisted queries (1,000 at most; least recently used go first).' },
+  APQ_CACHE_MB: {
+    description: 'Heap for documents registered through automatic persisted queries (1,000 at most; least recently used go first).',
+  },
   FTV1_TRACES: {
     description:
       "`on`: answer a router that sends `apollo-federation-include-trace: ftv1` with Apollo's inline trace (`extensions.ftv1`). Only for trusted routers: a trace holds every resolver's timing, which tells a cached device of someone else's from a missing one. See [Routers](consumers.md#the-company-supergraph-routers).",

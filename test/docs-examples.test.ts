@@ -15,10 +15,13 @@ import { type DocExample, extractExamples, fillPlaceholders, missingLines } from
 import { root, type Started, startMain } from './support/process.ts';
 import { subscribeSse } from './support/sse.ts';
 
-const files = ['README.md', ...readdirSync(join(root, 'docs'))
-  .filter((name) => name.endsWith('.md'))
-  .sort()
-  .map((name) => `docs/${name}`)];
+const files = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`),
+];
 const documented = files.map((file) => ({ file, ...extractExamples(file, readFileSync(join(root, file), 'utf8')) }));
 
 // The curl commands run with the real curl; .ci/run installs it when missing.
@@ -33,7 +36,9 @@ const serviceKey = (file: string, example: DocExample) => `${file} ${JSON.string
 
 beforeAll(async () => {
   // One quick-start service per file (and environment) that has examples, started together.
-  const wanted = new Map(documented.flatMap(({ file, examples }) => examples.map((example) => [serviceKey(file, example), example.env] as const)));
+  const wanted = new Map(
+    documented.flatMap(({ file, examples }) => examples.map((example) => [serviceKey(file, example), example.env] as const)),
+  );
   await Promise.all(
     [...wanted].map(async ([key, env]) => {
       const started = startMain({ PORT: '0', LOG_LEVEL: 'info', ...env });
@@ -54,14 +59,18 @@ afterAll(async () => {
 
 describe.each(documented.filter(({ examples, notRun }) => examples.length + notRun.length > 0))('$file', ({ file, examples, notRun }) => {
   for (const example of examples) {
-    it(example.name, async (context) => {
-      if (example.kind === 'shell' && !CURL) {
-        if (process.env.CI) throw new Error(`${noCurl} (CI must run them: .ci/run installs it)`);
-        context.skip(noCurl);
-        return;
-      }
-      await run(example, services.get(serviceKey(file, example))!.url);
-    }, EXAMPLE_TIMEOUT_MS + 5_000);
+    it(
+      example.name,
+      async (context) => {
+        if (example.kind === 'shell' && !CURL) {
+          if (process.env.CI) throw new Error(`${noCurl} (CI must run them: .ci/run installs it)`);
+          context.skip(noCurl);
+          return;
+        }
+        await run(example, services.get(serviceKey(file, example))!.url);
+      },
+      EXAMPLE_TIMEOUT_MS + 5_000,
+    );
   }
   for (const { name, reason } of notRun) it.skip(`${name} — not run: ${reason}`);
 });
@@ -70,7 +79,7 @@ async function run(example: DocExample, url: URL): Promise<void> {
   const result = example.result!;
   if (example.kind === 'graphql') {
     const actual = example.operationType === 'subscription' ? await firstEvent(example, url) : await post(example, url);
-    const expected = JSON.parse(result.text);
+    const expected: unknown = JSON.parse(result.text);
     expect(actual, example.name).toMatchObject(fillPlaceholders(expected, actual) as object);
     return;
   }
@@ -115,7 +124,12 @@ async function firstEvent(example: DocExample, url: URL): Promise<unknown> {
  */
 function runShell(script: string, url: URL, expectedText: string | undefined): Promise<string> {
   const command = script.replace(/(?:https?:\/\/)?localhost:4000\b/g, `http://${url.host}`);
-  const child = spawn('sh', ['-c', command], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+  const child = spawn('sh', ['-c', command], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '' },
+  });
   let output = '';
   let errors = '';
   const stop = () => {
@@ -147,12 +161,16 @@ describe('the examples markup', () => {
 
   it('refuses an example without a documented result', () => {
     expect(() => extractExamples('x.md', '```graphql\n{ __typename }\n```\n')).toThrow(/its answer is not documented/);
-    expect(() => extractExamples('x.md', "```sh\ncurl -s localhost:4000/health\n```\n")).toThrow(/its answer is not documented/);
-    expect(() => extractExamples('x.md', '```sh\ncurl -s localhost:4000/health\n```\n```text result\n\n```\n')).toThrow(/an empty result checks nothing/);
+    expect(() => extractExamples('x.md', '```sh\ncurl -s localhost:4000/health\n```\n')).toThrow(/its answer is not documented/);
+    expect(() => extractExamples('x.md', '```sh\ncurl -s localhost:4000/health\n```\n```text result\n\n```\n')).toThrow(
+      /an empty result checks nothing/,
+    );
   });
 
   it('refuses a GraphQL block with more than one operation, and a result with no example', () => {
-    expect(() => extractExamples('x.md', '```graphql\nquery A { a }\nquery B { b }\n```\n```json result\n{}\n```\n')).toThrow(/exactly one operation/);
+    expect(() => extractExamples('x.md', '```graphql\nquery A { a }\nquery B { b }\n```\n```json result\n{}\n```\n')).toThrow(
+      /exactly one operation/,
+    );
     expect(() => extractExamples('x.md', 'Text.\n\n```json result\n{}\n```\n')).toThrow(/no example just before it/);
   });
 

@@ -12,12 +12,17 @@ import { lexer, type Tokens, walkTokens } from 'marked';
 import { describe, expect, it } from 'vitest';
 import { root } from './support/process.ts';
 
-const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const files = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 
 function anchorsOf(file: string): Set<string> {
   const slugger = new GithubSlugger();
   const anchors = new Set<string>();
-  walkTokens(lexer(readFileSync(join(root, file), 'utf8')), (token) => {
+  void walkTokens(lexer(readFileSync(join(root, file), 'utf8')), (token) => {
     if (token.type === 'heading') anchors.add(slugger.slug((token as Tokens.Heading).text.replace(/`/g, '')));
   });
   return anchors;
@@ -26,21 +31,22 @@ function anchorsOf(file: string): Set<string> {
 describe.each(files)('%s', (file) => {
   it('links only to files and headings that exist', () => {
     const broken: string[] = [];
-    walkTokens(lexer(readFileSync(join(root, file), 'utf8')), (token) => {
+    void walkTokens(lexer(readFileSync(join(root, file), 'utf8')), (token) => {
       if (token.type !== 'link') return;
       const href = (token as Tokens.Link).href;
       if (/^[a-z]+:/i.test(href)) return; // https:, mailto:
       const [path = '', fragment] = href.split('#');
       const target = path ? normalize(join(dirname(file), path)) : file;
       if (!existsSync(join(root, target))) broken.push(`${href}: no file ${target}`);
-      else if (fragment !== undefined && target.endsWith('.md') && !anchorsOf(target).has(fragment)) broken.push(`${href}: no heading #${fragment} in ${target}`);
+      else if (fragment !== undefined && target.endsWith('.md') && !anchorsOf(target).has(fragment))
+        broken.push(`${href}: no heading #${fragment} in ${target}`);
     });
     expect(broken).toEqual([]);
   });
 
   it('names only files and folders of the repository that exist', () => {
     const missing: string[] = [];
-    walkTokens(lexer(readFileSync(join(root, file), 'utf8')), (token) => {
+    void walkTokens(lexer(readFileSync(join(root, file), 'utf8')), (token) => {
       if (token.type !== 'codespan') return;
       const text = (token as Tokens.Codespan).text;
       if (!REPOSITORY_PATH.test(text)) return;

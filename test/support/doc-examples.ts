@@ -49,7 +49,7 @@ export function extractExamples(file: string, markdown: string): { examples: Doc
   let blocks = 0;
   let env: Record<string, string> = {};
 
-  walkTokens(lexer(markdown), (token) => {
+  void walkTokens(lexer(markdown), (token) => {
     if (token.type === 'html') {
       const raw = token.raw.trim();
       const marker = NOT_RUN.exec(raw);
@@ -61,7 +61,12 @@ export function extractExamples(file: string, markdown: string): { examples: Doc
     if (token.type !== 'code') return;
     const code = token as Tokens.Code;
     const [language = '', role] = (code.lang ?? '').trim().split(/\s+/);
-    const name = `${file} #${++blocks}: ${code.text.split('\n').find((line) => line.trim() && !line.trim().startsWith('#'))?.trim() ?? ''}`;
+    const name = `${file} #${++blocks}: ${
+      code.text
+        .split('\n')
+        .find((line) => line.trim() && !line.trim().startsWith('#'))
+        ?.trim() ?? ''
+    }`;
 
     if (GRAPHQL.has(language) || SHELL.has(language)) {
       last = undefined;
@@ -108,7 +113,8 @@ export function extractExamples(file: string, markdown: string): { examples: Doc
     }
   });
   for (const example of examples) {
-    if (!example.result) problems.push(`${example.name}: no \`json result\` or \`text result\` block after it: its answer is not documented`);
+    if (!example.result)
+      problems.push(`${example.name}: no \`json result\` or \`text result\` block after it: its answer is not documented`);
   }
   if (reason !== undefined) problems.push(`${file}: a <!-- not-run --> comment with no block after it`);
   if (problems.length > 0) throw new Error(`Documentation examples that cannot be checked:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -129,7 +135,9 @@ function operationTypeOf(source: string, name: string, problems: string[]): DocE
   try {
     const operations = parse(source).definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
     if (operations.length === 1) return operations[0]!.operation;
-    problems.push(`${name}: a GraphQL example holds exactly one operation (found ${operations.length}); split it, or mark it <!-- not-run: why -->`);
+    problems.push(
+      `${name}: a GraphQL example holds exactly one operation (found ${operations.length}); split it, or mark it <!-- not-run: why -->`,
+    );
   } catch (error) {
     problems.push(`${name}: not a GraphQL document: ${(error as Error).message}`);
   }
