@@ -13,7 +13,7 @@ import { useVariableErrorCode } from './plugins/response/use-variable-error-code
 import { useDeferStreamArguments } from './plugins/document/use-defer-stream-arguments.ts';
 import { useAdmission } from './plugins/request/use-admission.ts';
 import { createAdmission } from './http/admission.ts';
-import { createLoadBudget } from './loaders/load-budget.ts';
+import { createLoadBudget } from './request/load-budget.ts';
 import { useKnownOperationTypes } from './plugins/document/use-known-operation-types.ts';
 import { usePersistedOperationsMode } from './plugins/request/use-persisted-operations.ts';
 import { createRedisRegistrations } from './persisted/shared-registrations.ts';
@@ -51,7 +51,7 @@ import { createUpstreamMonitor } from './upstream/status.ts';
 import { createLiveDevices } from './live/live-devices.ts';
 import { createDevicePoll } from './live/poll-device.ts';
 import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
-import { createFastLane } from './http/fast-lane.ts';
+import { createFastLane, listPlugins } from './http/fast-lane.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -162,6 +162,11 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
   shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
 
   const documents = createDocumentCache(config.documentCache);
+  const allowedOrigins = new Set(config.corsOrigins);
+  const costlyRequests = useCostlyRequestLane(documents.isKnown);
+  const strictParsing = useStrictRequestParsing();
+  const bodyLimit = useBodyLimit(LIMITS.requestBodyBytes.value);
+  const pluginList = listPlugins();
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     context: createContextFactory({
@@ -182,8 +187,13 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     healthCheckEndpoint: '/health',
     landingPage: false,
     // Yoga's default CORS reflects any Origin with credentials: any web page could read
-    // devices through a service that holds the Flatpeak credentials. Only listed origins.
-    cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], credentials: false } : false,
+    // devices through a service that holds the Flatpeak credentials. Only listed origins get
+    // CORS headers; any other gets none (Yoga would answer it `null`, which a sandboxed
+    // iframe's opaque origin matches).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      return origin !== null && allowedOrigins.has(origin) ? { origin: [...allowedOrigins], credentials: false } : false;
+    },
     // Yoga accepts 25 MB by default. Real operations are a few KB; a large body only
     // serves to fill the parse and APQ caches.
     // Enforced by useBodyLimit instead: Yoga's own costs a TransformStream per body.
@@ -197,6 +207,8 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
     maskedErrors: { isDev: false },
     logging: logger,
     plugins: [
+      // The fast lane's view of the plugins: every one from here to pluginList.last is the app's.
+      pluginList.first,
       // First, so that the operation's span covers every other plugin's work.
       ...traces.plugins,
       // Ready means: this process serves (it got past its configuration, it listens) and is
@@ -207,7 +219,7 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useGraphQLMetrics(metrics.registry),
       // After the probes and /metrics: any other path is not GraphQL's either.
       useEndpointOnly(GRAPHQL_ENDPOINT),
-      useStrictRequestParsing(),
+      strictParsing,
       useParseLimits(),
       useArmorLimits(),
       useKnownOperationTypes(),
@@ -228,18 +240,30 @@ export function createApp({ config, upstreamUrl, dispatcher, logger, redis, isSt
       useDeferStreamArguments(),
       useMultipartSubscriptions(),
       ...(config.federatedTraces ? [useFederatedTraces()] : []),
-      useBodyLimit(LIMITS.requestBodyBytes.value),
+      bodyLimit,
       // What keeps callers from growing the heap with documents or holding up the others with
       // costly ones; after the persisted-operation plugins, which turn hashes into documents.
       documents.plugin,
-      useCostlyRequestLane(documents.isKnown),
+      costlyRequests,
       useValidationErrorLimit(),
       useBoundedErrorMessages(),
       // Last of the onParams hooks, so that its refusal is the result whatever came before.
       useAdmission(admission),
+      pluginList.last,
     ],
   });
-  const served = fastLane ? createFastLane(yoga as never, { endpoint: GRAPHQL_ENDPOINT, maxBodyBytes: LIMITS.largeBodyBytes.value, onServed: metrics.fastLane }) : yoga;
+  const served = fastLane
+    ? createFastLane(yoga as never, {
+        endpoint: GRAPHQL_ENDPOINT,
+        maxBodyBytes: LIMITS.largeBodyBytes.value,
+        onServed: metrics.fastLane,
+        plugins: pluginList,
+        // The lane checks what these check (its differential test holds it to that), and takes
+        // no large body, the only kind the costly-request lane makes wait before parsing.
+        skippableRequestParse: new Set([strictParsing, bodyLimit, costlyRequests]),
+        onStandAside: (reason) => logger.warn(reason),
+      })
+    : yoga;
   return { yoga, listener: admission.wrap(served) };
 }
 

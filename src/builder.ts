@@ -4,8 +4,8 @@ import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
 import type { Context } from './context.ts';
 
-/** The Pothos builder: plugins, context and scalar typing. Types live in `schema/`. */
-export const builder = new SchemaBuilder<{
+/** The builder's types: the context, nullability defaults and scalars. */
+interface UserTypes {
   Context: Context;
   // Non-null unless a field says otherwise: the schema states what Flatpeak guarantees.
   DefaultFieldNullability: false;
@@ -16,7 +16,13 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date };
   };
-}>({
+}
+
+/** The same, with Pothos' defaults filled in: what its builders (`InputFieldBuilder`, …) take. */
+export type BuilderTypes = PothosSchemaTypes.ExtendDefaultTypes<UserTypes>;
+
+/** The Pothos builder: plugins, context and scalar typing. Types live in `schema/`. */
+export const builder = new SchemaBuilder<UserTypes>({
   plugins: [DirectivePlugin, FederationPlugin, RelayPlugin],
   defaultFieldNullability: false,
   relay: {

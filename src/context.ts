@@ -1,22 +1,23 @@
-import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Context as TraceContext } from '@opentelemetry/api';
-import { bulkhead } from 'cockatiel';
 import type DataLoader from 'dataloader';
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Authenticate } from './callers/authenticate.ts';
 import type { Caller } from './callers/caller.ts';
 import type { RateLimiter } from './callers/rate-limit.ts';
+import { createAdmit, missingToken } from './callers/admit.ts';
 import { readAs } from './callers/read-as.ts';
 import { FacadeError } from './errors.ts';
-import { RequestLifetime } from './request-lifetime.ts';
 import { createDeviceLoader } from './loaders/device.ts';
-import { type LoadBudget, NO_LOAD_BUDGET } from './loaders/load-budget.ts';
 import type { Logger } from './logger.ts';
+import { whenClientGone } from './request/client-gone.ts';
+import { RequestLifetime } from './request/lifetime.ts';
+import { type LoadBudget, NO_LOAD_BUDGET, requestShare } from './request/load-budget.ts';
+import { requestIdOf } from './request/request-id.ts';
 import { type Authorize, authorizeWithCallerToken, authorizeWithService, type TokenSource } from './upstream/auth.ts';
 import type { DeviceSource } from './upstream/device-source.ts';
-import type { CallOptions, DeviceListQuery, DevicePage, FlatpeakClient } from './upstream/flatpeak.ts';
+import type { DeviceListQuery, DevicePage, FlatpeakClient } from './upstream/flatpeak.ts';
+import { createRequestCalls } from './upstream/request-calls.ts';
 import type { Device, DeviceWrite } from './upstream/types.ts';
 import { type LiveDevices, noLiveDevices, type UpstreamCredential } from './live/live-devices.ts';
 
@@ -76,47 +77,10 @@ export interface ContextDependencies {
   readonly traceContextOf?: ((request: Request) => TraceContext | undefined) | undefined;
 }
 
-// A caller-supplied request id is kept for tracing across services, but only if it is
-// short and plain: it is copied into upstream headers and log lines.
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-const missingToken = () =>
-  new FacadeError('UNAUTHENTICATED', 'Send your Flatpeak bearer token in the Authorization header (Authorization: Bearer <token>)');
-
-const missingJwt = () => new FacadeError('UNAUTHENTICATED', 'Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)');
-
 const tooManyLoads = (id: string) =>
   new FacadeError('UPSTREAM_OVERLOADED', `Too many device loads are waiting in this instance; ${id} was not loaded. Try again shortly`);
 
 type ServerContext = { req?: { socket?: { remoteAddress?: string } }; res?: ServerResponse };
-
-/**
- * Calls `gone` when the client closes the connection before its answer is complete; returns
- * how to stop watching. On Node the response's own `close` event says so: the request's
- * AbortSignal would cost a native AbortController per request, which nothing else asks for.
- */
-function whenClientGone({ request, res }: { request: Request; res?: ServerResponse | undefined }, gone: () => void): () => void {
-  if (!res) {
-    if (request.signal.aborted) return goneAlready(gone);
-    request.signal.addEventListener('abort', gone, { once: true });
-    return () => request.signal.removeEventListener('abort', gone);
-  }
-  // A pipelined request starts only once the answer before it is complete
-  // (src/http/admission.ts), so its response has the connection, and 'close' comes.
-  if (res.destroyed && !res.writableFinished) return goneAlready(gone);
-  const closed = () => {
-    if (!res.writableFinished) gone();
-  };
-  res.once('close', closed);
-  return () => res.removeListener('close', closed);
-}
-
-// Gone before the context was made (while the token was verified, or the request waited for
-// its turn): no event is still to come, and the request would call Flatpeak for nobody.
-function goneAlready(gone: () => void): () => void {
-  gone();
-  return () => {};
-}
 
 /**
  * Builds the context of one GraphQL request. Everything here lives for that request
@@ -140,8 +104,7 @@ export function createContextFactory({
 
   return async (initial: YogaInitialContext & ServerContext): Promise<Context> => {
     const { request } = initial;
-    const incoming = request.headers.get('x-request-id');
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(request);
     const traceContext = traceContextOf?.(request);
     // A bad token refuses the whole request (401) here, before anything runs.
     const caller = await authenticate(request, initial.req?.socket?.remoteAddress);
@@ -149,59 +112,31 @@ export function createContextFactory({
     // carries the service token; only a pass-through caller's own Flatpeak token is forwarded.
     const authorize: Authorize =
       serviceAuthorize ?? authorizeWithCallerToken(caller.kind === 'flatpeak' ? `Bearer ${caller.token}` : null, missingToken);
-    // Aborts at the deadline or when the client goes away: in-flight upstream calls of this
+    // Ends at the deadline or when the client goes away: in-flight upstream calls of this
     // request are then cancelled, and its unfinished items answer UPSTREAM_TIMEOUT.
-    const deadlineAt = Date.now() + requestDeadlineMs;
     // One lifetime and one timer, both let go when the request ends (`dispose`):
     // AbortSignal.any and AbortSignal.timeout cost a tenth of a small request.
     const lifetime = new RequestLifetime();
     const stopWatching = whenClientGone(initial, () => lifetime.end(CLIENT_GONE));
     const deadline = setTimeout(() => lifetime.end(DEADLINE_PASSED), requestDeadlineMs);
-    let ownCalls = 0;
-    // A request waits for its own slots before it joins the shared upstream queue, so one
-    // document of many devices cannot push every other caller's calls behind its own.
-    // Made on the first call: most small requests only join calls already in flight.
-    let slots: ReturnType<typeof bulkhead> | undefined;
-
-    /** Identity and the caller's budget, checked before any upstream call. */
-    async function admit(): Promise<void> {
-      if (caller.kind === 'anonymous') throw serviceAuthorize ? missingJwt() : missingToken();
-      const retryAfterMs = await rateLimiter.take(caller.key);
-      if (retryAfterMs !== undefined) {
-        throw new FacadeError('RATE_LIMITED', `Too many device reads from this caller; try again in ${retryAfterMs} ms`, undefined, {
-          extensions: { retryAfterMs },
-        });
-      }
-    }
-
-    /** A call to Flatpeak on this request's behalf; `shared` is a shared call's own signal. */
-    function upstream<T>(call: (options: CallOptions) => Promise<T>, shared?: AbortSignal): Promise<T> {
-      const callSignal = shared ?? lifetime.signal;
-      // A few listeners per pending call: a 100-device request is not a leak. Only set once
-      // a request has several calls of its own; it costs a small request about 1 %.
-      if (!shared && ++ownCalls === 3) setMaxListeners(0, callSignal);
-      const owner = (slots ??= bulkhead(maxCallsPerRequest, Number.POSITIVE_INFINITY));
-      return owner.execute(() => authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt, owner }), callSignal));
-    }
+    const upstream = createRequestCalls({
+      authorize,
+      lifetime,
+      requestId,
+      traceContext,
+      deadlineAt: Date.now() + requestDeadlineMs,
+      maxCalls: maxCallsPerRequest,
+    });
+    const admit = createAdmit(caller, rateLimiter, serviceAuthorize !== undefined);
+    const takeLoad = requestShare(loadBudget, lifetime);
 
     // Whose answers may be shared: those fetched with the same Flatpeak credential.
     const credential = caller.kind === 'flatpeak' ? caller.key : 'service';
     const freshness = { maxAgeMs: Number.POSITIVE_INFINITY };
 
-    // Device loads this request holds of the process's budget, all given back when it ends.
-    let held = 0;
-    const giveBack = () => {
-      loadBudget.give(held);
-      held = 0;
-    };
-
     const device = createDeviceLoader(
       async (id) => {
-        // An ended request's loads give up anyway, and nothing would give this one back.
-        if (!lifetime.aborted) {
-          if (!loadBudget.take()) throw tooManyLoads(id);
-          if (held++ === 0) lifetime.addEventListener('abort', giveBack);
-        }
+        if (!takeLoad()) throw tooManyLoads(id);
         await admit();
         return readAs(
           caller,

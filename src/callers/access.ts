@@ -1,5 +1,31 @@
+import { FacadeError } from '../errors.ts';
 import type { Device } from '../upstream/types.ts';
 import { type Caller, READ_ALL_SCOPE, WRITE_SCOPE } from './caller.ts';
+
+/**
+ * Every authorization decision of the service is made in this file: what a caller may do as
+ * a whole (`requirePermission`), and which devices it may read, change and place
+ * (`mayRead`, `mayReassign`, `referenceForWrite`). Resolvers, the loader and the pollers
+ * call these; none decides on its own.
+ */
+
+/** What a caller without an identity gets where one is needed (CALLER_AUTH=jwt). */
+export const signIn = () => new FacadeError('UNAUTHENTICATED', 'Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)');
+
+/** What a caller may do as a whole, before any device is looked at. */
+export type Permission = 'list-all' | 'write';
+
+const PERMISSIONS: Record<Permission, { readonly scope: string; readonly refusal: string }> = {
+  'list-all': { scope: READ_ALL_SCOPE, refusal: `deviceList needs the ${READ_ALL_SCOPE} scope; use myDevices for your own devices` },
+  write: { scope: WRITE_SCOPE, refusal: `Creating and changing devices needs the ${WRITE_SCOPE} scope` },
+};
+
+/** Throws UNAUTHENTICATED for a caller without an identity, FORBIDDEN for one without the permission. */
+export function requirePermission(caller: Caller, permission: Permission): void {
+  if (caller.kind === 'anonymous') throw signIn();
+  const { scope, refusal } = PERMISSIONS[permission];
+  if (!grants(caller, scope)) throw new FacadeError('FORBIDDEN', refusal);
+}
 
 /**
  * The one device-access rule. A caller may read a device when its token has the
@@ -45,20 +71,10 @@ export function mayReadMalformed(caller: Caller, received: unknown): boolean {
   return mayRead(caller, lenient as Device);
 }
 
-/** May list every device of the account (`deviceList`), not only the caller's own. */
-export function mayListAll(caller: Caller): boolean {
-  return grants(caller, READ_ALL_SCOPE);
-}
-
-/**
- * May create or update devices at all: the `devices:write` scope. Which devices is the
- * read rule's business: an update needs `mayRead` on the device (and `mayReassign` to change
- * whose it is or where), a new device gets the caller's reference (`referenceForWrite`).
- * Pass-through: Flatpeak decides; CALLER_AUTH=none: the trusted router may.
- */
-export function mayWrite(caller: Caller): boolean {
-  return grants(caller, WRITE_SCOPE);
-}
+// `write` (the devices:write scope) lets a caller create and update devices at all. Which
+// devices is the read rule's business: an update needs `mayRead` on the device (and
+// `mayReassign` to change whose it is or where), a new device gets the caller's reference
+// (`referenceForWrite`). Pass-through: Flatpeak decides; CALLER_AUTH=none: the trusted router may.
 
 /**
  * May change whose a device is and where it is (its `reference_id` and `locations`): a user

@@ -24,6 +24,54 @@ export interface FastLaneOptions {
   readonly maxBodyBytes: number;
   /** Told of each request this lane answers (the metrics count them). */
   readonly onServed?: () => void;
+  /** Every plugin of the Yoga instance, as envelop lists them (`listPlugins`). */
+  readonly plugins: PluginList;
+  /**
+   * The app's plugins whose `onRequestParse` the lane may skip: it does their work itself
+   * (strict parsing, the body limit), or their work does not apply to the requests it takes
+   * (the costly-request lane: it takes no large body).
+   */
+  readonly skippableRequestParse?: ReadonlySet<Plugin>;
+  /** Told, once, why the lane stands aside and every request goes to Yoga. */
+  readonly onStandAside?: (reason: string) => void;
+}
+
+export interface PluginList {
+  /** Goes first in the app's plugin list: every plugin after it, up to `last`, is the app's. */
+  readonly first: Plugin;
+  /** Goes last in the app's plugin list. */
+  readonly last: Plugin;
+  /** Every plugin of the Yoga instance, Yoga's own and those added by others included. */
+  readonly plugins: readonly Plugin[];
+  /** The app's plugins, with those they added: the ones between `first` and `last`. */
+  readonly own: readonly Plugin[];
+}
+
+/**
+ * The plugins of a Yoga instance, through envelop's public `onPluginInit({ plugins })`: the
+ * list envelop keeps, into which the plugins that others add are put in place. Yoga's own
+ * plugins (its request parsers and result processors) stand before and after the app's;
+ * the lane replaces their request parsing, which the differential test holds it to, on the
+ * exact version of Yoga package.json pins.
+ */
+export function listPlugins(): PluginList {
+  let all: readonly Plugin[] = [];
+  const first: Plugin = {
+    onPluginInit({ plugins }) {
+      all = plugins as readonly Plugin[];
+    },
+  };
+  const last: Plugin = {};
+  return {
+    first,
+    last,
+    get plugins() {
+      return all;
+    },
+    get own() {
+      return all.slice(all.indexOf(first) + 1, all.indexOf(last));
+    },
+  };
 }
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
@@ -41,13 +89,22 @@ const PARAMETERS = new Set(['query', 'variables', 'operationName', 'extensions']
 // well, which keeps the pattern linear.
 const STREAMING = /\bsubscription\b|@[\s,\uFEFF]*(?:#|defer\b|stream\b)/;
 
-export function createFastLane(yoga: Yoga, { endpoint, maxBodyBytes, onServed }: FastLaneOptions): RequestListener {
+export function createFastLane(yoga: Yoga, options: FastLaneOptions): RequestListener {
+  const { endpoint, maxBodyBytes, onServed, skippableRequestParse = new Set(), onStandAside } = options;
   // Every plugin, those added by other plugins included: the list Yoga's own adapter takes
   // its onRequest and onResponse hooks from.
-  const { plugins } = yoga as unknown as { plugins: Plugin[] };
-  // Yoga's instrumentation wraps the phases of its own handler, which this lane does not
-  // run: with such a plugin, every request goes to Yoga.
-  if (plugins.some((plugin) => plugin.instrumentation)) return yoga;
+  const { plugins, own } = options.plugins;
+  // Yoga's instrumentation wraps the phases of its own handler, and onRequestParse hooks
+  // act on the request before its body is read: this lane runs neither. With such a plugin
+  // of the app's (a CSRF check, say), every request goes to Yoga.
+  const instrumented = plugins.find((plugin) => plugin.instrumentation);
+  const parsing = own.find((plugin) => plugin.onRequestParse && !skippableRequestParse.has(plugin));
+  if (instrumented || parsing) {
+    onStandAside?.(
+      `the fast lane is off: a plugin uses Yoga's ${instrumented ? 'instrumentation' : 'onRequestParse'}, which the lane does not run; every request goes through Yoga's own handler`,
+    );
+    return yoga;
+  }
   const onRequestHooks = plugins.flatMap((plugin) => (plugin.onRequest ? [plugin.onRequest.bind(plugin) as OnRequest] : []));
   const onResponseHooks = plugins.flatMap((plugin) => (plugin.onResponse ? [plugin.onResponse.bind(plugin) as OnResponse] : []));
   const onResultProcessHooks = plugins.flatMap((plugin) => (plugin.onResultProcess ? [plugin.onResultProcess.bind(plugin) as OnResultProcess] : []));

@@ -1,5 +1,5 @@
 import { builder } from '../builder.ts';
-import { mayListAll, mayRead } from '../callers/access.ts';
+import { mayRead, requirePermission, signIn } from '../callers/access.ts';
 import type { Caller } from '../callers/caller.ts';
 import type { Context } from '../context.ts';
 import { badUserInput, FacadeError } from '../errors.ts';
@@ -77,8 +77,6 @@ async function devicePage(
   };
 }
 
-const signIn = () => new FacadeError('UNAUTHENTICATED', 'Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)');
-
 /** The caller's own reference (the reference_id filter for `myDevices`), or why it has none. */
 function referenceOf(caller: Caller): string | undefined {
   switch (caller.kind) {
@@ -118,8 +116,7 @@ builder.queryFields((t) => ({
       referenceId: t.arg.string({ description: 'Only devices with this reference.' }),
     },
     resolve: (_root, { first, after, referenceId }, context) => {
-      if (context.caller.kind === 'anonymous') throw signIn();
-      if (!mayListAll(context.caller)) throw new FacadeError('FORBIDDEN', 'deviceList needs the devices:read:all scope; use myDevices for your own devices');
+      requirePermission(context.caller, 'list-all');
       return devicePage(context, { first, after, referenceId: referenceId ?? undefined });
     },
   }),

@@ -1,82 +1,23 @@
 import { createHash } from 'node:crypto';
 import { builder } from '../builder.ts';
-import { mayReassign, mayWrite, referenceForWrite } from '../callers/access.ts';
+import { mayReassign, referenceForWrite, requirePermission } from '../callers/access.ts';
 import { WRITE_SCOPE } from '../callers/caller.ts';
 import { deviceNotFound } from '../callers/read-as.ts';
 import type { Context } from '../context.ts';
 import { FacadeError } from '../errors.ts';
 import { assertDeviceId } from '../loaders/device.ts';
-import { DEVICE_TYPES, type Device } from '../upstream/types.ts';
-import { changesSomething, type DeviceInput, type DeviceUserError, fieldOfUpstreamCode, MAX_RATING, toDeviceWrite, type ValidInput, validateDeviceInput } from './device-input.ts';
+import type { Device } from '../upstream/types.ts';
+import {
+  changesSomething,
+  CreateDeviceInputRef,
+  type DeviceUserError,
+  fieldOfUpstreamCode,
+  toDeviceWrite,
+  UpdateDeviceInputRef,
+  type ValidInput,
+  validateDeviceInput,
+} from './device-input.ts';
 import { DeviceRef } from './device.ts';
-import { LIMITS } from '../limits.ts';
-
-const TYPE_DESCRIPTIONS: Record<(typeof DEVICE_TYPES)[number], string> = {
-  EV_CHARGER: 'An electric vehicle charger.',
-  ELECTRIC_VEHICLE: 'An electric vehicle.',
-  BATTERY_SYSTEM: 'A stationary battery.',
-  PV_SYSTEM: 'A photovoltaic (solar) system.',
-  OTHER: 'Any other compatible asset.',
-};
-
-export const DeviceTypeRef = builder.enumType('DeviceType', {
-  description: 'What kind of asset a device is, as Flatpeak classifies it.',
-  values: Object.fromEntries(DEVICE_TYPES.map((type) => [type, { description: TYPE_DESCRIPTIONS[type] }])) as Record<
-    (typeof DEVICE_TYPES)[number],
-    { description: string }
-  >,
-});
-
-const DevicePropertiesInputRef = builder.inputType('DevicePropertiesInput', {
-  description: 'Technical properties of a device. Every property is optional; on an update, those given replace the current ones and the others stay.',
-  fields: (t) => ({
-    powerRatingImportKwh: t.float({ description: `Rated power the device can import (draw) from the grid, in kW; 0 to ${MAX_RATING}.` }),
-    capacityKwh: t.float({ description: `Energy storage capacity of the device, in kWh; 0 to ${MAX_RATING}.` }),
-    powerRatingExportKwh: t.float({ description: `Rated power the device can export to the grid, in kW; 0 to ${MAX_RATING}.` }),
-    pvAzimuth: t.float({ description: 'Azimuth (compass orientation) of the PV panels, in degrees from 0 to 360.' }),
-    pvTilt: t.float({ description: 'Tilt of the PV panels from horizontal, in degrees from 0 to 90.' }),
-    pvTerrainShading: t.boolean({ description: 'Whether the surrounding terrain shades the PV panels.' }),
-    pvForecastsEnabled: t.boolean({ description: 'Whether Flatpeak should produce PV generation forecasts for this device.' }),
-    installDate: t.string({ description: 'When the device was installed: an ISO 8601 date-time with an offset, e.g. 2022-03-22T11:12:21Z.' }),
-  }),
-});
-
-const clientMutationIdDescription =
-  'Your own id for this attempt (at most 255 characters). Send the same id again when you retry after a network error: Flatpeak receives an Idempotency-Key derived from it (and from who you are), so a retried create does not create a second device.';
-
-const CreateDeviceInputRef = builder.inputType('CreateDeviceInput', {
-  description: 'A new device. Null and absent fields mean the same: not given.',
-  fields: (t) => ({
-    referenceId: t.string({
-      description: `Your reference for the device (at most ${LIMITS.textLength.value} characters). Signed-in users may leave it out: the device gets their own reference; only references that are theirs are accepted.`,
-    }),
-    type: t.field({ type: DeviceTypeRef, description: 'What kind of asset the device is.' }),
-    locations: t.idList({ description: `Flatpeak Locations (loc_…) where the device may be, at most ${LIMITS.locationsPerDevice.value}.` }),
-    manufacturer: t.string({ description: `Name of the device manufacturer (at most ${LIMITS.textLength.value} characters).` }),
-    modelCode: t.string({ description: `Device model code, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).` }),
-    modelName: t.string({ description: `Model name, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).` }),
-    properties: t.field({ type: DevicePropertiesInputRef, description: 'Technical properties of the device.' }),
-    clientMutationId: t.string({ description: clientMutationIdDescription }),
-  }),
-});
-
-const UpdateDeviceInputRef = builder.inputType('UpdateDeviceInput', {
-  description: 'The changes to a device: only the fields given change (null and absent mean the same: unchanged). At least one is needed.',
-  fields: (t) => ({
-    referenceId: t.string({
-      description: `A new reference for the device (at most ${LIMITS.textLength.value} characters). Signed-in users may only change it on a device of theirs (its reference is one of theirs), and only to one of their own references.`,
-    }),
-    type: t.field({ type: DeviceTypeRef, description: 'What kind of asset the device is.' }),
-    locations: t.idList({
-      description: `Flatpeak Locations (loc_…) where the device may be, at most ${LIMITS.locationsPerDevice.value}; replaces the current list. Signed-in users may only change it on a device of theirs (its reference is one of theirs), not on one they read through a shared location.`,
-    }),
-    manufacturer: t.string({ description: `Name of the device manufacturer (at most ${LIMITS.textLength.value} characters).` }),
-    modelCode: t.string({ description: `Device model code, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).` }),
-    modelName: t.string({ description: `Model name, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).` }),
-    properties: t.field({ type: DevicePropertiesInputRef, description: 'Technical properties to change; the others stay as they are.' }),
-    clientMutationId: t.string({ description: clientMutationIdDescription }),
-  }),
-});
 
 // Not `UserError`: in a supergraph, another subgraph's UserError with other fields would not compose.
 const DeviceUserErrorRef = builder.objectRef<DeviceUserError>('DeviceUserError').implement({
@@ -128,14 +69,6 @@ function payloadType(name: string, what: string) {
 
 const CreateDevicePayloadRef = payloadType('CreateDevicePayload', 'createDevice');
 const UpdateDevicePayloadRef = payloadType('UpdateDevicePayload', 'updateDevice');
-
-const signIn = () => new FacadeError('UNAUTHENTICATED', 'Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)');
-
-/** Who may write at all; which devices is decided per write. */
-function assertMayWrite(context: Context): void {
-  if (context.caller.kind === 'anonymous') throw signIn();
-  if (!mayWrite(context.caller)) throw new FacadeError('FORBIDDEN', `Creating and changing devices needs the ${WRITE_SCOPE} scope`);
-}
 
 /**
  * The Idempotency-Key for a client's attempt: a hash of who the caller is, what it does and
@@ -192,8 +125,9 @@ function changes(field: (typeof OWNER_FIELDS)[number], input: ValidInput, curren
   return locations.length !== now.size || locations.some((location) => !now.has(location));
 }
 
-async function createDevice(context: Context, raw: DeviceInput): Promise<Payload> {
-  assertMayWrite(context);
+async function createDevice(context: Context, raw: unknown): Promise<Payload> {
+  // Who may write at all; which devices is decided per write.
+  requirePermission(context.caller, 'write');
   const checked = validateDeviceInput(raw);
   if (!checked.ok) return refused(undefined, checked.errors);
   const input = checked.value;
@@ -218,8 +152,9 @@ async function createDevice(context: Context, raw: DeviceInput): Promise<Payload
   }
 }
 
-async function updateDevice(context: Context, id: string, raw: DeviceInput): Promise<Payload> {
-  assertMayWrite(context);
+async function updateDevice(context: Context, id: string, raw: unknown): Promise<Payload> {
+  // Who may write at all; which devices is decided per write.
+  requirePermission(context.caller, 'write');
   assertDeviceId(id);
   const checked = validateDeviceInput(raw);
   if (!checked.ok) return refused(undefined, checked.errors);
@@ -260,7 +195,7 @@ builder.mutationFields((t) => ({
     requiresScopes: [[WRITE_SCOPE]],
     description: `Register a device with Flatpeak. Needs the ${WRITE_SCOPE} scope. Refused input comes back in userErrors (nothing is created); Flatpeak being unreachable is an error, as for reads.`,
     args: { input: t.arg({ type: CreateDeviceInputRef, required: true, description: 'The new device.' }) },
-    resolve: (_root, { input }, context) => createDevice(context, input as DeviceInput),
+    resolve: (_root, { input }, context) => createDevice(context, input),
   }),
   updateDevice: t.field({
     type: UpdateDevicePayloadRef,
@@ -270,6 +205,6 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: 'Flatpeak device ID, e.g. dev_63a6087272941ef077a8fd3e.' }),
       input: t.arg({ type: UpdateDeviceInputRef, required: true, description: 'The changes.' }),
     },
-    resolve: (_root, { id, input }, context) => updateDevice(context, id, input as DeviceInput),
+    resolve: (_root, { id, input }, context) => updateDevice(context, id, input),
   }),
 }));

@@ -1,4 +1,4 @@
-import type { GiveUpSignal } from '../request-lifetime.ts';
+import type { GiveUpSignal } from '../request/lifetime.ts';
 
 /**
  * One upstream call per key in flight, however many callers wait for it (Hive Gateway

@@ -2,7 +2,7 @@ import { FacadeError } from '../errors.ts';
 import type { DeviceCache } from './cache.ts';
 import type { Coalescer } from './coalescer.ts';
 import type { Device } from './types.ts';
-import type { GiveUpSignal } from '../request-lifetime.ts';
+import type { GiveUpSignal } from '../request/lifetime.ts';
 
 export interface DeviceRead {
   readonly device: Device;

@@ -76,6 +76,20 @@ describe('CORS_ORIGINS', () => {
     const other = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin: 'https://evil.example' });
     expect(other.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
   });
+
+  it.each(['https://evil.example', 'null'])('gives an unlisted origin (%s) no CORS header at all when several are listed', async (origin) => {
+    h = await startHarness({ env: { CORS_ORIGINS: 'https://app.example,https://admin.example' } });
+    const listed = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin: 'https://admin.example' });
+    expect(listed.headers.get('access-control-allow-origin')).toBe('https://admin.example');
+    const preflight = await fetch(new URL('/graphql', h.url), {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    // A sandboxed iframe sends `Origin: null`; Yoga would have answered it `null`, which matches.
+    const unlisted = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin });
+    expect(unlisted.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });
 
 describe('pass-through', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { RequestLifetime } from '../../src/request-lifetime.ts';
+import { RequestLifetime } from '../../src/request/lifetime.ts';
 
 describe('a request lifetime', () => {
   it('calls each listener still registered once when it ends, and none after', () => {

@@ -14,7 +14,9 @@ import { LIMITS } from '../../limits.ts';
  * `useApolloInlineTrace` spreads the whole encoded trace into the arguments of one
  * `String.fromCharCode` call, which overflows the stack for a large trace (about 150 full
  * `_entities`) and turns the answer into an HTTP 500. Here a trace is encoded with Buffer,
- * and one over LIMITS.traceBytes is left out rather than fail the response.
+ * and one over LIMITS.traceBytes is left out rather than fail the response. The package
+ * calls that helper its own: package.json pins its exact version, and the tests in
+ * test/integration/federated-traces*.test.ts decode the traces it records.
  */
 export function useFederatedTraces(): Plugin {
   const [instrumentation, tracesOf] = useApolloInstrumentation({
