@@ -169,7 +169,8 @@ const claimName = z.string().regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim
 // Values of the secret variables are never echoed back in an error message.
 const SECRET = new Set(['FLATPEAK_API_KEY']);
 
-const envSchema = z.object({
+/** Every variable the service reads; `config-descriptions.ts` says what each means (docs/configuration.md). */
+export const envSchema = z.object({
     PORT: integer(0, 65_535, 4000),
     HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -254,6 +255,9 @@ const envSchema = z.object({
     APQ_CACHE_MB: integer(1, 1_024, 8),
     FTV1_TRACES: z.enum(['off', 'on'], { error: 'must be off or on' }).default('off'),
 });
+
+/** The name of every environment variable the service reads. */
+export type EnvVariable = keyof typeof envSchema.shape;
 
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {

@@ -56,8 +56,8 @@ export const LIMITS = {
   requestDeadlineMs: { bounds: 'milliseconds any request may take', value: 10_000, variable: 'REQUEST_DEADLINE_MS', refusal: '`UPSTREAM_TIMEOUT` on the unfinished items' },
 
   // Input of writes.
-  textLength: { bounds: 'characters of a text field of a write', value: 255, refusal: '`BAD_USER_INPUT`' },
-  locationsPerDevice: { bounds: 'locations of one device in a write', value: 50, refusal: '`BAD_USER_INPUT`' },
+  textLength: { bounds: 'characters of a text field of a write', value: 255, refusal: 'a user error `too_long`, nothing written' },
+  locationsPerDevice: { bounds: 'locations of one device in a write', value: 50, refusal: 'a user error `too_many`, nothing written' },
 
   // Responses.
   traceBytes: { bounds: 'bytes of an encoded ftv1 trace (FTV1_TRACES on)', value: 4 * MB, refusal: 'the trace is left out, the answer is sent' },

@@ -53,9 +53,9 @@ describe('deploy/kubernetes', () => {
     expect(new Set(kustomization.resources)).toEqual(new Set(readdirSync(directory).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')));
   });
 
-  it('gives the service a configuration it accepts, with variables the README documents, and listens where the probes and the Service look', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    for (const { name } of container.env as Doc[]) expect(readme, name).toContain(`| \`${name}\` |`);
+  it('gives the service a configuration it accepts, with variables docs/configuration.md documents, and listens where the probes and the Service look', () => {
+    const reference = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+    for (const { name } of container.env as Doc[]) expect(reference, name).toContain(`| \`${name}\` |`);
     expect(config.host).toBe('0.0.0.0');
     expect(portNamed('http')).toBe(config.port);
     expect(portNamed(only('Service').spec.ports[0].targetPort)).toBe(config.port);
