@@ -49,10 +49,10 @@ function hex(n: number, width: number): string {
 
 /**
  * Thirty-odd devices with varied shapes; the same on every start, so tests can name them.
- * Varied, but every one of the shape Flatpeak documents: none is malformed, so listings on
- * `npm start` show no errors. What a listing shows for a device Flatpeak sends malformed
- * (`UPSTREAM_BAD_RESPONSE` at its node) is in docs/consumers.md, "A malformed device in a
- * listing"; the tests that need one give the stand-in their own (malformed-listing.test.ts).
+ * One is a bad upstream answer on purpose: LEGACY_DEVICE_ID, as older API versions send a
+ * device, lacks the model fields the schema declares non-null, so selecting one of them
+ * answers UPSTREAM_BAD_RESPONSE for that device (docs/consumers.md, "A malformed device in a
+ * listing", shows it). Other malformed shapes are the tests' own (malformed-listing.test.ts).
  */
 export function sampleDevices(): RawDevice[] {
   const generated: RawDevice[] = Array.from({ length: 32 }, (_, i) => {
