@@ -90,11 +90,8 @@ export interface App {
   readonly listener: RequestListener;
 }
 
-
 /** Where GraphQL is served: Yoga, the fast lane, the endpoint guard and the operation spans agree on it. */
 const GRAPHQL_ENDPOINT = '/graphql';
-
-
 
 /** The whole GraphQL service, without a port: `main.ts` listens, tests call `app.yoga.fetch`. */
 export function createApp({
@@ -122,7 +119,11 @@ export function createApp({
   // connection's own failures), not once per request of an outage.
   const onSharedStateError = redis ? redisFailures(redis, onDependencyFailure) : () => {};
   const deviceCache =
-    config.deviceCache.ttlMs <= 0 ? undefined : redis ? createRedisDeviceCache(redis, config.deviceCache) : createMemoryDeviceCache(config.deviceCache);
+    config.deviceCache.ttlMs <= 0
+      ? undefined
+      : redis
+        ? createRedisDeviceCache(redis, config.deviceCache)
+        : createMemoryDeviceCache(config.deviceCache);
   const localLimiter = createRateLimiter(config.rateLimit);
   const rateLimiter = redis ? createRedisRateLimiter(redis, config.rateLimit, localLimiter, onSharedStateError) : localLimiter;
   const policy = createUpstreamPolicy(config.upstream, { logger, observer: metrics.upstream });

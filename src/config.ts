@@ -63,7 +63,14 @@ export interface SubscriptionSettings {
 }
 
 /** The samplers of the OpenTelemetry specification (OTEL_TRACES_SAMPLER). */
-export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 export type TraceSampler = (typeof TRACE_SAMPLERS)[number];
 
 export interface TracingSettings {
@@ -171,89 +178,99 @@ const SECRET = new Set(['FLATPEAK_API_KEY']);
 
 /** Every variable the service reads; `config-descriptions.ts` says what each means (docs/configuration.md). */
 export const envSchema = z.object({
-    PORT: integer(0, 65_535, 4000),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-    FLATPEAK_API_URL: secureUrl.optional(),
-    FLATPEAK_ACCOUNT_ID: z
-      .string()
-      .regex(/^acc_[A-Za-z0-9]+$/, 'must look like acc_…')
-      .optional(),
-    FLATPEAK_API_KEY: z.string().min(1).optional(),
-    FLATPEAK_CONNECT_TIMEOUT_MS: milliseconds(2_000),
-    FLATPEAK_HEADERS_TIMEOUT_MS: milliseconds(5_000),
-    FLATPEAK_BODY_TIMEOUT_MS: milliseconds(5_000),
-    FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: milliseconds(30_000),
-    FLATPEAK_MAX_CONNECTIONS: integer(1, 4_096, 256),
-    FLATPEAK_MAX_QUEUE: integer(0, 100_000, 4_096),
-    FLATPEAK_MAX_CALLS_PER_REQUEST: integer(1, 4_096, 64),
-    FLATPEAK_ATTEMPT_TIMEOUT_MS: milliseconds(4_000),
-    FLATPEAK_MAX_RETRIES: integer(0, 10, 2),
-    FLATPEAK_RETRY_BUDGET_RATIO: decimal(0, 1, 0.2),
-    FLATPEAK_BREAKER_FAILURE_RATIO: z.coerce
-      .number({ error: 'must be a number above 0 and below 1' })
-      .gt(0, { error: 'must be a number above 0 and below 1' })
-      .lt(1, { error: 'must be a number above 0 and below 1' })
-      .default(0.5),
-    FLATPEAK_BREAKER_WINDOW_MS: milliseconds(10_000),
-    FLATPEAK_BREAKER_MIN_CALLS: integer(1, 1_000_000, 20),
-    FLATPEAK_BREAKER_OUTAGE_FAILURES: integer(1, 1_000_000, 50),
-    FLATPEAK_BREAKER_OUTAGE_MS: milliseconds(1_000),
-    FLATPEAK_BREAKER_COOLDOWN_MS: milliseconds(5_000),
-    REQUEST_DEADLINE_MS: milliseconds(10_000),
-    MAX_DEVICES_PER_REQUEST: integer(1, 100_000, 200),
-    MAX_REQUESTS_IN_FLIGHT: integer(1, 1_000_000, 1_024),
-    MAX_DEVICE_LOADS_IN_FLIGHT: integer(1, 10_000_000, 16_384),
-    CORS_ORIGINS: z
-      .string()
-      .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
-      .refine((origins) => origins.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)), {
-        error: 'must be a comma-separated list of origins such as https://app.example.com',
-      })
-      .default([]),
-    FLATPEAK_PROBE_INTERVAL_MS: milliseconds(5_000),
-    SHUTDOWN_DELAY_MS: integer(0, 600_000, 0),
-    SHUTDOWN_GRACE_MS: milliseconds(15_000),
-      PERSISTED_OPERATIONS: z
-      .enum(PERSISTED_OPERATIONS_MODES, { error: `must be one of ${PERSISTED_OPERATIONS_MODES.join(', ')}` })
-      .default('allow'),
-    PERSISTED_OPERATIONS_MANIFEST: z.string().min(1).default(DEFAULT_MANIFEST_PATH),
-    CALLER_AUTH: z.enum(CALLER_AUTH_MODES, { error: `must be one of ${CALLER_AUTH_MODES.join(', ')}` }).optional(),
-    AUTH_JWKS_URL: secureUrl.optional(),
-    AUTH_ISSUER: z.string().max(1_000).optional(),
-    AUTH_AUDIENCE: z.string().max(1_000).optional(),
-    AUTH_ALGORITHMS: z
-      .string()
-      .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean))
-      .pipe(
-        z
-          .array(z.enum(JWT_ALGORITHMS, { error: `must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')}` }))
-          .min(1, { error: 'must name at least one algorithm' }),
-      )
-      .default(['RS256', 'ES256', 'EdDSA']),
-    AUTH_JWKS_COOLDOWN_MS: integer(0, 600_000, 30_000),
-    AUTH_REFERENCE_CLAIM: claimName.default('sub'),
-    AUTH_LOCATIONS_CLAIM: claimName.optional(),
-    RATE_LIMIT_PER_SECOND: decimal(0, 100_000, 20, 'must be a number from 0 (off) to 100000'),
-    RATE_LIMIT_BURST: integer(1, 1_000_000, 40),
-    DEVICE_CACHE_TTL_MS: integer(0, 86_400_000, 0),
-    DEVICE_POLL_INTERVAL_MS: integer(100, 3_600_000, 5_000),
-    SUBSCRIPTION_MAX_ERRORS: integer(1, 1_000, 5),
-    MAX_SUBSCRIPTIONS_PER_CALLER: integer(0, 100_000, 20),
-    MAX_SUBSCRIPTIONS: integer(0, 1_000_000, 10_000),
-    REDIS_URL: z
-      .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-      .transform((value) => new URL(value))
-      .optional(),
-    // The OpenTelemetry specification's variables, with its meanings and defaults.
-    OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
-    OTEL_SERVICE_NAME: z.string().max(200).default('flatpeak-graph'),
-    OTEL_TRACES_SAMPLER: z.enum(TRACE_SAMPLERS, { error: `must be one of ${TRACE_SAMPLERS.join(', ')}` }).default('parentbased_always_on'),
-    OTEL_TRACES_SAMPLER_ARG: decimal(0, 1, 1),
-    DOCUMENT_CACHE_MB: integer(1, 1_024, 32),
-    APQ_CACHE_MB: integer(1, 1_024, 8),
-    FTV1_TRACES: z.enum(['off', 'on'], { error: 'must be off or on' }).default('off'),
+  PORT: integer(0, 65_535, 4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  FLATPEAK_API_URL: secureUrl.optional(),
+  FLATPEAK_ACCOUNT_ID: z
+    .string()
+    .regex(/^acc_[A-Za-z0-9]+$/, 'must look like acc_…')
+    .optional(),
+  FLATPEAK_API_KEY: z.string().min(1).optional(),
+  FLATPEAK_CONNECT_TIMEOUT_MS: milliseconds(2_000),
+  FLATPEAK_HEADERS_TIMEOUT_MS: milliseconds(5_000),
+  FLATPEAK_BODY_TIMEOUT_MS: milliseconds(5_000),
+  FLATPEAK_KEEP_ALIVE_TIMEOUT_MS: milliseconds(30_000),
+  FLATPEAK_MAX_CONNECTIONS: integer(1, 4_096, 256),
+  FLATPEAK_MAX_QUEUE: integer(0, 100_000, 4_096),
+  FLATPEAK_MAX_CALLS_PER_REQUEST: integer(1, 4_096, 64),
+  FLATPEAK_ATTEMPT_TIMEOUT_MS: milliseconds(4_000),
+  FLATPEAK_MAX_RETRIES: integer(0, 10, 2),
+  FLATPEAK_RETRY_BUDGET_RATIO: decimal(0, 1, 0.2),
+  FLATPEAK_BREAKER_FAILURE_RATIO: z.coerce
+    .number({ error: 'must be a number above 0 and below 1' })
+    .gt(0, { error: 'must be a number above 0 and below 1' })
+    .lt(1, { error: 'must be a number above 0 and below 1' })
+    .default(0.5),
+  FLATPEAK_BREAKER_WINDOW_MS: milliseconds(10_000),
+  FLATPEAK_BREAKER_MIN_CALLS: integer(1, 1_000_000, 20),
+  FLATPEAK_BREAKER_OUTAGE_FAILURES: integer(1, 1_000_000, 50),
+  FLATPEAK_BREAKER_OUTAGE_MS: milliseconds(1_000),
+  FLATPEAK_BREAKER_COOLDOWN_MS: milliseconds(5_000),
+  REQUEST_DEADLINE_MS: milliseconds(10_000),
+  MAX_DEVICES_PER_REQUEST: integer(1, 100_000, 200),
+  MAX_REQUESTS_IN_FLIGHT: integer(1, 1_000_000, 1_024),
+  MAX_DEVICE_LOADS_IN_FLIGHT: integer(1, 10_000_000, 16_384),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .refine((origins) => origins.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)), {
+      error: 'must be a comma-separated list of origins such as https://app.example.com',
+    })
+    .default([]),
+  FLATPEAK_PROBE_INTERVAL_MS: milliseconds(5_000),
+  SHUTDOWN_DELAY_MS: integer(0, 600_000, 0),
+  SHUTDOWN_GRACE_MS: milliseconds(15_000),
+  PERSISTED_OPERATIONS: z
+    .enum(PERSISTED_OPERATIONS_MODES, { error: `must be one of ${PERSISTED_OPERATIONS_MODES.join(', ')}` })
+    .default('allow'),
+  PERSISTED_OPERATIONS_MANIFEST: z.string().min(1).default(DEFAULT_MANIFEST_PATH),
+  CALLER_AUTH: z.enum(CALLER_AUTH_MODES, { error: `must be one of ${CALLER_AUTH_MODES.join(', ')}` }).optional(),
+  AUTH_JWKS_URL: secureUrl.optional(),
+  AUTH_ISSUER: z.string().max(1_000).optional(),
+  AUTH_AUDIENCE: z.string().max(1_000).optional(),
+  AUTH_ALGORITHMS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.enum(JWT_ALGORITHMS, { error: `must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')}` }))
+        .min(1, { error: 'must name at least one algorithm' }),
+    )
+    .default(['RS256', 'ES256', 'EdDSA']),
+  AUTH_JWKS_COOLDOWN_MS: integer(0, 600_000, 30_000),
+  AUTH_REFERENCE_CLAIM: claimName.default('sub'),
+  AUTH_LOCATIONS_CLAIM: claimName.optional(),
+  RATE_LIMIT_PER_SECOND: decimal(0, 100_000, 20, 'must be a number from 0 (off) to 100000'),
+  RATE_LIMIT_BURST: integer(1, 1_000_000, 40),
+  DEVICE_CACHE_TTL_MS: integer(0, 86_400_000, 0),
+  DEVICE_POLL_INTERVAL_MS: integer(100, 3_600_000, 5_000),
+  SUBSCRIPTION_MAX_ERRORS: integer(1, 1_000, 5),
+  MAX_SUBSCRIPTIONS_PER_CALLER: integer(0, 100_000, 20),
+  MAX_SUBSCRIPTIONS: integer(0, 1_000_000, 10_000),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+    .transform((value) => new URL(value))
+    .optional(),
+  // The OpenTelemetry specification's variables, with its meanings and defaults.
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
+  OTEL_SERVICE_NAME: z.string().max(200).default('flatpeak-graph'),
+  OTEL_TRACES_SAMPLER: z.enum(TRACE_SAMPLERS, { error: `must be one of ${TRACE_SAMPLERS.join(', ')}` }).default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: decimal(0, 1, 1),
+  DOCUMENT_CACHE_MB: integer(1, 1_024, 32),
+  APQ_CACHE_MB: integer(1, 1_024, 8),
+  FTV1_TRACES: z.enum(['off', 'on'], { error: 'must be off or on' }).default('off'),
 });
 
 /** The name of every environment variable the service reads. */
@@ -271,9 +288,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         const got = name in present && !SECRET.has(name) ? ` (got ${JSON.stringify(present[name])})` : '';
         return `${name}: ${issue.message}${got}`;
       });
-  if (('FLATPEAK_ACCOUNT_ID' in present) !== ('FLATPEAK_API_KEY' in present)) {
+  if ('FLATPEAK_ACCOUNT_ID' in present !== 'FLATPEAK_API_KEY' in present) {
     const missing = 'FLATPEAK_ACCOUNT_ID' in present ? 'FLATPEAK_API_KEY' : 'FLATPEAK_ACCOUNT_ID';
-    problems.push(`${missing}: must be set together with ${missing === 'FLATPEAK_API_KEY' ? 'FLATPEAK_ACCOUNT_ID' : 'FLATPEAK_API_KEY'} (service credentials), or both left unset (pass-through)`);
+    problems.push(
+      `${missing}: must be set together with ${missing === 'FLATPEAK_API_KEY' ? 'FLATPEAK_ACCOUNT_ID' : 'FLATPEAK_API_KEY'} (service credentials), or both left unset (pass-through)`,
+    );
   }
   if (parsed.success) problems.push(...callerProblems(parsed.data, present));
   // Read here so that a missing or broken manifest stops the start, named like any bad variable.
@@ -282,7 +301,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     try {
       manifest = readManifest(parsed.data.PERSISTED_OPERATIONS_MANIFEST);
     } catch (error) {
-      problems.push(`PERSISTED_OPERATIONS_MANIFEST: ${(error as Error).message} (got ${JSON.stringify(parsed.data.PERSISTED_OPERATIONS_MANIFEST)})`);
+      problems.push(
+        `PERSISTED_OPERATIONS_MANIFEST: ${(error as Error).message} (got ${JSON.stringify(parsed.data.PERSISTED_OPERATIONS_MANIFEST)})`,
+      );
     }
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
@@ -342,7 +363,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxTotal: e.MAX_SUBSCRIPTIONS,
     }),
     tracing: Object.freeze({
-      tracesUrl: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT && signalUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, 'v1/traces')),
+      tracesUrl:
+        e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT && signalUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, 'v1/traces')),
       serviceName: e.OTEL_SERVICE_NAME,
       sampler: e.OTEL_TRACES_SAMPLER,
       samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
@@ -372,7 +394,7 @@ function callerProblems(e: Env, present: Record<string, string | undefined>): st
   if (!e.FLATPEAK_API_URL || serviceCredentials) {
     if (e.CALLER_AUTH === undefined && e.FLATPEAK_API_URL) {
       problems.push(
-        'CALLER_AUTH: must be set with service credentials: jwt (verify callers\' tokens; see AUTH_JWKS_URL) or none (any caller reads every device of the account: only behind a router on a trusted network)',
+        "CALLER_AUTH: must be set with service credentials: jwt (verify callers' tokens; see AUTH_JWKS_URL) or none (any caller reads every device of the account: only behind a router on a trusted network)",
       );
     }
   } else if (e.CALLER_AUTH !== undefined) {

@@ -142,7 +142,9 @@ export function createContextFactory({
           caller,
           id,
           async () => {
-            const read = await devices.read(credential, id, lifetime, (shared) => upstream((options) => client.getDevice(id, options), shared));
+            const read = await devices.read(credential, id, lifetime, (shared) =>
+              upstream((options) => client.getDevice(id, options), shared),
+            );
             freshness.maxAgeMs = Math.min(freshness.maxAgeMs, read.maxAgeMs);
             return read.device;
           },
@@ -173,7 +175,9 @@ export function createContextFactory({
         await admit();
         freshness.maxAgeMs = 0;
         const written = await upstream((options) =>
-          id === undefined ? client.createDevice(body, { ...options, idempotencyKey }) : client.updateDevice(id, body, { ...options, idempotencyKey }),
+          id === undefined
+            ? client.createDevice(body, { ...options, idempotencyKey })
+            : client.updateDevice(id, body, { ...options, idempotencyKey }),
         );
         // From now on this request, later requests and the pollers see what Flatpeak answered.
         device.clear(written.id).prime(written.id, written);

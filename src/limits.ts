@@ -27,45 +27,123 @@ export const LIMITS = {
     refusal: 'none: the request waits its turn',
   },
   pipelinedPerConnection: { bounds: 'requests one connection may have waiting for answers', value: 16, refusal: 'connection closed' },
-  unsentBytes: { bounds: 'bytes of answers written but not yet taken by their clients, all together', value: 16 * MB, refusal: 'the slowest readers are disconnected' },
-  requestsInFlight: { bounds: 'GraphQL operations worked on at once (open subscriptions aside)', value: 1_024, variable: 'MAX_REQUESTS_IN_FLIGHT', refusal: 'HTTP 503 `OVERLOADED`, `Retry-After: 1`' },
+  unsentBytes: {
+    bounds: 'bytes of answers written but not yet taken by their clients, all together',
+    value: 16 * MB,
+    refusal: 'the slowest readers are disconnected',
+  },
+  requestsInFlight: {
+    bounds: 'GraphQL operations worked on at once (open subscriptions aside)',
+    value: 1_024,
+    variable: 'MAX_REQUESTS_IN_FLIGHT',
+    refusal: 'HTTP 503 `OVERLOADED`, `Retry-After: 1`',
+  },
 
   // Documents: what one operation may ask for, checked before it runs.
   tokens: { bounds: 'tokens in one document', value: 5_000, refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`' },
-  nesting: { bounds: 'selection sets, lists and list types nested in one another (parse time)', value: 32, refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`' },
+  nesting: {
+    bounds: 'selection sets, lists and list types nested in one another (parse time)',
+    value: 32,
+    refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`',
+  },
   depth: { bounds: 'field depth of an operation', value: 10, refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`' },
   aliases: { bounds: 'aliases in one operation (`__typename` included)', value: 30, refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`' },
   directives: { bounds: 'directives in one operation', value: 50, refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`' },
   cost: { bounds: "an operation's cost (graphql-armor's estimate)", value: 5_000, refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`' },
-  validationErrors: { bounds: 'validation errors reported per document', value: 20, refusal: 'the rest are cut, with "Too many validation errors"' },
+  validationErrors: {
+    bounds: 'validation errors reported per document',
+    value: 20,
+    refusal: 'the rest are cut, with "Too many validation errors"',
+  },
   quotedLength: { bounds: 'characters of a name quoted in an error message', value: 64, refusal: 'shortened with …' },
   messageLength: { bounds: 'characters of an error message', value: 500, refusal: 'shortened with …' },
-  documentCacheEntries: { bounds: 'parsed and validated documents kept', value: 1_000, refusal: 'least recently used forgotten (parsed again)' },
-  documentCacheMegabytes: { bounds: 'heap of the parsed and validated documents kept', value: 32, variable: 'DOCUMENT_CACHE_MB', refusal: 'least recently used forgotten (parsed again)' },
-  apqEntries: { bounds: 'documents registered by automatic persisted queries', value: 1_000, refusal: 'least recently used forgotten: `PERSISTED_QUERY_NOT_FOUND`, the client resends' },
-  apqMegabytes: { bounds: 'heap of the documents registered by automatic persisted queries', value: 8, variable: 'APQ_CACHE_MB', refusal: 'least recently used forgotten: `PERSISTED_QUERY_NOT_FOUND`, the client resends' },
-  apqDocumentLength: { bounds: 'characters of a document that automatic persisted queries register', value: 16 * KB, refusal: 'runs, but is not registered' },
+  documentCacheEntries: {
+    bounds: 'parsed and validated documents kept',
+    value: 1_000,
+    refusal: 'least recently used forgotten (parsed again)',
+  },
+  documentCacheMegabytes: {
+    bounds: 'heap of the parsed and validated documents kept',
+    value: 32,
+    variable: 'DOCUMENT_CACHE_MB',
+    refusal: 'least recently used forgotten (parsed again)',
+  },
+  apqEntries: {
+    bounds: 'documents registered by automatic persisted queries',
+    value: 1_000,
+    refusal: 'least recently used forgotten: `PERSISTED_QUERY_NOT_FOUND`, the client resends',
+  },
+  apqMegabytes: {
+    bounds: 'heap of the documents registered by automatic persisted queries',
+    value: 8,
+    variable: 'APQ_CACHE_MB',
+    refusal: 'least recently used forgotten: `PERSISTED_QUERY_NOT_FOUND`, the client resends',
+  },
+  apqDocumentLength: {
+    bounds: 'characters of a document that automatic persisted queries register',
+    value: 16 * KB,
+    refusal: 'runs, but is not registered',
+  },
 
   // Execution: what one operation may make the service do.
   deviceIds: { bounds: 'ids one `devices(ids:)` field takes', value: 100, refusal: '`BAD_USER_INPUT`' },
   pageSize: { bounds: '`first` of a device listing', value: 100, refusal: '`BAD_USER_INPUT`' },
-  devicesPerRequest: { bounds: 'distinct devices one request may load (aliases multiply)', value: 200, variable: 'MAX_DEVICES_PER_REQUEST', refusal: '`BAD_USER_INPUT` on the items past it' },
-  callsPerRequest: { bounds: 'upstream calls one request may have in flight or queued', value: 64, variable: 'FLATPEAK_MAX_CALLS_PER_REQUEST', refusal: 'none: its other devices wait their turn' },
-  deviceLoadsInFlight: { bounds: 'device loads of all requests at once', value: 16_384, variable: 'MAX_DEVICE_LOADS_IN_FLIGHT', refusal: '`UPSTREAM_OVERLOADED` on the items past it' },
-  upstreamQueue: { bounds: 'upstream calls waiting under the concurrency limit', value: 4_096, variable: 'FLATPEAK_MAX_QUEUE', refusal: '`UPSTREAM_OVERLOADED`' },
-  requestDeadlineMs: { bounds: 'milliseconds any request may take', value: 10_000, variable: 'REQUEST_DEADLINE_MS', refusal: '`UPSTREAM_TIMEOUT` on the unfinished items' },
+  devicesPerRequest: {
+    bounds: 'distinct devices one request may load (aliases multiply)',
+    value: 200,
+    variable: 'MAX_DEVICES_PER_REQUEST',
+    refusal: '`BAD_USER_INPUT` on the items past it',
+  },
+  callsPerRequest: {
+    bounds: 'upstream calls one request may have in flight or queued',
+    value: 64,
+    variable: 'FLATPEAK_MAX_CALLS_PER_REQUEST',
+    refusal: 'none: its other devices wait their turn',
+  },
+  deviceLoadsInFlight: {
+    bounds: 'device loads of all requests at once',
+    value: 16_384,
+    variable: 'MAX_DEVICE_LOADS_IN_FLIGHT',
+    refusal: '`UPSTREAM_OVERLOADED` on the items past it',
+  },
+  upstreamQueue: {
+    bounds: 'upstream calls waiting under the concurrency limit',
+    value: 4_096,
+    variable: 'FLATPEAK_MAX_QUEUE',
+    refusal: '`UPSTREAM_OVERLOADED`',
+  },
+  requestDeadlineMs: {
+    bounds: 'milliseconds any request may take',
+    value: 10_000,
+    variable: 'REQUEST_DEADLINE_MS',
+    refusal: '`UPSTREAM_TIMEOUT` on the unfinished items',
+  },
 
   // Input of writes.
   textLength: { bounds: 'characters of a text field of a write', value: 255, refusal: 'a user error `too_long`, nothing written' },
   locationsPerDevice: { bounds: 'locations of one device in a write', value: 50, refusal: 'a user error `too_many`, nothing written' },
 
   // Responses.
-  traceBytes: { bounds: 'bytes of an encoded ftv1 trace (FTV1_TRACES on)', value: 4 * MB, refusal: 'the trace is left out, the answer is sent' },
+  traceBytes: {
+    bounds: 'bytes of an encoded ftv1 trace (FTV1_TRACES on)',
+    value: 4 * MB,
+    refusal: 'the trace is left out, the answer is sent',
+  },
 
   // Callers.
   tokenLength: { bounds: "bytes of a caller's token", value: 8 * KB, refusal: 'HTTP 401 `UNAUTHENTICATED`' },
-  subscriptionsPerCaller: { bounds: 'subscriptions one caller may hold open', value: 20, variable: 'MAX_SUBSCRIPTIONS_PER_CALLER', refusal: '`TOO_MANY_SUBSCRIPTIONS`' },
-  subscriptions: { bounds: 'subscriptions this replica holds open', value: 10_000, variable: 'MAX_SUBSCRIPTIONS', refusal: '`TOO_MANY_SUBSCRIPTIONS`' },
+  subscriptionsPerCaller: {
+    bounds: 'subscriptions one caller may hold open',
+    value: 20,
+    variable: 'MAX_SUBSCRIPTIONS_PER_CALLER',
+    refusal: '`TOO_MANY_SUBSCRIPTIONS`',
+  },
+  subscriptions: {
+    bounds: 'subscriptions this replica holds open',
+    value: 10_000,
+    variable: 'MAX_SUBSCRIPTIONS',
+    refusal: '`TOO_MANY_SUBSCRIPTIONS`',
+  },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

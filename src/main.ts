@@ -61,7 +61,10 @@ const app = createApp({
   onDependencyFailure,
 });
 // A request may stay silent until its deadline: only past that is a connection stalled.
-const server = createHttpServer(app.listener, { ...HTTP_TIMEOUTS, stalledMs: Math.max(HTTP_TIMEOUTS.stalledMs, config.requestDeadlineMs + 5_000) });
+const server = createHttpServer(app.listener, {
+  ...HTTP_TIMEOUTS,
+  stalledMs: Math.max(HTTP_TIMEOUTS.stalledMs, config.requestDeadlineMs + 5_000),
+});
 const closeGracefully = gracefulCloser(server);
 
 server.on('error', (error) => {
@@ -72,7 +75,11 @@ server.listen(config.port, config.host, () => {
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(
-    { url: `http://${host}:${port}/graphql`, mode: config.serviceCredentials ? 'service-credentials' : 'pass-through', callerAuth: config.callers.mode },
+    {
+      url: `http://${host}:${port}/graphql`,
+      mode: config.serviceCredentials ? 'service-credentials' : 'pass-through',
+      callerAuth: config.callers.mode,
+    },
     `flatpeak-graph listening on http://${host}:${port}/graphql`,
   );
   if (config.callers.mode === 'none' && !standin) {
@@ -93,7 +100,10 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   const delayMs = signal === 'SIGTERM' ? config.shutdownDelayMs : 0;
-  logger.info({ signal, delayMs, graceMs: config.shutdownGraceMs }, 'shutting down: unready now, then no new connections, finishing requests in flight');
+  logger.info(
+    { signal, delayMs, graceMs: config.shutdownGraceMs },
+    'shutting down: unready now, then no new connections, finishing requests in flight',
+  );
   if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   // Subscriptions never finish on their own: end them (SHUTTING_DOWN, then the stream's
   // proper end) so that their responses complete within the grace period like any other.

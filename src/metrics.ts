@@ -84,7 +84,11 @@ export function createMetrics(): Metrics {
     });
 
   let concurrency = () => ({ limit: 0, inFlight: 0, queued: 0 });
-  scraped('flatpeak_upstream_concurrency_limit', 'Calls to Flatpeak allowed in flight now (adapts to Flatpeak’s latency and shedding).', () => Math.floor(concurrency().limit));
+  scraped(
+    'flatpeak_upstream_concurrency_limit',
+    'Calls to Flatpeak allowed in flight now (adapts to Flatpeak’s latency and shedding).',
+    () => Math.floor(concurrency().limit),
+  );
   scraped('flatpeak_upstream_in_flight', 'Calls to Flatpeak in flight.', () => concurrency().inFlight);
   scraped('flatpeak_upstream_queued', 'Calls to Flatpeak waiting under the concurrency limit.', () => concurrency().queued);
 
@@ -94,11 +98,19 @@ export function createMetrics(): Metrics {
     labelNames: ['outcome'],
     registers: [registry],
   });
-  const subscriptions = new Gauge({ name: 'flatpeak_subscriptions_open', help: 'deviceUpdated subscriptions open now.', registers: [registry] });
-  const pollers = new Gauge({ name: 'flatpeak_device_pollers', help: 'Devices polled now: one poller per upstream credential and device.', registers: [registry] });
+  const subscriptions = new Gauge({
+    name: 'flatpeak_subscriptions_open',
+    help: 'deviceUpdated subscriptions open now.',
+    registers: [registry],
+  });
+  const pollers = new Gauge({
+    name: 'flatpeak_device_pollers',
+    help: 'Devices polled now: one poller per upstream credential and device.',
+    registers: [registry],
+  });
   const fastLane = new Counter({
     name: 'flatpeak_http_fast_lane_requests_total',
-    help: 'GraphQL requests answered by the fast lane (plain JSON POSTs) rather than by Yoga\'s HTTP layer.',
+    help: "GraphQL requests answered by the fast lane (plain JSON POSTs) rather than by Yoga's HTTP layer.",
     registers: [registry],
   });
 
@@ -114,7 +126,11 @@ export function createMetrics(): Metrics {
     'GraphQL operations being worked on now, as MAX_REQUESTS_IN_FLIGHT counts them (open subscriptions aside).',
     () => inFlight().requests,
   );
-  scraped('flatpeak_device_loads_in_flight', 'Device loads held by requests now, as MAX_DEVICE_LOADS_IN_FLIGHT counts them.', () => inFlight().deviceLoads);
+  scraped(
+    'flatpeak_device_loads_in_flight',
+    'Device loads held by requests now, as MAX_DEVICE_LOADS_IN_FLIGHT counts them.',
+    () => inFlight().deviceLoads,
+  );
 
   const dependencyFailures = new Counter({
     name: 'flatpeak_dependency_failures_total',
@@ -158,7 +174,11 @@ export function createMetrics(): Metrics {
  * Flatpeak's state as gauges, read from the status at scrape time (a scrape may trigger a
  * probe, at most once per interval): for dashboards and alerts, not readiness.
  */
-export function registerUpstreamStatusMetrics(registry: Registry, status: () => Promise<UpstreamStatus>, { serviceCredentials }: { serviceCredentials: boolean }): void {
+export function registerUpstreamStatusMetrics(
+  registry: Registry,
+  status: () => Promise<UpstreamStatus>,
+  { serviceCredentials }: { serviceCredentials: boolean },
+): void {
   new Gauge({
     name: 'flatpeak_upstream_reachable',
     help: 'Whether the last probe of Flatpeak (GET /devices?limit=1) succeeded: 1 or 0.',

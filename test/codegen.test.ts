@@ -10,7 +10,12 @@ it('the committed generated files are what `npm run codegen` writes (run it afte
   expect(error).toBeNull();
   const files = result.map((output) => output.filename).sort();
   expect(files).toEqual(
-    expect.arrayContaining(['examples/__generated__/persisted-documents.json', 'examples/__generated__/graphql.ts', 'schema.graphql', 'test/__generated__/graphql.ts']),
+    expect.arrayContaining([
+      'examples/__generated__/persisted-documents.json',
+      'examples/__generated__/graphql.ts',
+      'schema.graphql',
+      'test/__generated__/graphql.ts',
+    ]),
   );
   for (const output of result) {
     const committed = await readFile(new URL(`../${output.filename}`, import.meta.url), 'utf8');

@@ -17,7 +17,11 @@ export interface ByteBoundedCacheOptions<K, V> {
  * An LRU bounded in bytes as well as entries: what every cache that callers can fill is
  * made with. An entry larger than the whole budget is not stored at all.
  */
-export function createByteBoundedCache<K extends {}, V extends {}>({ maxEntries, maxBytes, bytesOf }: ByteBoundedCacheOptions<K, V>): LRUCache<K, V> {
+export function createByteBoundedCache<K extends {}, V extends {}>({
+  maxEntries,
+  maxBytes,
+  bytesOf,
+}: ByteBoundedCacheOptions<K, V>): LRUCache<K, V> {
   return new LRUCache<K, V>({
     max: maxEntries,
     maxSize: maxBytes,

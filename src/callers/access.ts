@@ -10,7 +10,8 @@ import { type Caller, READ_ALL_SCOPE, WRITE_SCOPE } from './caller.ts';
  */
 
 /** What a caller without an identity gets where one is needed (CALLER_AUTH=jwt). */
-export const signIn = () => new FacadeError('UNAUTHENTICATED', 'Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)');
+export const signIn = () =>
+  new FacadeError('UNAUTHENTICATED', 'Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)');
 
 /** What a caller may do as a whole, before any device is looked at. */
 export type Permission = 'list-all' | 'write';

@@ -9,7 +9,10 @@ export type Authenticate = (request: Request, clientAddress: string | undefined)
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
-export function createAuthenticator(settings: CallerSettings, { onDependencyFailure }: { onDependencyFailure?: ReportDependencyFailure } = {}): Authenticate {
+export function createAuthenticator(
+  settings: CallerSettings,
+  { onDependencyFailure }: { onDependencyFailure?: ReportDependencyFailure } = {},
+): Authenticate {
   const byAddress = (clientAddress: string | undefined) => `ip:${clientAddress ?? 'unknown'}`;
   switch (settings.mode) {
     case 'none':
@@ -23,7 +26,12 @@ export function createAuthenticator(settings: CallerSettings, { onDependencyFail
           : { kind: 'anonymous', key: byAddress(clientAddress) };
       };
     case 'jwt': {
-      const verify = createJwtVerifier({ ...settings.jwt, referenceClaim: settings.referenceClaim, locationsClaim: settings.locationsClaim, onKeySetFailure: onDependencyFailure });
+      const verify = createJwtVerifier({
+        ...settings.jwt,
+        referenceClaim: settings.referenceClaim,
+        locationsClaim: settings.locationsClaim,
+        onKeySetFailure: onDependencyFailure,
+      });
       return async (request, clientAddress) => {
         const header = request.headers.get('authorization');
         if (header === null || header.trim() === '') return { kind: 'anonymous', key: byAddress(clientAddress) };

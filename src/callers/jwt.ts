@@ -32,7 +32,17 @@ export type VerifyJwt = (token: string) => Promise<Extract<Caller, { kind: 'user
  * leeway, and a subject. Failures are UNAUTHENTICATED (HTTP 401) and never quote the token.
  */
 export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
-  const { jwksUrl, issuer, audience, algorithms, jwksCooldownMs, referenceClaim, locationsClaim, now = Date.now, onKeySetFailure } = options;
+  const {
+    jwksUrl,
+    issuer,
+    audience,
+    algorithms,
+    jwksCooldownMs,
+    referenceClaim,
+    locationsClaim,
+    now = Date.now,
+    onKeySetFailure,
+  } = options;
   // Where, for the log: never the query or user info, which may hold a secret.
   const jwksLocation = jwksUrl.origin + jwksUrl.pathname;
   // Requests that wait on the same fetch all get its error: one failure, counted once.
@@ -53,7 +63,8 @@ export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
   });
   const verified = new LRUCache<string, { caller: Extract<Caller, { kind: 'user' }>; expiresAt: number }>({
     maxSize: VERIFIED_CACHE_BYTES,
-    sizeCalculation: ({ caller }) => 200 + caller.key.length * 2 + JSON.stringify([...caller.scopes, ...caller.references, ...caller.locations]).length * 2,
+    sizeCalculation: ({ caller }) =>
+      200 + caller.key.length * 2 + JSON.stringify([...caller.scopes, ...caller.references, ...caller.locations]).length * 2,
   });
 
   return async (token) => {
@@ -129,10 +140,15 @@ function verificationError(error: unknown): FacadeError {
   ) {
     // The key set could not be fetched or read: the token may be fine, so this is not the
     // caller's fault (apps sign their user out on UNAUTHENTICATED).
-    return new FacadeError('UPSTREAM_UNAVAILABLE', "The identity provider's signing keys could not be fetched; try again shortly", undefined, {
-      cause: error,
-      http: { status: 503 },
-    });
+    return new FacadeError(
+      'UPSTREAM_UNAVAILABLE',
+      "The identity provider's signing keys could not be fetched; try again shortly",
+      undefined,
+      {
+        cause: error,
+        http: { status: 503 },
+      },
+    );
   }
   // Unknown key, bad signature, disallowed or `none` algorithm, malformed token.
   return unauthenticated('The bearer token is not valid');

@@ -23,7 +23,12 @@ const unlimited: RateLimiter = { take: async () => undefined };
  * fixed windows (a caller could spend two windows' worth at a boundary); a bucket is a
  * few lines, and its state (tokens, time) is all a shared store keeps per caller.
  */
-export function createRateLimiter({ perSecond, burst, maxCallers = 100_000, now = performance.now.bind(performance) }: RateLimitOptions): RateLimiter {
+export function createRateLimiter({
+  perSecond,
+  burst,
+  maxCallers = 100_000,
+  now = performance.now.bind(performance),
+}: RateLimitOptions): RateLimiter {
   if (perSecond <= 0) return unlimited;
   const buckets = new LRUCache<string, { tokens: number; at: number }>({ max: maxCallers });
   return {
@@ -63,10 +68,17 @@ return wait
  * multiply with the number of replicas. While Redis is away each replica limits on its
  * own (`fallback`): degraded, never failing the request.
  */
-export function createRedisRateLimiter(redis: Redis, options: RateLimitOptions, fallback: RateLimiter, onError: (error: unknown) => void): RateLimiter {
+export function createRedisRateLimiter(
+  redis: Redis,
+  options: RateLimitOptions,
+  fallback: RateLimiter,
+  onError: (error: unknown) => void,
+): RateLimiter {
   if (options.perSecond <= 0) return unlimited;
   redis.defineCommand('takeTokens', { numberOfKeys: 1, lua: TAKE_TOKENS });
-  const take = (redis as unknown as { takeTokens(key: string, rate: number, burst: number, cost: number): Promise<number> }).takeTokens.bind(redis);
+  const take = (
+    redis as unknown as { takeTokens(key: string, rate: number, burst: number, cost: number): Promise<number> }
+  ).takeTokens.bind(redis);
   return {
     async take(key, cost = 1) {
       try {

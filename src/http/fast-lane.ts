@@ -107,7 +107,9 @@ export function createFastLane(yoga: Yoga, options: FastLaneOptions): RequestLis
   }
   const onRequestHooks = plugins.flatMap((plugin) => (plugin.onRequest ? [plugin.onRequest.bind(plugin) as OnRequest] : []));
   const onResponseHooks = plugins.flatMap((plugin) => (plugin.onResponse ? [plugin.onResponse.bind(plugin) as OnResponse] : []));
-  const onResultProcessHooks = plugins.flatMap((plugin) => (plugin.onResultProcess ? [plugin.onResultProcess.bind(plugin) as OnResultProcess] : []));
+  const onResultProcessHooks = plugins.flatMap((plugin) =>
+    plugin.onResultProcess ? [plugin.onResultProcess.bind(plugin) as OnResultProcess] : [],
+  );
   // Read once: each read of a method through Yoga's instance (a Proxy) makes a new function.
   const { fetchAPI, logger } = yoga;
   const getResultForParams = yoga.getResultForParams;

@@ -122,7 +122,10 @@ export function createLiveDevices({
     }
     const mine = perCaller.get(caller.key) ?? 0;
     if (mine >= settings.maxPerCaller) {
-      throw new FacadeError('TOO_MANY_SUBSCRIPTIONS', `You have ${settings.maxPerCaller} subscriptions open, the most one caller may; close one first`);
+      throw new FacadeError(
+        'TOO_MANY_SUBSCRIPTIONS',
+        `You have ${settings.maxPerCaller} subscriptions open, the most one caller may; close one first`,
+      );
     }
     perCaller.set(caller.key, mine + 1);
     open += 1;
@@ -141,7 +144,19 @@ export function createLiveDevices({
     const key = `${credential.key}\u0000${id}`;
     let poller = pollers.get(key);
     if (!poller) {
-      poller = { key, id, credential, subscribers: new Set(), joining: 1, waiting: [], last: undefined, failures: 0, timer: undefined, inFlight: undefined, stopped: false };
+      poller = {
+        key,
+        id,
+        credential,
+        subscribers: new Set(),
+        joining: 1,
+        waiting: [],
+        last: undefined,
+        failures: 0,
+        timer: undefined,
+        inFlight: undefined,
+        stopped: false,
+      };
       pollers.set(key, poller);
       logger.debug({ device: id, pollers: pollers.size }, 'device poller started');
       void pollOnce(poller);
@@ -170,14 +185,21 @@ export function createLiveDevices({
     poller.inFlight = controller;
     try {
       // Not any subscriber's request signal: the poll serves them all, for as long as one is there.
-      const device = await poll(poller.credential, poller.id, AbortSignal.any([controller.signal, AbortSignal.timeout(settings.pollTimeoutMs)]));
+      const device = await poll(
+        poller.credential,
+        poller.id,
+        AbortSignal.any([controller.signal, AbortSignal.timeout(settings.pollTimeoutMs)]),
+      );
       if (poller.stopped) return;
       observer.poll('ok');
       poller.failures = 0;
       publish(poller, device);
     } catch (error) {
       if (poller.stopped) return;
-      const failure = error instanceof FacadeError ? error : new FacadeError('UPSTREAM_UNAVAILABLE', `Polling device ${poller.id} failed`, undefined, { cause: error });
+      const failure =
+        error instanceof FacadeError
+          ? error
+          : new FacadeError('UPSTREAM_UNAVAILABLE', `Polling device ${poller.id} failed`, undefined, { cause: error });
       observer.poll(failure.code);
       fail(poller, failure);
     } finally {
@@ -224,7 +246,10 @@ export function createLiveDevices({
       `Device ${poller.id} could not be fetched ${poller.failures} times in a row, so this subscription ended: ${error.message}`,
       error.upstream,
     );
-    logger.warn({ device: poller.id, failures: poller.failures, code: error.code, subscribers: poller.subscribers.size }, 'device subscriptions ended after failed polls');
+    logger.warn(
+      { device: poller.id, failures: poller.failures, code: error.code, subscribers: poller.subscribers.size },
+      'device subscriptions ended after failed polls',
+    );
     for (const subscriber of [...poller.subscribers]) finish(poller, subscriber, ended);
     halt(poller);
   }

@@ -44,15 +44,16 @@ export function createDeviceLoader(
   // can ask for (30 × devices(100 ids)); past the cap a request gets errors, not the
   // whole upstream queue, which it would otherwise take from every other caller.
   let fetched = 0;
-  return new DeviceLoader(async (ids) =>
-    ids.map(async (id) => {
-      assertDeviceId(id);
-      if (fetched >= maxDevices) {
-        throw badUserInput(`This request asks for more than ${maxDevices} distinct devices; ${id} was not loaded`);
-      }
-      fetched += 1;
-      // One device's failure is that device's alone: it rejects this promise only.
-      return fetchDevice(id);
-    }) as unknown as Device[],
+  return new DeviceLoader(
+    async (ids) =>
+      ids.map(async (id) => {
+        assertDeviceId(id);
+        if (fetched >= maxDevices) {
+          throw badUserInput(`This request asks for more than ${maxDevices} distinct devices; ${id} was not loaded`);
+        }
+        fetched += 1;
+        // One device's failure is that device's alone: it rejects this promise only.
+        return fetchDevice(id);
+      }) as unknown as Device[],
   );
 }

@@ -53,7 +53,10 @@ const rating = z
   .max(MAX_RATING, { error: `must be at most ${MAX_RATING}` });
 
 const degrees = (most: number) =>
-  z.number().min(0, { error: `must be from 0 to ${most} degrees` }).max(most, { error: `must be from 0 to ${most} degrees` });
+  z
+    .number()
+    .min(0, { error: `must be from 0 to ${most} degrees` })
+    .max(most, { error: `must be from 0 to ${most} degrees` });
 
 const PROPERTY_FIELDS = {
   powerRatingImportKwh: {
@@ -62,16 +65,36 @@ const PROPERTY_FIELDS = {
     rest: 'power_rating_import_kwh',
     description: `Rated power the device can import (draw) from the grid, in kW; 0 to ${MAX_RATING}.`,
   },
-  capacityKwh: { graphql: 'Float', check: rating, rest: 'capacity_kwh', description: `Energy storage capacity of the device, in kWh; 0 to ${MAX_RATING}.` },
+  capacityKwh: {
+    graphql: 'Float',
+    check: rating,
+    rest: 'capacity_kwh',
+    description: `Energy storage capacity of the device, in kWh; 0 to ${MAX_RATING}.`,
+  },
   powerRatingExportKwh: {
     graphql: 'Float',
     check: rating,
     rest: 'power_rating_export_kwh',
     description: `Rated power the device can export to the grid, in kW; 0 to ${MAX_RATING}.`,
   },
-  pvAzimuth: { graphql: 'Float', check: degrees(360), rest: 'pv_azimuth', description: 'Azimuth (compass orientation) of the PV panels, in degrees from 0 to 360.' },
-  pvTilt: { graphql: 'Float', check: degrees(90), rest: 'pv_tilt', description: 'Tilt of the PV panels from horizontal, in degrees from 0 to 90.' },
-  pvTerrainShading: { graphql: 'Boolean', check: z.boolean(), rest: 'pv_terrain_shading', description: 'Whether the surrounding terrain shades the PV panels.' },
+  pvAzimuth: {
+    graphql: 'Float',
+    check: degrees(360),
+    rest: 'pv_azimuth',
+    description: 'Azimuth (compass orientation) of the PV panels, in degrees from 0 to 360.',
+  },
+  pvTilt: {
+    graphql: 'Float',
+    check: degrees(90),
+    rest: 'pv_tilt',
+    description: 'Tilt of the PV panels from horizontal, in degrees from 0 to 90.',
+  },
+  pvTerrainShading: {
+    graphql: 'Boolean',
+    check: z.boolean(),
+    rest: 'pv_terrain_shading',
+    description: 'Whether the surrounding terrain shades the PV panels.',
+  },
   pvForecastsEnabled: {
     graphql: 'Boolean',
     check: z.boolean(),
@@ -107,14 +130,24 @@ const DEVICE_FIELDS = {
     description: `Flatpeak Locations (loc_…) where the device may be, at most ${LIMITS.locationsPerDevice.value}.`,
     onUpdate: `Flatpeak Locations (loc_…) where the device may be, at most ${LIMITS.locationsPerDevice.value}; replaces the current list. Signed-in users may only change it on a device of theirs (its reference is one of theirs), not on one they read through a shared location.`,
   },
-  manufacturer: { graphql: 'String', check: text, rest: 'manufacturer', description: `Name of the device manufacturer (at most ${LIMITS.textLength.value} characters).` },
+  manufacturer: {
+    graphql: 'String',
+    check: text,
+    rest: 'manufacturer',
+    description: `Name of the device manufacturer (at most ${LIMITS.textLength.value} characters).`,
+  },
   modelCode: {
     graphql: 'String',
     check: text,
     rest: 'model_code',
     description: `Device model code, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).`,
   },
-  modelName: { graphql: 'String', check: text, rest: 'model_name', description: `Model name, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).` },
+  modelName: {
+    graphql: 'String',
+    check: text,
+    rest: 'model_name',
+    description: `Model name, as declared by the manufacturer (at most ${LIMITS.textLength.value} characters).`,
+  },
   properties: {
     graphql: 'DeviceProperties',
     check: properties,
@@ -138,7 +171,9 @@ const deviceInput = z.object(optional(DEVICE_FIELDS));
 
 /** Each field's rule, as given or absent. */
 function optional<T extends Record<string, WriteField>>(fields: T): { [K in keyof T]: z.ZodOptional<T[K]['check']> } {
-  return Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, field.check.optional()])) as { [K in keyof T]: z.ZodOptional<T[K]['check']> };
+  return Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, field.check.optional()])) as {
+    [K in keyof T]: z.ZodOptional<T[K]['check']>;
+  };
 }
 
 const TYPE_DESCRIPTIONS: Record<DeviceType, string> = {
@@ -157,7 +192,11 @@ export const DeviceTypeRef = builder.enumType('DeviceType', {
 type Variant = 'create' | 'update';
 
 /** The GraphQL input fields of a table, for a create or an update. */
-function inputFields(t: InputFieldBuilder<BuilderTypes, 'InputObject'>, fields: Record<string, WriteField>, variant: Variant): InputFieldMap {
+function inputFields(
+  t: InputFieldBuilder<BuilderTypes, 'InputObject'>,
+  fields: Record<string, WriteField>,
+  variant: Variant,
+): InputFieldMap {
   return Object.fromEntries(
     Object.entries(fields).map(([name, field]) => {
       const description = variant === 'update' && field.onUpdate ? field.onUpdate : field.description;
@@ -180,7 +219,8 @@ function inputFields(t: InputFieldBuilder<BuilderTypes, 'InputObject'>, fields: 
 }
 
 const DevicePropertiesInputRef = builder.inputType('DevicePropertiesInput', {
-  description: 'Technical properties of a device. Every property is optional; on an update, those given replace the current ones and the others stay.',
+  description:
+    'Technical properties of a device. Every property is optional; on an update, those given replace the current ones and the others stay.',
   fields: (t) => inputFields(t, PROPERTY_FIELDS, 'create'),
 });
 

@@ -39,7 +39,8 @@ async function devicePage(
   { first = DEFAULT_PAGE, after, referenceId }: { first?: number | null; after?: string | null; referenceId?: string | undefined },
 ) {
   first ??= DEFAULT_PAGE;
-  if (!Number.isInteger(first) || first < 1 || first > LIMITS.pageSize.value) throw badUserInput(`first must be from 1 to ${LIMITS.pageSize.value}; got ${first}`);
+  if (!Number.isInteger(first) || first < 1 || first > LIMITS.pageSize.value)
+    throw badUserInput(`first must be from 1 to ${LIMITS.pageSize.value}; got ${first}`);
   if (after != null) {
     assertDeviceId(after);
     // The cursor goes to Flatpeak as `starting_after`: it must be a device this caller may
@@ -101,7 +102,10 @@ builder.queryFields((t) => ({
     description:
       'The devices registered under your own reference (the devices whose referenceId is your reference), newest first. Pass pageInfo.endCursor as `after` for the next page.',
     args: {
-      first: t.arg.int({ defaultValue: DEFAULT_PAGE, description: `How many devices, from 1 to ${LIMITS.pageSize.value} (${DEFAULT_PAGE} if unset).` }),
+      first: t.arg.int({
+        defaultValue: DEFAULT_PAGE,
+        description: `How many devices, from 1 to ${LIMITS.pageSize.value} (${DEFAULT_PAGE} if unset).`,
+      }),
       after: t.arg.string({ description: 'The cursor after which the page starts (pageInfo.endCursor of the previous page).' }),
     },
     resolve: (_root, { first, after }, context) => devicePage(context, { first, after, referenceId: referenceOf(context.caller) }),
@@ -111,7 +115,10 @@ builder.queryFields((t) => ({
     requiresScopes: [['devices:read:all']],
     description: `Every device of the account, newest first, optionally only those with a given referenceId. Needs the devices:read:all scope.`,
     args: {
-      first: t.arg.int({ defaultValue: DEFAULT_PAGE, description: `How many devices, from 1 to ${LIMITS.pageSize.value} (${DEFAULT_PAGE} if unset).` }),
+      first: t.arg.int({
+        defaultValue: DEFAULT_PAGE,
+        description: `How many devices, from 1 to ${LIMITS.pageSize.value} (${DEFAULT_PAGE} if unset).`,
+      }),
       after: t.arg.string({ description: 'The cursor after which the page starts (pageInfo.endCursor of the previous page).' }),
       referenceId: t.arg.string({ description: 'Only devices with this reference.' }),
     },

@@ -133,7 +133,8 @@ async function createDevice(context: Context, raw: unknown): Promise<Payload> {
   const input = checked.value;
   const reference = referenceForWrite(context.caller, input.referenceId);
   if (!reference.allowed) {
-    if (reference.reason === 'no-reference') throw new FacadeError('FORBIDDEN', 'Your token carries no device reference, so you cannot register devices');
+    if (reference.reason === 'no-reference')
+      throw new FacadeError('FORBIDDEN', 'Your token carries no device reference, so you cannot register devices');
     return refused(input, [notYours(input.referenceId!)]);
   }
   if (reference.referenceId === undefined) {
@@ -159,7 +160,8 @@ async function updateDevice(context: Context, id: string, raw: unknown): Promise
   const checked = validateDeviceInput(raw);
   if (!checked.ok) return refused(undefined, checked.errors);
   const input = checked.value;
-  if (!changesSomething(input)) return refused(input, [{ field: ['input'], message: 'Give at least one field to change', code: 'required' }]);
+  if (!changesSomething(input))
+    return refused(input, [{ field: ['input'], message: 'Give at least one field to change', code: 'required' }]);
   // The read rule decides which devices a caller may change: one it may not read is
   // answered as missing, exactly as a read would be.
   const current = await context.loaders.device.load(id);

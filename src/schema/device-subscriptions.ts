@@ -15,7 +15,13 @@ builder.subscriptionFields((t) => ({
       await context.admit();
       // The connection's own signal, not the request's deadline: a subscription outlives it.
       const { signal } = (context as typeof context & { request: Request }).request;
-      return context.live.watch({ id, caller: context.caller, credential: context.upstreamCredential, signal, requestId: context.requestId });
+      return context.live.watch({
+        id,
+        caller: context.caller,
+        credential: context.upstreamCredential,
+        signal,
+        requestId: context.requestId,
+      });
     },
     resolve: (event: DeviceEvent) => {
       if ('error' in event) throw event.error;

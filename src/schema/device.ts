@@ -4,7 +4,6 @@ import type { Device, DeviceProperties } from '../upstream/types.ts';
 import { LocationRef } from './location.ts';
 import { LIMITS } from '../limits.ts';
 
-
 // Descriptions follow Flatpeak's API reference for "Retrieve a device".
 export const DevicePropertiesRef = builder.objectRef<DeviceProperties>('DeviceProperties').implement({
   description: 'Technical properties of a device, as declared when it was registered. Every property is optional.',
@@ -72,8 +71,7 @@ export const DeviceRef = builder.objectRef<Device>('Device').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Flatpeak unique object id (dev_…).' }),
     liveMode: t.exposeBoolean('live_mode', {
-      description:
-        'Has the value true if the object exists in live mode or the value false if the object exists in test mode.',
+      description: 'Has the value true if the object exists in live mode or the value false if the object exists in test mode.',
     }),
     referenceId: t.exposeString('reference_id', {
       description: 'A reference that is meaningful to you, for example, an ID from your system.',
@@ -110,8 +108,7 @@ export const DeviceRef = builder.objectRef<Device>('Device').implement({
       resolve: (device) => device.last_seen,
     }),
     flexEnabled: t.boolean({
-      description:
-        'Set to true when device is not managed by a third-party flexibility operator. Flatpeak defaults it to true when unset.',
+      description: 'Set to true when device is not managed by a third-party flexibility operator. Flatpeak defaults it to true when unset.',
       resolve: (device) => device.flex_enabled ?? true,
     }),
   }),

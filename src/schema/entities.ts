@@ -18,7 +18,8 @@ export function checkRepresentationsFirst(schema: GraphQLSchema): GraphQLSchema 
   const resolve = field.resolve;
   field.resolve = (source, args: { representations: readonly unknown[] }, context, info) => {
     for (const representation of args.representations) {
-      const typename = typeof representation === 'object' && representation !== null ? (representation as { __typename?: unknown }).__typename : undefined;
+      const typename =
+        typeof representation === 'object' && representation !== null ? (representation as { __typename?: unknown }).__typename : undefined;
       if (typeof typename !== 'string' || !entities.has(typename)) throw badUserInput(message);
     }
     return resolve(source, args, context, info);

@@ -80,9 +80,7 @@ export interface Standin {
 
 export async function startStandin(options: StandinOptions = {}): Promise<Standin> {
   const accounts = options.accounts ?? [{ accountId: DEMO_ACCOUNT_ID, apiKey: DEMO_API_KEY }];
-  const devices = [...(options.devices ?? sampleDevices())].sort((a, b) =>
-    b.time_created.localeCompare(a.time_created),
-  );
+  const devices = [...(options.devices ?? sampleDevices())].sort((a, b) => b.time_created.localeCompare(a.time_created));
   const byId = new Map(devices.map((device) => [device.id, device]));
   const ttl = options.tokenTtlSeconds ?? 3600;
   const tokens = new Map<string, number>(); // token -> expiry (ms)
@@ -128,13 +126,21 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
           res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'text/html', ...fault.headers });
           res.end(fault.body);
         } else {
-          sendError(res, fault.status, fault.status >= 500 ? 'api_error' : 'invalid_request', fault.code ?? 'injected_fault', 'Injected fault', fault.headers);
+          sendError(
+            res,
+            fault.status,
+            fault.status >= 500 ? 'api_error' : 'invalid_request',
+            fault.code ?? 'injected_fault',
+            'Injected fault',
+            fault.headers,
+          );
         }
         return;
       }
     }
 
-    const write = (seen.method === 'POST' && url.pathname === '/devices') || (seen.method === 'PATCH' && /^\/devices\/[^/]+$/.test(url.pathname));
+    const write =
+      (seen.method === 'POST' && url.pathname === '/devices') || (seen.method === 'PATCH' && /^\/devices\/[^/]+$/.test(url.pathname));
     if (seen.method !== 'GET' && !write) return sendError(res, 405, 'invalid_request', 'method_not_allowed', 'Method not allowed here');
     if (url.pathname === '/login') return login(req, res);
     if (!authorized(req)) return sendError(res, 401, 'invalid_request', 'unauthorized', 'Invalid or expired bearer token');
@@ -144,9 +150,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     if (match) {
       const id = decodeURIComponent(match[1]!);
       const device = byId.get(id);
-      return device
-        ? sendJson(res, 200, device)
-        : sendError(res, 404, 'invalid_request', 'device_not_found', `No such device: ${id}`);
+      return device ? sendJson(res, 200, device) : sendError(res, 404, 'invalid_request', 'device_not_found', `No such device: ${id}`);
     }
     if (url.pathname === '/devices') return listDevices(url, res);
     return sendError(res, 404, 'invalid_request', 'not_found', 'Unknown endpoint');
@@ -349,17 +353,21 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[
 function validateDeviceWrite(fields: Record<string, unknown>): [string, string] | undefined {
   const { reference_id: referenceId, type, locations, properties } = fields;
   if (referenceId === undefined || referenceId === null || referenceId === '') return ['reference_id_missing', 'Reference ID is required'];
-  if (typeof referenceId !== 'string' || referenceId.length > 255) return ['reference_id_invalid', 'Reference ID must be a string of at most 255 characters'];
-  if (type !== undefined && !DEVICE_TYPES.has(type as string)) return ['type_invalid', `Type must be one of ${[...DEVICE_TYPES].join(', ')}`];
+  if (typeof referenceId !== 'string' || referenceId.length > 255)
+    return ['reference_id_invalid', 'Reference ID must be a string of at most 255 characters'];
+  if (type !== undefined && !DEVICE_TYPES.has(type as string))
+    return ['type_invalid', `Type must be one of ${[...DEVICE_TYPES].join(', ')}`];
   if (locations !== undefined && (!Array.isArray(locations) || !locations.every((id) => typeof id === 'string' && LOCATION_ID.test(id)))) {
     return ['locations_invalid', 'Locations must be a list of location IDs (loc_…)'];
   }
   for (const name of ['manufacturer', 'model_code', 'model_name'] as const) {
     const value = fields[name];
-    if (value !== undefined && (typeof value !== 'string' || value.length > 255)) return [`${name}_invalid`, `${name} must be a string of at most 255 characters`];
+    if (value !== undefined && (typeof value !== 'string' || value.length > 255))
+      return [`${name}_invalid`, `${name} must be a string of at most 255 characters`];
   }
   if (properties === undefined) return undefined;
-  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return ['properties_invalid', 'Properties must be an object'];
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties))
+    return ['properties_invalid', 'Properties must be an object'];
   const p = properties as Record<string, unknown>;
   const ranges: Record<string, [number, number]> = {
     power_rating_import_kwh: [0, Number.MAX_VALUE],
@@ -370,7 +378,8 @@ function validateDeviceWrite(fields: Record<string, unknown>): [string, string] 
   };
   for (const [name, [min, max]] of Object.entries(ranges)) {
     const value = p[name];
-    if (value !== undefined && (typeof value !== 'number' || value < min || value > max)) return [`${name}_invalid`, `${name} must be a number from ${min} to ${max}`];
+    if (value !== undefined && (typeof value !== 'number' || value < min || value > max))
+      return [`${name}_invalid`, `${name} must be a number from ${min} to ${max}`];
   }
   for (const name of ['pv_terrain_shading', 'pv_forecasts_enabled']) {
     if (p[name] !== undefined && typeof p[name] !== 'boolean') return [`${name}_invalid`, `${name} must be true or false`];

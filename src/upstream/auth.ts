@@ -24,7 +24,12 @@ export interface ServiceTokenOptions {
  * `expires_in` (Flatpeak asks for that) while the old token keeps serving, and never more
  * than one login in flight however many requests arrive together.
  */
-export function createServiceTokenSource({ login, now = Date.now, failureHoldMs = 1_000, onLoginFailure }: ServiceTokenOptions): TokenSource {
+export function createServiceTokenSource({
+  login,
+  now = Date.now,
+  failureHoldMs = 1_000,
+  onLoginFailure,
+}: ServiceTokenOptions): TokenSource {
   let current: { value: string; renewAt: number; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
   // Rejected keys or a Flatpeak outage must not turn every incoming request into a login.
@@ -49,7 +54,10 @@ export function createServiceTokenSource({ login, now = Date.now, failureHoldMs 
       .catch((error: unknown) => {
         failure = { error, until: now() + failureHoldMs };
         const upstream = error instanceof FacadeError ? error.upstream : undefined;
-        const details = { ...(upstream?.status === undefined ? {} : { status: upstream.status }), ...(upstream?.code === undefined ? {} : { flatpeakCode: upstream.code }) };
+        const details = {
+          ...(upstream?.status === undefined ? {} : { status: upstream.status }),
+          ...(upstream?.code === undefined ? {} : { flatpeakCode: upstream.code }),
+        };
         onLoginFailure?.({ dependency: 'flatpeak_login', reason: loginFailureReason(error), error, details });
         throw error;
       })

@@ -29,7 +29,12 @@ export interface CacheTimes {
 }
 
 /** Bounded by bytes: every device a caller can make us fetch lands here. */
-export function createMemoryDeviceCache({ ttlMs, staleMs, now = Date.now, maxBytes = 32 * 1024 * 1024 }: CacheTimes & { maxBytes?: number }): DeviceCache {
+export function createMemoryDeviceCache({
+  ttlMs,
+  staleMs,
+  now = Date.now,
+  maxBytes = 32 * 1024 * 1024,
+}: CacheTimes & { maxBytes?: number }): DeviceCache {
   const entries = new LRUCache<string, CachedDevice>({
     maxSize: maxBytes,
     // A device is a few hundred bytes of JSON; its objects take a few times that.

@@ -32,7 +32,8 @@ export interface DeviceSourceOptions {
 /** Fetches one device from Flatpeak with this signal (the shared call's, not one request's). */
 export type FetchDevice = (signal: AbortSignal) => Promise<Device>;
 
-const gaveUp = (id: string) => () => new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer for device ${id} before the request's deadline`);
+const gaveUp = (id: string) => () =>
+  new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer for device ${id} before the request's deadline`);
 
 /**
  * Where a device read goes before Flatpeak: the cache (when on), then the call already in
@@ -41,7 +42,15 @@ const gaveUp = (id: string) => () => new FacadeError('UPSTREAM_TIMEOUT', `Flatpe
  */
 export type DeviceSource = ReturnType<typeof createDeviceSource>;
 
-export function createDeviceSource({ coalescer, cache, ttlMs, refreshDeadlineMs, onCacheError: reportCacheError = () => {}, observer, now = Date.now }: DeviceSourceOptions) {
+export function createDeviceSource({
+  coalescer,
+  cache,
+  ttlMs,
+  refreshDeadlineMs,
+  onCacheError: reportCacheError = () => {},
+  observer,
+  now = Date.now,
+}: DeviceSourceOptions) {
   const onCacheError = (error: unknown) => {
     observer?.cacheError();
     reportCacheError(error);
@@ -107,7 +116,8 @@ export function createDeviceSource({ coalescer, cache, ttlMs, refreshDeadlineMs,
       if (cached) {
         observer?.read('stale');
         // Stale: answer now, refresh behind the caller's back (once, however many ask).
-        if (!coalescer.has(keyOf(credential, id))) void fetchShared(credential, id, AbortSignal.timeout(refreshDeadlineMs), fetch).catch(() => {});
+        if (!coalescer.has(keyOf(credential, id)))
+          void fetchShared(credential, id, AbortSignal.timeout(refreshDeadlineMs), fetch).catch(() => {});
         return { device: cached.device, maxAgeMs: 0 };
       }
       return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: ttlMs };

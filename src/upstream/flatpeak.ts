@@ -102,7 +102,10 @@ export function createFlatpeakClient({
     let resendCount = 0;
     const url = new URL(origin + basePath + resource.path.replace(/\?.*$/, ''));
     return policy.run(async (signal) => {
-      const span = tracing({ method: resource.method ?? 'GET', url, template: resource.template, resendCount: resendCount++ }, deadline.traceContext);
+      const span = tracing(
+        { method: resource.method ?? 'GET', url, template: resource.template, resendCount: resendCount++ },
+        deadline.traceContext,
+      );
       try {
         const value = await attempt(resource, signal, span);
         span.end();
@@ -165,7 +168,12 @@ export function createFlatpeakClient({
     try {
       json = JSON.parse(text);
     } catch (error) {
-      throw new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent a response for ${what} that is not JSON`, { status: response.statusCode }, { cause: error });
+      throw new FacadeError(
+        'UPSTREAM_BAD_RESPONSE',
+        `Flatpeak sent a response for ${what} that is not JSON`,
+        { status: response.statusCode },
+        { cause: error },
+      );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -182,16 +190,36 @@ export function createFlatpeakClient({
   return {
     getDevice(id, call) {
       return get(
-        { path: `/devices/${encodeURIComponent(id)}`, template: '/devices/{id}', schema: rest.device, what: `device ${id}`, headers: bearer(call) },
+        {
+          path: `/devices/${encodeURIComponent(id)}`,
+          template: '/devices/{id}',
+          schema: rest.device,
+          what: `device ${id}`,
+          headers: bearer(call),
+        },
         call,
       );
     },
     createDevice(body, call) {
-      return write({ path: '/devices', template: '/devices', method: 'POST', body, schema: rest.device, what: 'the new device', headers: writeHeaders(call) }, call);
+      return write(
+        {
+          path: '/devices',
+          template: '/devices',
+          method: 'POST',
+          body,
+          schema: rest.device,
+          what: 'the new device',
+          headers: writeHeaders(call),
+        },
+        call,
+      );
     },
     updateDevice(id, body, call) {
       const path = `/devices/${encodeURIComponent(id)}`;
-      return write({ path, template: '/devices/{id}', method: 'PATCH', body, schema: rest.device, what: `device ${id}`, headers: writeHeaders(call) }, call);
+      return write(
+        { path, template: '/devices/{id}', method: 'PATCH', body, schema: rest.device, what: `device ${id}`, headers: writeHeaders(call) },
+        call,
+      );
     },
     async listDevices({ limit, startingAfter, referenceId }, call) {
       const params = new URLSearchParams({ limit: String(limit) });
@@ -207,13 +235,21 @@ export function createFlatpeakClient({
           const parsed = rest.device.safeParse(item);
           return parsed.success
             ? parsed.data
-            : new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent item ${index} of the device list in an unexpected shape`, { status: 200 }, { cause: parsed.error });
+            : new FacadeError(
+                'UPSTREAM_BAD_RESPONSE',
+                `Flatpeak sent item ${index} of the device list in an unexpected shape`,
+                { status: 200 },
+                { cause: parsed.error },
+              );
         }),
       };
     },
     login(accountId, apiKey, deadline) {
       const basic = Buffer.from(`${accountId}:${apiKey}`).toString('base64');
-      return get({ path: '/login', template: '/login', schema: rest.login, what: 'the login', headers: { authorization: `Basic ${basic}` } }, deadline);
+      return get(
+        { path: '/login', template: '/login', schema: rest.login, what: 'the login', headers: { authorization: `Basic ${basic}` } },
+        deadline,
+      );
     },
     async probe(token, { signal }) {
       // Straight to the dispatcher: the status reports what Flatpeak does now, not what the
@@ -278,7 +314,13 @@ function parseErrorBody(text: string): { code?: string | undefined; message?: st
 }
 
 /** Flatpeak's HTTP status (and its own error code) to the facade's error code. */
-export function statusError(status: number, upstreamCode: string | undefined, what: string, retryAfter?: number, upstreamMessage?: string): FacadeError {
+export function statusError(
+  status: number,
+  upstreamCode: string | undefined,
+  what: string,
+  retryAfter?: number,
+  upstreamMessage?: string,
+): FacadeError {
   const upstream: UpstreamDetails = upstreamCode ? { status, code: upstreamCode } : { status };
   if (status === 404) return new FacadeError('NOT_FOUND', `Flatpeak has no ${what}`, upstream, { upstreamMessage });
   if (status === 401) return new FacadeError('UNAUTHENTICATED', `Flatpeak did not accept the credentials for ${what}`, upstream);
@@ -289,7 +331,9 @@ export function statusError(status: number, upstreamCode: string | undefined, wh
     return new FacadeError('RATE_LIMITED', `Flatpeak rate-limited the request for ${what}`, upstream, { retryAfterMs: retryAfter });
   }
   if (status >= 500) {
-    return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak failed to serve ${what} (HTTP ${status})`, upstream, { retryAfterMs: retryAfter });
+    return new FacadeError('UPSTREAM_UNAVAILABLE', `Flatpeak failed to serve ${what} (HTTP ${status})`, upstream, {
+      retryAfterMs: retryAfter,
+    });
   }
   // Flatpeak's own words are kept (server-side) for a refused write: they describe the caller's input.
   return new FacadeError('UPSTREAM_REJECTED', `Flatpeak rejected the request for ${what} (HTTP ${status})`, upstream, { upstreamMessage });

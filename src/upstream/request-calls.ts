@@ -24,7 +24,14 @@ export interface RequestCallOptions {
  * own slots before it joins the shared upstream queue, so one document of many devices
  * cannot push every other caller's calls behind its own.
  */
-export function createRequestCalls({ authorize, lifetime, requestId, traceContext, deadlineAt, maxCalls }: RequestCallOptions): RequestCalls {
+export function createRequestCalls({
+  authorize,
+  lifetime,
+  requestId,
+  traceContext,
+  deadlineAt,
+  maxCalls,
+}: RequestCallOptions): RequestCalls {
   let ownCalls = 0;
   // Made on the first call: most small requests only join calls already in flight.
   let slots: ReturnType<typeof bulkhead> | undefined;
@@ -34,6 +41,8 @@ export function createRequestCalls({ authorize, lifetime, requestId, traceContex
     // a request has several calls of its own; it costs a small request about 1 %.
     if (!shared && ++ownCalls === 3) setMaxListeners(0, callSignal);
     const owner = (slots ??= bulkhead(maxCalls, Number.POSITIVE_INFINITY));
-    return owner.execute(() => authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt, owner }), callSignal));
+    return owner.execute(() =>
+      authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt, owner }), callSignal),
+    );
   };
 }

@@ -92,7 +92,10 @@ const CIRCUIT_NAMES: Record<CircuitState, CircuitName> = {
 class CallerGaveUp extends Error {}
 
 const isGiveUp = (error: Error) =>
-  error instanceof CallerGaveUp || error instanceof TaskCancelledError || error instanceof LimiterAbandoned || error instanceof LimiterQueueFull;
+  error instanceof CallerGaveUp ||
+  error instanceof TaskCancelledError ||
+  error instanceof LimiterAbandoned ||
+  error instanceof LimiterQueueFull;
 
 /** What an attempt's failure says about Flatpeak's capacity, for the concurrency limit. */
 function congestionOf(error: unknown): Outcome {

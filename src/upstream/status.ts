@@ -46,7 +46,14 @@ export interface UpstreamMonitor {
  * replica out of the load balancer at once when Flatpeak failed, so that callers got
  * connection errors instead of fast, coded partial errors. It is now only reported.
  */
-export function createUpstreamMonitor({ probe, circuit, credentials, intervalMs, logger, now = Date.now }: UpstreamStatusOptions): UpstreamMonitor {
+export function createUpstreamMonitor({
+  probe,
+  circuit,
+  credentials,
+  intervalMs,
+  logger,
+  now = Date.now,
+}: UpstreamStatusOptions): UpstreamMonitor {
   let login: Observation | null = null;
   let last: { observation: Observation; at: number } | undefined;
   let pending: Promise<void> | undefined;
@@ -54,7 +61,10 @@ export function createUpstreamMonitor({ probe, circuit, credentials, intervalMs,
 
   function refresh(): Promise<void> {
     pending ??= probe()
-      .then(({ ok, status }): Observation => ({ ok, at: at(), status }), (error: unknown): Observation => ({ ok: false, at: at(), error: errorCode(error) }))
+      .then(
+        ({ ok, status }): Observation => ({ ok, at: at(), status }),
+        (error: unknown): Observation => ({ ok: false, at: at(), error: errorCode(error) }),
+      )
       .then((observation) => {
         if (last?.observation.ok !== observation.ok) {
           const { status, error } = observation;

@@ -87,7 +87,11 @@ interface Fired {
 async function fire(urls: readonly string[], load: Load, seconds: number, connections: number): Promise<Fired> {
   const pools = urls.map((url) => ({
     url: new URL(url),
-    pool: new Pool(new URL(url).origin, { connections: Math.max(1, Math.round(connections / urls.length)), pipelining: 1, headersTimeout: 60_000 }),
+    pool: new Pool(new URL(url).origin, {
+      connections: Math.max(1, Math.round(connections / urls.length)),
+      pipelining: 1,
+      headersTimeout: 60_000,
+    }),
   }));
   const headers = { ...(load.method === 'POST' ? { 'content-type': 'application/json' } : {}), ...load.headers };
   const latencies: number[] = [];

@@ -86,7 +86,13 @@ class Facade {
     const url = new URL(`http://127.0.0.1:${port}/health`);
     for (let attempt = 0; ; attempt += 1) {
       if (started.child.exitCode !== null || attempt > 400) throw new Error(`the facade did not start:\n${started.output()}`);
-      if (await fetch(url).then((response) => response.ok, () => false)) break;
+      if (
+        await fetch(url).then(
+          (response) => response.ok,
+          () => false,
+        )
+      )
+        break;
       await sleep(50);
     }
     return new Facade(started, port, await connectInspector(started.output));
@@ -122,8 +128,15 @@ async function probe(facade: Facade, stop: Promise<unknown>): Promise<Latency> {
   let failed = 0;
   while (!stopped) {
     const started = performance.now();
-    const ok = await fetch(facade.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: probeQuery, signal: AbortSignal.timeout(10_000) })
-      .then(async (response) => response.ok && !(await response.text()).includes('"errors"'), () => false);
+    const ok = await fetch(facade.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: probeQuery,
+      signal: AbortSignal.timeout(10_000),
+    }).then(
+      async (response) => response.ok && !(await response.text()).includes('"errors"'),
+      () => false,
+    );
     if (ok) times.push(performance.now() - started);
     else failed += 1;
     if (!facade.alive) break;
@@ -137,7 +150,8 @@ async function probe(facade: Facade, stop: Promise<unknown>): Promise<Latency> {
 async function runFlood(phase: HostileKind): Promise<Row> {
   const facade = await Facade.start();
   try {
-    for (let i = 0; i < 50; i += 1) await fetch(facade.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: probeQuery }).then((r) => r.text());
+    for (let i = 0; i < 50; i += 1)
+      await fetch(facade.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: probeQuery }).then((r) => r.text());
     const idle = await facade.memoryAfterGc();
     const probeIdle = await probe(facade, sleep(2_000));
 
@@ -153,12 +167,14 @@ async function runFlood(phase: HostileKind): Promise<Row> {
         while (next < DOCUMENTS && Date.now() - started < TIME_LIMIT_MS && facade.alive) {
           const index = next++;
           const body = hostileBody(phase, index, LIMITS);
-          const status = await fetch(facade.url, { method: 'POST', headers, body })
-            .then(async (response) => {
+          const status = await fetch(facade.url, { method: 'POST', headers, body }).then(
+            async (response) => {
               const text = await response.text();
               if (index === 0) example = text.slice(0, 300);
               return String(response.status);
-            }, () => 'socket error');
+            },
+            () => 'socket error',
+          );
           statuses[status] = (statuses[status] ?? 0) + 1;
           sent += 1;
           if (!facade.alive && diedAfter === undefined) diedAfter = sent;
@@ -209,8 +225,16 @@ async function runBenchmark(): Promise<Row> {
     const started = Date.now();
     let sent = 0;
     const statuses: Record<string, number> = {};
-    for (const query of [`query ($id: ID!) { device(id: $id) { ${allFields} } }`, `query ($ids: [ID!]!) { devices(ids: $ids) { ${allFields} } }`]) {
-      const result = await closedLoop(facade.url, JSON.stringify({ query, variables: { id: SEED_DEVICE_ID, ids: Array(20).fill(SEED_DEVICE_ID) } }), 32, 8);
+    for (const query of [
+      `query ($id: ID!) { device(id: $id) { ${allFields} } }`,
+      `query ($ids: [ID!]!) { devices(ids: $ids) { ${allFields} } }`,
+    ]) {
+      const result = await closedLoop(
+        facade.url,
+        JSON.stringify({ query, variables: { id: SEED_DEVICE_ID, ids: Array(20).fill(SEED_DEVICE_ID) } }),
+        32,
+        8,
+      );
       sent += result.total;
       statuses['2xx'] = (statuses['2xx'] ?? 0) + result.ok;
     }
@@ -219,7 +243,19 @@ async function runBenchmark(): Promise<Row> {
     const end = await facade.memory();
     const afterGc = await facade.memoryAfterGc();
     const none = { p50: NaN, p99: NaN, max: NaN, count: 0, failed: 0 };
-    return { phase: 'benchmark', sent, seconds: (Date.now() - started) / 1_000, statuses, alive: facade.alive, idle, peak, end, afterGc, probeIdle: none, probeDuring: none };
+    return {
+      phase: 'benchmark',
+      sent,
+      seconds: (Date.now() - started) / 1_000,
+      statuses,
+      alive: facade.alive,
+      idle,
+      peak,
+      end,
+      afterGc,
+      probeIdle: none,
+      probeDuring: none,
+    };
   } finally {
     await facade.stop();
   }
@@ -237,9 +273,13 @@ for (const phase of phases) {
 standinChild.disconnect();
 
 const mb = (bytes: number | undefined) => (bytes === undefined || Number.isNaN(bytes) ? '—' : (bytes / MB).toFixed(0));
-console.log(`\nmemory-flood: heap cap ${HEAP_MB} MB, ${DOCUMENTS} documents per flood, ${CONCURRENCY} concurrent senders, node ${process.version}`);
+console.log(
+  `\nmemory-flood: heap cap ${HEAP_MB} MB, ${DOCUMENTS} documents per flood, ${CONCURRENCY} concurrent senders, node ${process.version}`,
+);
 console.log('RSS / heap used in MB; probe = an ordinary query every 50 ms during the flood (idle → during), ms\n');
-console.log('| phase | sent | s | alive | RSS idle | RSS peak | RSS end | RSS after GC | heap idle | heap peak | heap end | heap after GC | probe p50 | probe p99 | probe max | probe failed | statuses |');
+console.log(
+  '| phase | sent | s | alive | RSS idle | RSS peak | RSS end | RSS after GC | heap idle | heap peak | heap end | heap after GC | probe p50 | probe p99 | probe max | probe failed | statuses |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
@@ -248,7 +288,6 @@ for (const r of rows) {
       `${r.probeIdle.p50} → ${r.probeDuring.p50} | ${r.probeIdle.p99} → ${r.probeDuring.p99} | ${r.probeDuring.max} | ${r.probeDuring.failed} | ${JSON.stringify(r.statuses)} |`,
   );
 }
-
 
 /** `connections` clients, each sending `body` again as soon as it has an answer, for `seconds`. */
 async function closedLoop(url: URL, body: string, connections: number, seconds: number): Promise<{ total: number; ok: number }> {

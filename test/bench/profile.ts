@@ -20,7 +20,10 @@ mkdirSync(dir, { recursive: true });
 const workload = WORKLOADS.find((w) => w.name === (process.env.BENCH_WORKLOADS ?? 'single').split(',')[0])!;
 const seconds = Number(process.env.BENCH_DURATION_S ?? 8);
 
-const standinChild = fork(new URL('./standin-process.ts', import.meta.url), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
 const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: string }];
 const ask = <T>(command: StandinCommand) => (standinChild.send(command), once(standinChild, 'message').then(([reply]) => reply as T));
 
@@ -30,24 +33,46 @@ const extra = (process.env.FACADE_NODE_OPTIONS ?? '').split(' ').filter(Boolean)
 const nodeOptions = [...extra, ...(process.env.PROFILE === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`])];
 // As the bench runs it: compiled, as `npm start` runs it (TSX=1: from source, through tsx).
 if (process.env.TSX !== '1') compileServers();
-const facade = process.env.TSX === '1' ? startMain(facadeEnv(standinUrl, port), { nodeOptions }) : startCommand(process.execPath, [...nodeOptions, 'dist/main.js'], facadeEnv(standinUrl, port));
+const facade =
+  process.env.TSX === '1'
+    ? startMain(facadeEnv(standinUrl, port), { nodeOptions })
+    : startCommand(process.execPath, [...nodeOptions, 'dist/main.js'], facadeEnv(standinUrl, port));
 const url = `http://127.0.0.1:${port}`;
-for (let i = 0; i < 200 && !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i += 1) await new Promise((r) => setTimeout(r, 50));
-const measured = await measure([`${url}/graphql`], [facade.child.pid!], { method: 'POST', bodies: workload.bodies }, {
-  seconds,
-  warmupSeconds: 2,
-  connections: Number(process.env.BENCH_CONNECTIONS ?? 64),
-  upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
-});
+for (
+  let i = 0;
+  i < 200 &&
+  !(await fetch(`${url}/health`).then(
+    (r) => r.ok,
+    () => false,
+  ));
+  i += 1
+)
+  await new Promise((r) => setTimeout(r, 50));
+const measured = await measure(
+  [`${url}/graphql`],
+  [facade.child.pid!],
+  { method: 'POST', bodies: workload.bodies },
+  {
+    seconds,
+    warmupSeconds: 2,
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 64),
+    upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
+  },
+);
 facade.child.kill('SIGTERM');
 await facade.exit();
 standinChild.kill();
-console.log(`${workload.name}: ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUsPerRequest)} µs CPU per request, ${measured.upstreamPerRequest.toFixed(3)} upstream/req`);
+console.log(
+  `${workload.name}: ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUsPerRequest)} µs CPU per request, ${measured.upstreamPerRequest.toFixed(3)} upstream/req`,
+);
 
 if (process.env.PROFILE === '0') process.exit(0);
 const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile') && !before.has(name));
 if (!file) throw new Error('no profile written');
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
 const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map<string, number>();
@@ -61,8 +86,26 @@ profile.samples.forEach((id, i) => {
   total += dt;
   const key = `${functionName || '(anonymous)'} ${source.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/src\//, 'src/')}:${lineNumber + 1}`;
   self.set(key, (self.get(key) ?? 0) + dt);
-  const pkg = functionName === '(garbage collector)' ? 'GC' : source.includes('node_modules/') ? source.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1') : source.startsWith('node:') || !source ? 'node' : source.replace(/^file:\/\/.*\/(src|test)\//, '$1/').split('/').slice(0, 2).join('/');
+  const pkg =
+    functionName === '(garbage collector)'
+      ? 'GC'
+      : source.includes('node_modules/')
+        ? source.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
+        : source.startsWith('node:') || !source
+          ? 'node'
+          : source
+              .replace(/^file:\/\/.*\/(src|test)\//, '$1/')
+              .split('/')
+              .slice(0, 2)
+              .join('/');
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + dt);
 });
-const top = (map: Map<string, number>, n: number) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`).join('\n');
-console.log(`\n${join(dir, file)}\n\nby package (share of busy time):\n${top(byPackage, 25)}\n\nby function (self time):\n${top(self, 40)}`);
+const top = (map: Map<string, number>, n: number) =>
+  [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`)
+    .join('\n');
+console.log(
+  `\n${join(dir, file)}\n\nby package (share of busy time):\n${top(byPackage, 25)}\n\nby function (self time):\n${top(self, 40)}`,
+);

@@ -31,10 +31,7 @@ export function resultsTable(rows: readonly Row[]): string {
 
 /** Every non-baseline GraphQL server against the baseline on the same workload and latency. */
 export function ratiosTable(rows: readonly Row[], baseline: string): string {
-  const lines = [
-    `| latency | workload | server / ${baseline} | req/s × | CPU per request × | p99 × |`,
-    '|---:|---|---|---:|---:|---:|',
-  ];
+  const lines = [`| latency | workload | server / ${baseline} | req/s × | CPU per request × | p99 × |`, '|---:|---|---|---:|---:|---:|'];
   for (const row of rows) {
     if (!row.isGraphql || row.server === baseline) continue;
     const base = rows.find((other) => other.server === baseline && other.workload === row.workload && other.latencyMs === row.latencyMs);
@@ -107,7 +104,9 @@ export function cacheOffFloors(rows: readonly Row[], { server, baseline, connect
     const at = `${row.latencyMs} ms, ${row.workload}`;
     if (sameDevice.includes(row.workload)) {
       const ceiling = (connections * 1000) / row.latencyMs;
-      lines.push(`${at}: req/s at most ${connections} connections / ${row.latencyMs} ms = ${fixed(ceiling)}, ${fixed(ceiling / base.rps, 2)}× ${baseline}`);
+      lines.push(
+        `${at}: req/s at most ${connections} connections / ${row.latencyMs} ms = ${fixed(ceiling)}, ${fixed(ceiling / base.rps, 2)}× ${baseline}`,
+      );
     }
     if (oneDevice.includes(row.workload) && row.upstreamPerRequest > 0.01) {
       lines.push(

@@ -31,7 +31,13 @@ import { compileServers, startBaseline, startFacade, startFacadeReplicas, type T
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
 
-const list = (value: string | undefined, fallback: readonly string[]) => (value ? value.split(',').map((item) => item.trim()).filter(Boolean) : [...fallback]);
+const list = (value: string | undefined, fallback: readonly string[]) =>
+  value
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : [...fallback];
 const SECONDS = Number(process.env.BENCH_DURATION_S ?? 8);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -68,7 +74,11 @@ const runOptions = (seconds = SECONDS, warmupSeconds = WARMUP_S): RunOptions => 
   connections: CONNECTIONS,
   upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
 });
-const graphqlLoad = (workload: Workload, headers: Record<string, string> = {}): Load => ({ method: 'POST', bodies: workload.bodies, headers });
+const graphqlLoad = (workload: Workload, headers: Record<string, string> = {}): Load => ({
+  method: 'POST',
+  bodies: workload.bodies,
+  headers,
+});
 const single = WORKLOADS.find((w) => w.name === 'single')!;
 
 async function measureWorkload(target: Target, workload: Workload): Promise<Measured> {
@@ -112,7 +122,12 @@ async function measureStandin(latencyMs: number): Promise<Row> {
     .then((response) => response.json())
     .then((body) => (body as { bearer_token: string }).bearer_token);
   const url = new URL(`/devices/${SEED_DEVICE_ID}`, standinUrl).href;
-  const measured = await measure([url], [standinChild.pid!], { method: 'GET', bodies: [], headers: { authorization: `Bearer ${token}` } }, runOptions(Math.max(2, SECONDS / 2)));
+  const measured = await measure(
+    [url],
+    [standinChild.pid!],
+    { method: 'GET', bodies: [], headers: { authorization: `Bearer ${token}` } },
+    runOptions(Math.max(2, SECONDS / 2)),
+  );
   return { ...measured, latencyMs, workload: 'GET /devices/{id}', server: 'stand-in', isGraphql: false };
 }
 
@@ -127,7 +142,14 @@ async function measureReplicasWithRedis(latencyMs: number, redisUrl: string): Pr
   const rows: Row[] = [];
   try {
     for (const workload of WORKLOADS.filter((w) => w.name === 'hot' || w.name === 'single')) {
-      rows.push({ ...(await measureWorkload(target, workload)), latencyMs, workload: workload.name, server: target.name, rssIdleMb, isGraphql: true });
+      rows.push({
+        ...(await measureWorkload(target, workload)),
+        latencyMs,
+        workload: workload.name,
+        server: target.name,
+        rssIdleMb,
+        isGraphql: true,
+      });
     }
   } finally {
     await target.stop();
@@ -195,7 +217,14 @@ try {
         // Alternate who goes first, so that neither always runs on a warmer (or busier) machine.
         const order = index % 2 === 0 ? servers : [...servers].reverse();
         for (const { target, rssIdleMb } of order) {
-          rows.push({ ...(await measureWorkload(target, workload)), latencyMs, workload: workload.name, server: target.name, rssIdleMb, isGraphql: true });
+          rows.push({
+            ...(await measureWorkload(target, workload)),
+            latencyMs,
+            workload: workload.name,
+            server: target.name,
+            rssIdleMb,
+            isGraphql: true,
+          });
         }
       }
     } finally {
@@ -205,7 +234,12 @@ try {
   }
   const jwtSummary = JWT_ROUNDS > 0 ? await measureCallerJwt() : undefined;
 
-  const order = (row: Row) => [row.latencyMs, row.isGraphql ? 1 : 0, WORKLOADS.findIndex((w) => w.name === row.workload), row.server === BASELINE ? 1 : 0];
+  const order = (row: Row) => [
+    row.latencyMs,
+    row.isGraphql ? 1 : 0,
+    WORKLOADS.findIndex((w) => w.name === row.workload),
+    row.server === BASELINE ? 1 : 0,
+  ];
   rows.sort((x, y) => {
     const [a, b] = [order(x), order(y)];
     return a.reduce((diff, value, i) => diff || value - b[i]!, 0);
@@ -217,9 +251,17 @@ try {
   );
   for (const workload of workloads) console.log(`- ${workload.name}: ${workload.description}`);
   console.log(`\n${resultsTable(rows)}\n\n${ratiosTable(rows, BASELINE)}`);
-  const floors = cacheOffFloors(rows, { server: FACADE, baseline: BASELINE, connections: CONNECTIONS, sameDevice: ['single'], oneDevice: ['single', 'hot'] });
+  const floors = cacheOffFloors(rows, {
+    server: FACADE,
+    baseline: BASELINE,
+    connections: CONNECTIONS,
+    sameDevice: ['single'],
+    oneDevice: ['single', 'hot'],
+  });
   if (floors.length > 0) {
-    console.log(`\nBounds for ${FACADE} (device cache off: an answer comes only from a call in flight when the request arrived, and the request that starts a call waits for all of it):`);
+    console.log(
+      `\nBounds for ${FACADE} (device cache off: an answer comes only from a call in flight when the request arrived, and the request that starts a call waits for all of it):`,
+    );
     for (const floor of floors) console.log(`- ${floor}`);
   }
   if (jwtSummary) console.log(`\n${jwtSummary}`);

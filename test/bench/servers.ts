@@ -62,14 +62,27 @@ export async function startFacade(name: string, standinUrl: string, env: Record<
  * `count` facade processes side by side, measured as one target (CPU time and RSS summed).
  * The later "two replicas sharing Redis" row is this with `{ REDIS_URL }` in `env`.
  */
-export async function startFacadeReplicas(name: string, count: number, standinUrl: string, env: Record<string, string> = {}): Promise<Target> {
+export async function startFacadeReplicas(
+  name: string,
+  count: number,
+  standinUrl: string,
+  env: Record<string, string> = {},
+): Promise<Target> {
   const replicas = await Promise.all(
     Array.from({ length: count }, async () => {
       const port = await freePort();
       const started = startCommand(process.execPath, ['dist/main.js'], { ...facadeEnv(standinUrl, port), ...env });
       const url = `http://127.0.0.1:${port}`;
       // With error-level logs the "listening" line is not printed: poll /health instead.
-      await waitFor(started.child, () => fetch(`${url}/health`).then((response) => response.ok, () => false), started.output);
+      await waitFor(
+        started.child,
+        () =>
+          fetch(`${url}/health`).then(
+            (response) => response.ok,
+            () => false,
+          ),
+        started.output,
+      );
       return { url: `${url}/graphql`, child: started.child, exit: started.exit };
     }),
   );
@@ -104,7 +117,11 @@ export async function startBaseline(name: string, standinUrl: string): Promise<T
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exited = once(child, 'exit');
-  await waitFor(child, async () => output.includes('"msg":"listening"'), () => output);
+  await waitFor(
+    child,
+    async () => output.includes('"msg":"listening"'),
+    () => output,
+  );
   return {
     name,
     urls: [`http://127.0.0.1:${port}/`],
@@ -124,4 +141,3 @@ async function waitFor(child: ChildProcess, ready: () => Promise<boolean>, outpu
   }
   throw new Error(`a server under test did not start within 20 s:\n${output()}`);
 }
-

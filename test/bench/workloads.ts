@@ -46,7 +46,11 @@ const ENTITIES = `query Entities($representations: [_Any!]!) { _entities(represe
 
 export const WORKLOADS: readonly Workload[] = [
   { name: 'single', description: 'device(id), all fields', bodies: [body(DEVICE, { id: SEED_DEVICE_ID })] },
-  { name: 'batch20', description: 'devices(ids): 20 ids, 16 distinct (4 duplicates), all fields', bodies: [body(DEVICES, { ids: twentyIds })] },
+  {
+    name: 'batch20',
+    description: 'devices(ids): 20 ids, 16 distinct (4 duplicates), all fields',
+    bodies: [body(DEVICES, { ids: twentyIds })],
+  },
   {
     name: 'entities50',
     description: '_entities: 50 distinct Device representations, all fields (as a router sends them)',

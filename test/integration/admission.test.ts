@@ -34,7 +34,12 @@ const inFlight = (h: Harness) => metric(h, 'flatpeak_http_requests_in_flight');
 const loadsInFlight = (h: Harness) => metric(h, 'flatpeak_device_loads_in_flight');
 
 function post(h: Harness, query: string, variables?: Record<string, unknown>, signal?: AbortSignal) {
-  return fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal });
+  return fetch(h.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    signal,
+  });
 }
 
 describe('requests in flight (MAX_REQUESTS_IN_FLIGHT)', () => {
@@ -47,7 +52,9 @@ describe('requests in flight (MAX_REQUESTS_IN_FLIGHT)', () => {
     const refused = await post(h, DEVICE);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(await refused.json()).toEqual({ errors: [{ message: expect.stringContaining('try again'), extensions: { code: 'OVERLOADED' } }] });
+    expect(await refused.json()).toEqual({
+      errors: [{ message: expect.stringContaining('try again'), extensions: { code: 'OVERLOADED' } }],
+    });
     for (const probe of ['/health', '/ready', '/metrics']) expect((await fetch(new URL(probe, h.url))).status).toBe(200);
     expect(await metric(h, 'flatpeak_http_requests_refused_total{reason="overloaded"}')).toBe(1);
 
@@ -156,7 +163,9 @@ describe('pipelining', () => {
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     socket.write(
       `POST /graphql HTTP/1.1\r\nHost: localhost\r\naccept: text/event-stream\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(subscribe)}\r\n\r\n${subscribe}` +
-        `POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(query)}\r\n\r\n${query}`.repeat(5),
+        `POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(query)}\r\n\r\n${query}`.repeat(
+          5,
+        ),
     );
     await vi.waitFor(() => expect(received).toContain(SEED_DEVICE_ID));
     expect(await inFlight(h)).toBe(0);
@@ -207,7 +216,12 @@ describe('pipelining', () => {
 describe('answers their clients do not take', () => {
   it('closes the connections with the most unsent past the budget, before their stall timeout', async () => {
     const refusals: RefusalReason[] = [];
-    const admission = createAdmission({ maxInFlight: 10, maxPerConnection: 16, maxUnsentBytes: 1024 * 1024, onRefused: (reason) => refusals.push(reason) });
+    const admission = createAdmission({
+      maxInFlight: 10,
+      maxPerConnection: 16,
+      maxUnsentBytes: 1024 * 1024,
+      onRefused: (reason) => refusals.push(reason),
+    });
     // A large answer each (as 30 aliases of the schema's introspection make), to clients that read nothing.
     const server = createHttpServer(
       admission.wrap((_request, response) => response.end(Buffer.alloc(32 * 1024 * 1024))),
@@ -245,13 +259,18 @@ describe('device loads in flight (MAX_DEVICE_LOADS_IN_FLIGHT)', () => {
     paused.release();
 
     expect(await (await first).json()).toEqual({ data: { devices: ids.slice(0, 3).map((id) => ({ id })) } });
-    const partial = (await (await second).json()) as { data: { devices: unknown[] }; errors: Array<{ path: unknown[]; extensions: { code: string } }> };
+    const partial = (await (await second).json()) as {
+      data: { devices: unknown[] };
+      errors: Array<{ path: unknown[]; extensions: { code: string } }>;
+    };
     expect(partial.data.devices).toEqual([{ id: ids[3] }, { id: ids[4] }, null, null]);
     expect(partial.errors.map((error) => [error.path, error.extensions.code])).toEqual([
       [['devices', 2], 'UPSTREAM_OVERLOADED'],
       [['devices', 3], 'UPSTREAM_OVERLOADED'],
     ]);
     await vi.waitFor(() => expect(loadsInFlight(h)).resolves.toBe(0));
-    expect(await (await post(h, DEVICES, { ids: ids.slice(0, 5) })).json()).toEqual({ data: { devices: ids.slice(0, 5).map((id) => ({ id })) } });
+    expect(await (await post(h, DEVICES, { ids: ids.slice(0, 5) })).json()).toEqual({
+      data: { devices: ids.slice(0, 5).map((id) => ({ id })) },
+    });
   });
 });

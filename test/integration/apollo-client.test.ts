@@ -123,7 +123,10 @@ describe('Apollo Client, PERSISTED_OPERATIONS=require', () => {
 
   it('runs the manifest’s operations by hash', async () => {
     const sent: SentBody[] = [];
-    const { data, error } = await createClient(h.url, sent, 'manifest').query({ query: DeviceDetailDocument, variables: { id: SEED_DEVICE_ID } });
+    const { data, error } = await createClient(h.url, sent, 'manifest').query({
+      query: DeviceDetailDocument,
+      variables: { id: SEED_DEVICE_ID },
+    });
     expect(error).toBeUndefined();
     expect(data?.device?.manufacturer).toBe('Nova Systems');
     expect(sent).toHaveLength(1);
@@ -141,7 +144,10 @@ describe('Apollo Client, PERSISTED_OPERATIONS=require', () => {
     `;
     const error = await createClient(h.url, sent, 'automatic')
       .query({ query: unknown, variables: { id: SEED_DEVICE_ID } })
-      .then(() => undefined, (caught: unknown) => caught);
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
     expect(CombinedGraphQLErrors.is(error)).toBe(true);
     const [only, ...rest] = (error as CombinedGraphQLErrors).errors;
     expect(rest).toEqual([]);
@@ -154,7 +160,10 @@ describe('Apollo Client, PERSISTED_OPERATIONS=require', () => {
   it('sees PERSISTED_QUERY_ONLY when it sends a document', async () => {
     const error = await createClient(h.url, [])
       .query({ query: DeviceDetailDocument, variables: { id: SEED_DEVICE_ID } })
-      .then(() => undefined, (caught: unknown) => caught);
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
     expect(CombinedGraphQLErrors.is(error)).toBe(true);
     expect((error as CombinedGraphQLErrors).errors.map((e) => e.extensions?.code)).toEqual(['PERSISTED_QUERY_ONLY']);
     expect(h.standin.count()).toBe(0);

@@ -32,7 +32,9 @@ describe('request body limit', () => {
     const body = JSON.stringify({ query: `{ device(id: "${SEED_DEVICE_ID}") { id } }` }) + padding(LIMITS.requestBodyBytes.value);
     const response = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(response.status).toBe(413);
-    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe(
+      'REQUEST_ENTITY_TOO_LARGE',
+    );
     expect(h.standin.count('/devices/')).toBe(0);
   });
 

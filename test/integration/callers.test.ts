@@ -83,7 +83,10 @@ describe('CALLER_AUTH=jwt: who is calling', () => {
     ['without a subject', () => idp.token({ claims: {} })],
     ['with a subject that is not a string', () => idp.token({ claims: { sub: ['user-a'] as unknown as string } })],
     ['with alg: none', () => unsignedToken({ iss: ISSUER, aud: AUDIENCE, sub: 'user-a', exp: now() + 600 })],
-    ['HS256 signed with the published public key', () => hmacWithPublicKey(idp.publicKeyBytes, { iss: ISSUER, aud: AUDIENCE, sub: 'user-a', exp: now() + 600 })],
+    [
+      'HS256 signed with the published public key',
+      () => hmacWithPublicKey(idp.publicKeyBytes, { iss: ISSUER, aud: AUDIENCE, sub: 'user-a', exp: now() + 600 }),
+    ],
     ['signed by a key the identity provider does not publish', () => idp.token({ claims: { sub: 'user-a' }, unpublished: true })],
     [
       'with a tampered payload',
@@ -168,11 +171,15 @@ describe('CALLER_AUTH=jwt: which devices a caller may read', () => {
 
   it('answers a malformed device of someone else like a missing one, and its owner with the real error', async () => {
     h.standin.setFault((request) =>
-      request.path === '/devices/dev_a6' ? { status: 200, contentType: 'application/json', body: JSON.stringify({ id: 'dev_a6', reference_id: 'user-a' }) } : undefined,
+      request.path === '/devices/dev_a6'
+        ? { status: 200, contentType: 'application/json', body: JSON.stringify({ id: 'dev_a6', reference_id: 'user-a' }) }
+        : undefined,
     );
     try {
       const stranger = await h.query(DEVICE, { id: 'dev_a6' }, as(tokens.b));
-      expect(stranger.body.errors).toEqual([{ message: 'No device dev_a6', locations: [expect.any(Object)], path: ['device'], extensions: { code: 'NOT_FOUND' } }]);
+      expect(stranger.body.errors).toEqual([
+        { message: 'No device dev_a6', locations: [expect.any(Object)], path: ['device'], extensions: { code: 'NOT_FOUND' } },
+      ]);
       const owner = await h.query(DEVICE, { id: 'dev_a6' }, as(tokens.a));
       expect(codesByPath(owner.body)).toEqual({ device: 'UPSTREAM_BAD_RESPONSE' });
     } finally {
@@ -229,7 +236,9 @@ describe('through the router (Apollo Gateway propagating Authorization)', () => 
         return (await response.json()) as { data?: unknown; errors?: Array<{ path?: unknown[]; extensions?: { code?: string } }> };
       };
       const mine = await ask((own!.locations as string[])[0]!);
-      expect(mine).toEqual({ data: { location: { id: (own!.locations as string[])[0], devices: [{ id: own!.id, referenceId: 'SAMPLE-002' }] } } });
+      expect(mine).toEqual({
+        data: { location: { id: (own!.locations as string[])[0], devices: [{ id: own!.id, referenceId: 'SAMPLE-002' }] } },
+      });
       const theirs = await ask((other!.locations as string[])[0]!);
       expect(theirs.data).toEqual({ location: null });
       expect(theirs.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
@@ -247,8 +256,11 @@ describe('through the router (Apollo Gateway propagating Authorization)', () => 
 });
 
 describe('myDevices and deviceList', () => {
-  const MY = 'query ($first: Int, $after: String) { myDevices(first: $first, after: $after) { edges { cursor node { id referenceId } } pageInfo { hasNextPage hasPreviousPage endCursor } } }';
-  type Page = { myDevices: { edges: Array<{ cursor: string; node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+  const MY =
+    'query ($first: Int, $after: String) { myDevices(first: $first, after: $after) { edges { cursor node { id referenceId } } pageInfo { hasNextPage hasPreviousPage endCursor } } }';
+  type Page = {
+    myDevices: { edges: Array<{ cursor: string; node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+  };
 
   it('pages through A’s devices, newest first, over Flatpeak’s cursors: three pages of 3, 3 and 1', async () => {
     const seen: string[] = [];
@@ -296,7 +308,11 @@ describe('myDevices and deviceList', () => {
     const refused = await h.query(LIST, undefined, as(tokens.a));
     expect(codesByPath(refused.body)).toEqual({ deviceList: 'FORBIDDEN' });
     expect(h.standin.count('/devices')).toBe(0);
-    const { body } = await h.query<{ deviceList: { edges: Array<{ node: { referenceId: string } }> } }, unknown>(LIST, undefined, as(tokens.admin));
+    const { body } = await h.query<{ deviceList: { edges: Array<{ node: { referenceId: string } }> } }, unknown>(
+      LIST,
+      undefined,
+      as(tokens.admin),
+    );
     const references = new Set(body.data?.deviceList.edges.map((edge) => edge.node.referenceId));
     expect(references).toContain('user-a');
     expect(references).toContain('user-b');
@@ -337,10 +353,17 @@ describe('JWKS: rotation and refetch limits', () => {
 
 describe('per-caller limits', () => {
   it('counts device loads per caller: a noisy caller gets RATE_LIMITED without upstream calls, another caller is served', async () => {
-    const limited = await startHarness({ standin: { devices }, env: authEnv(idp.jwksUrl, { RATE_LIMIT_PER_SECOND: '0.5', RATE_LIMIT_BURST: '4' }) });
+    const limited = await startHarness({
+      standin: { devices },
+      env: authEnv(idp.jwksUrl, { RATE_LIMIT_PER_SECOND: '0.5', RATE_LIMIT_BURST: '4' }),
+    });
     try {
       const ids = A.map((d) => d.id);
-      const noisy = await limited.query<{ devices: Array<{ id: string } | null> }, unknown>('query ($ids: [ID!]!) { devices(ids: $ids) { id } }', { ids }, as(tokens.a));
+      const noisy = await limited.query<{ devices: Array<{ id: string } | null> }, unknown>(
+        'query ($ids: [ID!]!) { devices(ids: $ids) { id } }',
+        { ids },
+        as(tokens.a),
+      );
       expect(noisy.status).toBe(200);
       expect(noisy.body.data?.devices.filter(Boolean)).toHaveLength(4);
       const limitedErrors = noisy.body.errors!.filter((error) => error.extensions?.code === 'RATE_LIMITED');

@@ -31,7 +31,8 @@ describe('coalescing identical loads across requests', () => {
     // Every request has joined the one call in flight before Flatpeak answers it.
     await vi.waitFor(() => expect(reads(h, 'coalesced')).resolves.toBe(9));
     paused.release();
-    for (const { body } of await Promise.all(answers)) expect(body).toEqual({ data: { device: { id: SEED_DEVICE_ID, referenceId: 'DEV1234567890' } } });
+    for (const { body } of await Promise.all(answers))
+      expect(body).toEqual({ data: { device: { id: SEED_DEVICE_ID, referenceId: 'DEV1234567890' } } });
     expect(h.standin.count('/devices/')).toBe(1);
   });
 

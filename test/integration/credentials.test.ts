@@ -16,7 +16,9 @@ const ids = sampleDevices()
 describe('service credentials', () => {
   it('logs in once for many concurrent requests and sends the bearer token upstream', async () => {
     h = await startHarness({ mode: 'service' });
-    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => h!.query(DeviceIdsOnlyDocument, { ids: [ids[i % ids.length]!] })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => h!.query(DeviceIdsOnlyDocument, { ids: [ids[i % ids.length]!] })),
+    );
     for (const { body } of responses) expect(body.errors).toBeUndefined();
     expect(h.standin.count('/login')).toBe(1);
     const login = h.standin.requests.find((request) => request.path === '/login')!;
@@ -30,7 +32,9 @@ describe('service credentials', () => {
     // Tokens that live 1 s: renewal is due after 0.9 s.
     h = await startHarness({ mode: 'service', standin: { tokenTtlSeconds: 1 } });
     const tokensUsed = () =>
-      new Set(h!.standin.requests.filter((request) => request.path.startsWith('/devices/')).map((request) => request.headers.authorization));
+      new Set(
+        h!.standin.requests.filter((request) => request.path.startsWith('/devices/')).map((request) => request.headers.authorization),
+      );
     await vi.waitFor(
       async () => {
         const { body } = await h!.query(DeviceIdsOnlyDocument, { ids: [ids[0]!] });
@@ -60,8 +64,15 @@ describe('service credentials', () => {
     const { status, body } = await h.query(DeviceIdsOnlyDocument, { ids: ids.slice(0, 3) });
     expect(status).toBe(200);
     expect(body.data?.devices).toEqual([null, null, null]);
-    expect(codesByPath(body)).toEqual({ 'devices.0': 'UPSTREAM_UNAVAILABLE', 'devices.1': 'UPSTREAM_UNAVAILABLE', 'devices.2': 'UPSTREAM_UNAVAILABLE' });
-    expect(body.errors?.[0]).toMatchObject({ message: "Flatpeak refused this service's credentials", extensions: { upstream: { status: 401 } } });
+    expect(codesByPath(body)).toEqual({
+      'devices.0': 'UPSTREAM_UNAVAILABLE',
+      'devices.1': 'UPSTREAM_UNAVAILABLE',
+      'devices.2': 'UPSTREAM_UNAVAILABLE',
+    });
+    expect(body.errors?.[0]).toMatchObject({
+      message: "Flatpeak refused this service's credentials",
+      extensions: { upstream: { status: 401 } },
+    });
     expect(h.standin.count('/login')).toBe(1);
     expect(h.standin.count('/devices/')).toBe(0);
   });
@@ -77,19 +88,22 @@ describe('CORS_ORIGINS', () => {
     expect(other.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
   });
 
-  it.each(['https://evil.example', 'null'])('gives an unlisted origin (%s) no CORS header at all when several are listed', async (origin) => {
-    h = await startHarness({ env: { CORS_ORIGINS: 'https://app.example,https://admin.example' } });
-    const listed = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin: 'https://admin.example' });
-    expect(listed.headers.get('access-control-allow-origin')).toBe('https://admin.example');
-    const preflight = await fetch(new URL('/graphql', h.url), {
-      method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
-    });
-    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
-    // A sandboxed iframe sends `Origin: null`; Yoga would have answered it `null`, which matches.
-    const unlisted = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin });
-    expect(unlisted.headers.get('access-control-allow-origin')).toBeNull();
-  });
+  it.each(['https://evil.example', 'null'])(
+    'gives an unlisted origin (%s) no CORS header at all when several are listed',
+    async (origin) => {
+      h = await startHarness({ env: { CORS_ORIGINS: 'https://app.example,https://admin.example' } });
+      const listed = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin: 'https://admin.example' });
+      expect(listed.headers.get('access-control-allow-origin')).toBe('https://admin.example');
+      const preflight = await fetch(new URL('/graphql', h.url), {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+      // A sandboxed iframe sends `Origin: null`; Yoga would have answered it `null`, which matches.
+      const unlisted = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin });
+      expect(unlisted.headers.get('access-control-allow-origin')).toBeNull();
+    },
+  );
 });
 
 describe('pass-through', () => {
@@ -111,14 +125,17 @@ describe('pass-through', () => {
     expect(h.standin.requests.map((request) => request.headers.authorization).sort()).toEqual(['Bearer alice', 'Bearer bob']);
   });
 
-  it.each([undefined, 'Basic abc', 'Bearer'])('answers Authorization %j with UNAUTHENTICATED and no upstream call', async (authorization) => {
-    h = await startHarness({ mode: 'pass-through' });
-    const { status, body } = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, authorization ? { authorization } : {});
-    expect(status).toBe(200);
-    expect(body.data?.device).toBeNull();
-    expect(codesByPath(body)).toEqual({ device: 'UNAUTHENTICATED' });
-    expect(h.standin.count()).toBe(0);
-  });
+  it.each([undefined, 'Basic abc', 'Bearer'])(
+    'answers Authorization %j with UNAUTHENTICATED and no upstream call',
+    async (authorization) => {
+      h = await startHarness({ mode: 'pass-through' });
+      const { status, body } = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, authorization ? { authorization } : {});
+      expect(status).toBe(200);
+      expect(body.data?.device).toBeNull();
+      expect(codesByPath(body)).toEqual({ device: 'UNAUTHENTICATED' });
+      expect(h.standin.count()).toBe(0);
+    },
+  );
 
   it('passes Flatpeak’s refusal of the caller’s token on as UNAUTHENTICATED', async () => {
     h = await startHarness({ mode: 'pass-through', standin: { acceptAnyBearer: false } });

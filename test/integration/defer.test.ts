@@ -81,12 +81,16 @@ describe('@defer (incremental delivery over multipart/mixed)', () => {
   }, 10_000);
 
   it('@stream sends the first items of a list, then the rest', async () => {
-    const response = await deferred(`{ devices(ids: ["${SEED_DEVICE_ID}", "${MINIMAL_DEVICE_ID}"]) @stream(initialCount: 1) { modelName } }`);
+    const response = await deferred(
+      `{ devices(ids: ["${SEED_DEVICE_ID}", "${MINIMAL_DEVICE_ID}"]) @stream(initialCount: 1) { modelName } }`,
+    );
     const parts = readMultipart(response);
     const received: Array<Record<string, unknown>> = [];
     for (let part = await parts.next(); part; part = await parts.next()) received.push(part);
     expect(received[0]).toEqual({ data: { devices: [{ modelName: 'Pico Ultimate' }] }, hasNext: true });
-    expect(received.slice(1).flatMap((part) => part.incremental as unknown[])).toEqual([{ items: [{ modelName: 'Wallbox 7' }], path: ['devices', 1] }]);
+    expect(received.slice(1).flatMap((part) => part.incremental as unknown[])).toEqual([
+      { items: [{ modelName: 'Wallbox 7' }], path: ['devices', 1] },
+    ]);
     expect(received.at(-1)).toMatchObject({ hasNext: false });
   });
 
@@ -109,7 +113,11 @@ describe('bad @defer and @stream arguments', () => {
     ['a null initialCount', `{ devices(ids: ${ids}) @stream(initialCount: null) { id } }`],
     ['a negative initialCount in a variable', COUNTED, { n: -1 }],
     ['a null initialCount in a variable', COUNTED, { n: null }],
-    ['a negative initialCount as a variable’s default', `query ($n: Int = -1) { devices(ids: ${ids}) @stream(initialCount: $n) { id } }`, {}],
+    [
+      'a negative initialCount as a variable’s default',
+      `query ($n: Int = -1) { devices(ids: ${ids}) @stream(initialCount: $n) { id } }`,
+      {},
+    ],
     ['a non-integer initialCount in a variable', COUNTED, { n: 1.5 }],
     [
       'a negative initialCount in a fragment',
@@ -122,15 +130,24 @@ describe('bad @defer and @stream arguments', () => {
     const response = await deferred(query, variables);
     expect(response.status).toBe(400);
     const parts = readMultipart(response);
-    expect(await parts.next()).toEqual({ errors: [expect.objectContaining({ message: expect.stringMatching(/initialCount|"if"|\$n/), extensions: { code: 'BAD_USER_INPUT' } })] });
+    expect(await parts.next()).toEqual({
+      errors: [
+        expect.objectContaining({ message: expect.stringMatching(/initialCount|"if"|\$n/), extensions: { code: 'BAD_USER_INPUT' } }),
+      ],
+    });
     expect(await parts.next()).toBeUndefined();
     expect(h.standin.count('/devices/')).toBe(0);
     expect(errorLines).toEqual([]);
   });
 
   it('is refused in a subscription too, before its first event', async () => {
-    const stream = await subscribeSse(h.url, `subscription { deviceUpdated(id: "${SEED_DEVICE_ID}") { locations @stream(initialCount: -1) { id } } }`);
-    expect(await stream.next()).toEqual({ errors: [{ message: expect.stringContaining('initialCount'), extensions: { code: 'BAD_USER_INPUT' } }] });
+    const stream = await subscribeSse(
+      h.url,
+      `subscription { deviceUpdated(id: "${SEED_DEVICE_ID}") { locations @stream(initialCount: -1) { id } } }`,
+    );
+    expect(await stream.next()).toEqual({
+      errors: [{ message: expect.stringContaining('initialCount'), extensions: { code: 'BAD_USER_INPUT' } }],
+    });
     stream.close();
     expect(errorLines).toEqual([]);
   });

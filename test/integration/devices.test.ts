@@ -248,7 +248,10 @@ describe('GraphQL-level errors', () => {
   });
 
   it('gives other origins no CORS access by default', async () => {
-    const preflight = await fetch(h.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(h.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     const { headers } = await h.query(DeviceByIdDocument, { id: SEED_DEVICE_ID }, { origin: 'https://evil.example' });
     expect(headers.get('access-control-allow-origin')).toBeNull();

@@ -32,7 +32,9 @@ describe('document limits', () => {
     h.standin.resetLog();
     const { status, body } = await h.query(document);
     expect(status).toBe(400);
-    expect(body.errors).toEqual([{ message: `Syntax Error: Nesting limit of ${LIMITS.nesting.value} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    expect(body.errors).toEqual([
+      { message: `Syntax Error: Nesting limit of ${LIMITS.nesting.value} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+    ]);
     expect(h.standin.count()).toBe(0);
   });
 
@@ -45,7 +47,9 @@ describe('document limits', () => {
   });
 
   it('the full introspection query (GraphiQL, codegen, routers) passes', async () => {
-    const { status, body } = await h.query(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
+    const { status, body } = await h.query(
+      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }),
+    );
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
   });
@@ -54,14 +58,19 @@ describe('document limits', () => {
     // Cheap selections, so that no other limit gets there first.
     const { status, body } = await h.query(`{ ${'__typename '.repeat(LIMITS.tokens.value)} }`);
     expect(status).toBe(400);
-    expect(body.errors).toEqual([{ message: `Syntax Error: Token limit of ${LIMITS.tokens.value} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    expect(body.errors).toEqual([
+      { message: `Syntax Error: Token limit of ${LIMITS.tokens.value} exceeded.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+    ]);
   });
 
   it('counts __typename aliases against the alias limit', async () => {
     const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(' ')} }`;
     const over = await h.query(aliases(31));
     expect(over.status).toBe(400);
-    expect(over.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/Aliases limit of 30 exceeded, found 31/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    expect(over.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/Aliases limit of 30 exceeded, found 31/),
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
     const at = await h.query(aliases(30));
     expect(at.status).toBe(200);
     expect(at.body.errors).toBeUndefined();

@@ -53,7 +53,11 @@ describe('ftv1 traces with FTV1_TRACES on, only for the requests that ask for th
     const representations = Array.from({ length: 200 }, () => ({ __typename: 'Device', id: SEED_DEVICE_ID }));
     const fields =
       'id liveMode referenceId locations { id } manufacturer modelCode modelName timeCreated accountId lastSeen flexEnabled properties { capacityKwh pvAzimuth pvTilt installDate }';
-    const traced = await h.query(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Device { ${fields} } } }`, { r: representations }, TRACE);
+    const traced = await h.query(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Device { ${fields} } } }`,
+      { r: representations },
+      TRACE,
+    );
     expect(traced.status).toBe(200);
     expect((traced.body.data as { _entities: unknown[] })._entities).toHaveLength(200);
     expect(decode(traced.body.extensions).root?.child).toHaveLength(1);

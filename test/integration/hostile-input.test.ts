@@ -74,7 +74,10 @@ const http: Case[] = [
   { name: 'two Host headers', send: () => rawHead('GET /health HTTP/1.1\nHost: a\nHost: b') },
   { name: 'no Host in HTTP/1.1', send: () => rawHead('GET /health HTTP/1.1') },
   { name: 'absolute-form target', send: () => rawHead('GET http://localhost/graphql?query=%7B__typename%7D HTTP/1.1\nHost: localhost') },
-  { name: 'absolute-form target with a port', send: () => rawHead(`GET http://127.0.0.1:${port}/health HTTP/1.1\nHost: 127.0.0.1:${port}`) },
+  {
+    name: 'absolute-form target with a port',
+    send: () => rawHead(`GET http://127.0.0.1:${port}/health HTTP/1.1\nHost: 127.0.0.1:${port}`),
+  },
   { name: 'authority-form target', send: () => rawHead('CONNECT localhost:443 HTTP/1.1\nHost: localhost:443') },
   { name: 'asterisk-form target', send: () => rawHead('OPTIONS * HTTP/1.1\nHost: localhost') },
   { name: 'target without a leading slash', send: () => rawHead('GET graphql HTTP/1.1\nHost: localhost') },
@@ -89,28 +92,79 @@ const http: Case[] = [
   { name: 'a control character in a header value', send: () => rawHead('GET /health HTTP/1.1\nHost: localhost\nX-Bad: a\u0001b') },
   { name: 'headers over 16 KB', send: () => rawHead(`GET /health HTTP/1.1\nHost: localhost\nX-Big: ${'a'.repeat(20_000)}`) },
   { name: 'a target over 16 KB', send: () => rawHead(`GET /graphql?query=${'a'.repeat(20_000)} HTTP/1.1\nHost: localhost`) },
-  { name: 'two different Content-Lengths', send: () => rawHead('POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nContent-Length: 2\nContent-Length: 3', '{}') },
-  { name: 'Content-Length that is not a number', send: () => rawHead('POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nContent-Length: two', '{}') },
-  { name: 'Content-Length and chunked together', send: () => rawHead('POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nContent-Length: 2\nTransfer-Encoding: chunked', '2\r\n{}\r\n0\r\n\r\n') },
-  { name: 'a bad chunk size', send: () => rawHead('POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nTransfer-Encoding: chunked', 'zz\r\n{}\r\n0\r\n\r\n') },
-  { name: 'an unknown transfer coding', send: () => rawHead('POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nTransfer-Encoding: gzip, chunked', '2\r\n{}\r\n0\r\n\r\n') },
+  {
+    name: 'two different Content-Lengths',
+    send: () =>
+      rawHead('POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nContent-Length: 2\nContent-Length: 3', '{}'),
+  },
+  {
+    name: 'Content-Length that is not a number',
+    send: () => rawHead('POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nContent-Length: two', '{}'),
+  },
+  {
+    name: 'Content-Length and chunked together',
+    send: () =>
+      rawHead(
+        'POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nContent-Length: 2\nTransfer-Encoding: chunked',
+        '2\r\n{}\r\n0\r\n\r\n',
+      ),
+  },
+  {
+    name: 'a bad chunk size',
+    send: () =>
+      rawHead(
+        'POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nTransfer-Encoding: chunked',
+        'zz\r\n{}\r\n0\r\n\r\n',
+      ),
+  },
+  {
+    name: 'an unknown transfer coding',
+    send: () =>
+      rawHead(
+        'POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nTransfer-Encoding: gzip, chunked',
+        '2\r\n{}\r\n0\r\n\r\n',
+      ),
+  },
   {
     name: 'a chunked JSON body that is fine, with a query that is not',
-    send: () => rawHead('POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nTransfer-Encoding: chunked', '9\r\n{"query":\r\n3\r\n"{"\r\n1\r\n}\r\n0\r\n\r\n'),
+    send: () =>
+      rawHead(
+        'POST /graphql HTTP/1.1\nHost: localhost\nContent-Type: application/json\nTransfer-Encoding: chunked',
+        '9\r\n{"query":\r\n3\r\n"{"\r\n1\r\n}\r\n0\r\n\r\n',
+      ),
   },
   { name: 'a NUL in the path', send: () => rawHead('GET /graphql%00?query=%7B__typename%7D HTTP/1.1\nHost: localhost') },
   { name: 'a path with dot segments', send: () => rawHead('GET /../../etc/passwd HTTP/1.1\nHost: localhost') },
-  { name: 'a doubled slash before the endpoint', send: () => rawHead('GET //evil.example/graphql?query=%7Bnope%7D HTTP/1.1\nHost: localhost') },
+  {
+    name: 'a doubled slash before the endpoint',
+    send: () => rawHead('GET //evil.example/graphql?query=%7Bnope%7D HTTP/1.1\nHost: localhost'),
+  },
   { name: 'an HTTP/2 preface on HTTP/1', send: () => raw('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n') },
   {
     name: 'a WebSocket upgrade (no WebSocket here)',
-    send: () => rawHead('GET /graphql?query=%7B__typename%7D HTTP/1.1\nHost: localhost\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13'),
+    send: () =>
+      rawHead(
+        'GET /graphql?query=%7B__typename%7D HTTP/1.1\nHost: localhost\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13',
+      ),
     served: true,
   },
-  { name: 'an h2c upgrade', send: () => rawHead('GET /graphql?query=%7B__typename%7D HTTP/1.1\nHost: localhost\nUpgrade: h2c\nConnection: Upgrade, HTTP2-Settings\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA'), served: true },
-  { name: 'PUT', send: () => fetched(h.url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' }) },
+  {
+    name: 'an h2c upgrade',
+    send: () =>
+      rawHead(
+        'GET /graphql?query=%7B__typename%7D HTTP/1.1\nHost: localhost\nUpgrade: h2c\nConnection: Upgrade, HTTP2-Settings\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA',
+      ),
+    served: true,
+  },
+  {
+    name: 'PUT',
+    send: () => fetched(h.url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' }),
+  },
   { name: 'DELETE', send: () => fetched(h.url, { method: 'DELETE' }) },
-  { name: 'PATCH', send: () => fetched(h.url, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' }) },
+  {
+    name: 'PATCH',
+    send: () => fetched(h.url, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' }),
+  },
   { name: 'TRACE', send: () => rawHead('TRACE /graphql HTTP/1.1\nHost: localhost') },
   { name: 'an unknown path', send: () => fetched(new URL('/admin', h.url), {}) },
   { name: 'an unknown path under the endpoint', send: () => fetched(new URL('/graphql/../../metrics/x', h.url), {}) },
@@ -136,12 +190,22 @@ const body: Case[] = [
   { name: 'a body over the size limit', send: () => post({ query: `{ __typename } # ${'x'.repeat(200_000)}` }) },
   { name: 'a body that is not UTF-8', send: () => post(new Uint8Array([0x7b, 0x22, 0x71, 0xff, 0xfe, 0x22, 0x7d])) },
   { name: 'a body with a byte-order mark', send: () => post(`\uFEFF${JSON.stringify({ query: '{ nope }' })}`) },
-  { name: 'a body with a __proto__ key', send: () => post('{"query":"query ($id: ID!) { device(id: $id) { id } }","variables":{"__proto__":{"id":"dev_x"}}}') },
+  {
+    name: 'a body with a __proto__ key',
+    send: () => post('{"query":"query ($id: ID!) { device(id: $id) { id } }","variables":{"__proto__":{"id":"dev_x"}}}'),
+  },
   { name: 'a gzip body that is not gzip', send: () => post('{"query":"{ __typename }"}', { 'content-encoding': 'gzip' }) },
   { name: 'a deflate body that is not deflate', send: () => post('{"query":"{ __typename }"}', { 'content-encoding': 'deflate' }) },
   { name: 'an unknown content coding', send: () => post('{"query":"{ __typename }"}', { 'content-encoding': 'zstd-but-not' }) },
-  { name: 'a gzip bomb', send: () => post(gzipSync(Buffer.from(JSON.stringify({ query: `{ __typename } #${' '.repeat(50_000_000)}` }))), { 'content-encoding': 'gzip' }) },
-  { name: 'form-urlencoded (cross-site)', send: () => fetched(h.url, { method: 'POST', body: new URLSearchParams({ query: '{ __typename }' }) }) },
+  {
+    name: 'a gzip bomb',
+    send: () =>
+      post(gzipSync(Buffer.from(JSON.stringify({ query: `{ __typename } #${' '.repeat(50_000_000)}` }))), { 'content-encoding': 'gzip' }),
+  },
+  {
+    name: 'form-urlencoded (cross-site)',
+    send: () => fetched(h.url, { method: 'POST', body: new URLSearchParams({ query: '{ __typename }' }) }),
+  },
   {
     name: 'multipart form (cross-site)',
     send: () => {
@@ -151,8 +215,14 @@ const body: Case[] = [
       return fetched(h.url, { method: 'POST', body: form });
     },
   },
-  { name: 'text/plain (cross-site)', send: () => fetched(h.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ __typename }"}' }) },
-  { name: 'application/graphql', send: () => fetched(h.url, { method: 'POST', headers: { 'content-type': 'application/graphql' }, body: '{ __typename }' }) },
+  {
+    name: 'text/plain (cross-site)',
+    send: () => fetched(h.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ __typename }"}' }),
+  },
+  {
+    name: 'application/graphql',
+    send: () => fetched(h.url, { method: 'POST', headers: { 'content-type': 'application/graphql' }, body: '{ __typename }' }),
+  },
   { name: 'no content type', send: () => fetched(h.url, { method: 'POST', body: new Blob(['{"query":"{ __typename }"}']) }) },
   { name: 'a content type list', send: () => post('{"query":"{ __typename }"}', { 'content-type': 'text/plain, application/json' }) },
 ];
@@ -165,9 +235,16 @@ const getRequests: Case[] = [
   { name: 'GET without a query', send: () => get({ variables: '{}' }) },
   { name: 'GET a mutation', send: () => get({ query: 'mutation { __typename }' }) },
   { name: 'GET a subscription', send: () => get({ query: 'subscription { __typename }' }) },
-  { name: 'GET a query twice', send: () => fetched(`${h.url.href}?query=%7Bnope%7D&query=%7B__typename%7D`, { headers: { accept: 'application/graphql-response+json' } }) },
+  {
+    name: 'GET a query twice',
+    send: () =>
+      fetched(`${h.url.href}?query=%7Bnope%7D&query=%7B__typename%7D`, { headers: { accept: 'application/graphql-response+json' } }),
+  },
   { name: 'GET with malformed percent-encoding', send: () => fetched(`${h.url.href}?query=%7B__typename%ZZ`, {}) },
-  { name: 'GET persisted hash not registered', send: () => get({ extensions: JSON.stringify(persisted(sha256Hex('query Nope { __typename }'))) }) },
+  {
+    name: 'GET persisted hash not registered',
+    send: () => get({ extensions: JSON.stringify(persisted(sha256Hex('query Nope { __typename }'))) }),
+  },
 ];
 
 const parser: Case[] = [
@@ -215,21 +292,32 @@ const validation: Case[] = [
   { name: 'directive in the wrong place', send: () => query('query @skip(if: true) { __typename }') },
   { name: '@skip without its argument', send: () => query('{ __typename @skip }') },
   { name: 'too many directives', send: () => query(`{ __typename ${'@include(if: true) '.repeat(60)} }`) },
-  { name: 'too many aliases', send: () => query(`{ ${Array.from({ length: 40 }, (_, i) => `a${i}: device(id: "dev_${i}") { id }`).join(' ')} }`) },
+  {
+    name: 'too many aliases',
+    send: () => query(`{ ${Array.from({ length: 40 }, (_, i) => `a${i}: device(id: "dev_${i}") { id }`).join(' ')} }`),
+  },
   { name: 'too many __typename aliases', send: () => query(`{ ${Array.from({ length: 40 }, (_, i) => `t${i}: __typename`).join(' ')} }`) },
   { name: 'too deep', send: () => query('{ device(id: "dev_1") { properties { a { b { c { d { e { f { g { h { i } } } } } } } } } } }') },
   {
     name: 'too costly (fragments spread into fragments)',
     send: () => {
       const spread = (name: string) => Array.from({ length: 20 }, () => `...${name}`).join(' ');
-      return query(`{ ...A } fragment A on Query { ${spread('B')} } fragment B on Query { ${spread('C')} } fragment C on Query { device(id: "dev_1") { id } }`);
+      return query(
+        `{ ...A } fragment A on Query { ${spread('B')} } fragment B on Query { ${spread('C')} } fragment C on Query { device(id: "dev_1") { id } }`,
+      );
     },
   },
   { name: 'a mutation field that does not exist', send: () => query('mutation { deleteEverything }') },
   { name: 'a subscription selecting only __typename', send: () => query('subscription { __typename }') },
   { name: '@defer with a non-boolean if', send: () => query(`{ device(id: "${SEED_DEVICE_ID}") { ... @defer(if: "yes") { id } } }`) },
-  { name: '@stream with a negative initialCount', send: () => query(`{ devices(ids: ["${SEED_DEVICE_ID}"]) @stream(initialCount: -1) { id } }`) },
-  { name: 'deep introspection (ofType chain)', send: () => query(`{ __schema { types { ${'ofType { '.repeat(30)}name${' }'.repeat(30)} } } }`) },
+  {
+    name: '@stream with a negative initialCount',
+    send: () => query(`{ devices(ids: ["${SEED_DEVICE_ID}"]) @stream(initialCount: -1) { id } }`),
+  },
+  {
+    name: 'deep introspection (ofType chain)',
+    send: () => query(`{ __schema { types { ${'ofType { '.repeat(30)}name${' }'.repeat(30)} } } }`),
+  },
 ];
 
 const variables: Case[] = [
@@ -239,8 +327,14 @@ const variables: Case[] = [
   { name: 'an array for an ID', send: () => query(deviceQuery, { id: [SEED_DEVICE_ID] }) },
   { name: 'a boolean for an ID', send: () => query(deviceQuery, { id: true }) },
   { name: 'a float for an ID', send: () => query(deviceQuery, { id: 1.5 }) },
-  { name: 'a deeply nested array for a list', send: () => post(`{"query":${JSON.stringify(devicesQuery)},"variables":{"ids":${'['.repeat(10_000)}1${']'.repeat(10_000)}}}`) },
-  { name: 'a deeply nested object for an ID', send: () => post(`{"query":${JSON.stringify(deviceQuery)},"variables":{"id":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}`) },
+  {
+    name: 'a deeply nested array for a list',
+    send: () => post(`{"query":${JSON.stringify(devicesQuery)},"variables":{"ids":${'['.repeat(10_000)}1${']'.repeat(10_000)}}}`),
+  },
+  {
+    name: 'a deeply nested object for an ID',
+    send: () => post(`{"query":${JSON.stringify(deviceQuery)},"variables":{"id":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}`),
+  },
   { name: 'a string for a list', send: () => query(devicesQuery, { ids: 'dev_1,dev_2' }) },
   { name: 'null inside a list of non-null', send: () => query(devicesQuery, { ids: [SEED_DEVICE_ID, null] }) },
   { name: 'extra variables', send: () => query('query ($id: ID!) { device(id: $id) { nope } }', { id: SEED_DEVICE_ID, other: 1 }) },
@@ -265,24 +359,51 @@ const ids: Case[] = [
 ];
 
 const entities: Case[] = [
-  { name: '_entities: id not a string, then unknown __typename', send: () => query(entitiesQuery, { r: [{ __typename: 'Device', id: 1 }, { __typename: 'Nope', id: 'x' }] }) },
-  { name: '_entities: missing device, then unknown __typename', send: () => query(entitiesQuery, { r: [{ __typename: 'Device', id: 'dev_gone' }, { __typename: 'Nope' }] }) },
+  {
+    name: '_entities: id not a string, then unknown __typename',
+    send: () =>
+      query(entitiesQuery, {
+        r: [
+          { __typename: 'Device', id: 1 },
+          { __typename: 'Nope', id: 'x' },
+        ],
+      }),
+  },
+  {
+    name: '_entities: missing device, then unknown __typename',
+    send: () => query(entitiesQuery, { r: [{ __typename: 'Device', id: 'dev_gone' }, { __typename: 'Nope' }] }),
+  },
   { name: '_entities: missing __typename', send: () => query(entitiesQuery, { r: [{ id: SEED_DEVICE_ID }] }) },
   { name: '_entities: __typename of a non-entity', send: () => query(entitiesQuery, { r: [{ __typename: 'Query' }] }) },
-  { name: '_entities: __typename of a non-resolvable entity', send: () => query(entitiesQuery, { r: [{ __typename: 'Location', id: 'loc_1' }] }) },
+  {
+    name: '_entities: __typename of a non-resolvable entity',
+    send: () => query(entitiesQuery, { r: [{ __typename: 'Location', id: 'loc_1' }] }),
+  },
   { name: '_entities: __typename not a string', send: () => query(entitiesQuery, { r: [{ __typename: ['Device'], id: SEED_DEVICE_ID }] }) },
   { name: '_entities: representation a string', send: () => query(entitiesQuery, { r: ['Device'] }) },
   { name: '_entities: representation an array', send: () => query(entitiesQuery, { r: [[{ __typename: 'Device', id: SEED_DEVICE_ID }]] }) },
   { name: '_entities: id an object', send: () => query(entitiesQuery, { r: [{ __typename: 'Device', id: { toString: 'x' } }] }) },
-  { name: '_entities: __proto__ in a representation', send: () => post(`{"query":${JSON.stringify(entitiesQuery)},"variables":{"r":[{"__typename":"Device","__proto__":{"id":"dev_1"}}]}}`) },
-  { name: '_entities: a literal _Any nested deep', send: () => query(`{ _entities(representations: [${'{a:'.repeat(1_000)}1${'}'.repeat(1_000)}]) { __typename } }`) },
+  {
+    name: '_entities: __proto__ in a representation',
+    send: () => post(`{"query":${JSON.stringify(entitiesQuery)},"variables":{"r":[{"__typename":"Device","__proto__":{"id":"dev_1"}}]}}`),
+  },
+  {
+    name: '_entities: a literal _Any nested deep',
+    send: () => query(`{ _entities(representations: [${'{a:'.repeat(1_000)}1${'}'.repeat(1_000)}]) { __typename } }`),
+  },
   // Past MAX_DEVICES_PER_REQUEST (200) each gets an error. Errors cost ~85 µs of CPU each
   // (graphql-js and Yoga build three GraphQLErrors per item), so not thousands here.
-  { name: '_entities: more representations than a request may load', send: () => query(entitiesQuery, { r: Array.from({ length: 400 }, (_, i) => ({ __typename: 'Device', id: `dev_${i}` })) }) },
+  {
+    name: '_entities: more representations than a request may load',
+    send: () => query(entitiesQuery, { r: Array.from({ length: 400 }, (_, i) => ({ __typename: 'Device', id: `dev_${i}` })) }),
+  },
 ];
 
 const headers: Case[] = [
-  { name: 'x-request-id with a newline-like payload', send: () => query(deviceQuery, { id: 'nope' }, { 'x-request-id': 'a\u00a0b'.repeat(300) }) },
+  {
+    name: 'x-request-id with a newline-like payload',
+    send: () => query(deviceQuery, { id: 'nope' }, { 'x-request-id': 'a\u00a0b'.repeat(300) }),
+  },
   { name: 'Authorization that is not Bearer', send: () => query('{ nope }', undefined, { authorization: 'Basic Zm9vOmJhcg==' }) },
   { name: 'Authorization with a huge token', send: () => query('{ nope }', undefined, { authorization: `Bearer ${'x'.repeat(8_000)}` }) },
   { name: 'Accept that the service cannot produce', send: () => query('{ __typename }', undefined, { accept: 'application/xml' }) },
@@ -290,9 +411,19 @@ const headers: Case[] = [
   { name: 'Accept event-stream with a bad query', send: () => query('{ nope }', undefined, { accept: 'text/event-stream' }) },
   { name: 'Accept multipart with a bad query', send: () => query('{ nope }', undefined, { accept: 'multipart/mixed' }) },
   { name: 'a foreign Origin', send: () => query('{ nope }', undefined, { origin: 'https://evil.example' }) },
-  { name: 'a content type with a strange charset', send: () => post('{"query":"{ nope }"}', { 'content-type': 'application/json; charset=ebcdic' }) },
-  { name: 'apollo-federation-include-trace with a bad query', send: () => query('{ nope }', undefined, { 'apollo-federation-include-trace': 'ftv1' }) },
-  { name: 'a CORS preflight from a foreign origin', send: () => fetched(h.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } }), served: true },
+  {
+    name: 'a content type with a strange charset',
+    send: () => post('{"query":"{ nope }"}', { 'content-type': 'application/json; charset=ebcdic' }),
+  },
+  {
+    name: 'apollo-federation-include-trace with a bad query',
+    send: () => query('{ nope }', undefined, { 'apollo-federation-include-trace': 'ftv1' }),
+  },
+  {
+    name: 'a CORS preflight from a foreign origin',
+    send: () => fetched(h.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } }),
+    served: true,
+  },
 ];
 
 const persistedOperations: Case[] = [
@@ -304,12 +435,36 @@ const persistedOperations: Case[] = [
   { name: 'persisted: persistedQuery a string', send: () => post({ extensions: { persistedQuery: 'x' } }) },
   { name: 'persisted: persistedQuery null', send: () => post({ extensions: { persistedQuery: null } }) },
   { name: 'persisted: an unknown hash', send: () => post({ extensions: persisted(sha256Hex('query Unknown { __typename }')) }) },
-  { name: 'persisted: a hash with a document that does not match and does not validate', send: () => post({ query: '{ nope }', extensions: persisted(sha256Hex('{ __typename }')) }) },
-  { name: 'persisted: a document with its hash that does not validate', send: () => post({ query: '{ nope }', extensions: persisted(sha256Hex('{ nope }')) }) },
-  { name: 'persisted: a document with its hash, too deep', send: () => post({ query: `{ device(id: ${'['.repeat(40)}1${']'.repeat(40)}) { id } }`, extensions: persisted(sha256Hex(`{ device(id: ${'['.repeat(40)}1${']'.repeat(40)}) { id } }`)) }) },
+  {
+    name: 'persisted: a hash with a document that does not match and does not validate',
+    send: () => post({ query: '{ nope }', extensions: persisted(sha256Hex('{ __typename }')) }),
+  },
+  {
+    name: 'persisted: a document with its hash that does not validate',
+    send: () => post({ query: '{ nope }', extensions: persisted(sha256Hex('{ nope }')) }),
+  },
+  {
+    name: 'persisted: a document with its hash, too deep',
+    send: () =>
+      post({
+        query: `{ device(id: ${'['.repeat(40)}1${']'.repeat(40)}) { id } }`,
+        extensions: persisted(sha256Hex(`{ device(id: ${'['.repeat(40)}1${']'.repeat(40)}) { id } }`)),
+      }),
+  },
 ];
 
-const corpus = [...http, ...body, ...getRequests, ...parser, ...validation, ...variables, ...ids, ...entities, ...headers, ...persistedOperations];
+const corpus = [
+  ...http,
+  ...body,
+  ...getRequests,
+  ...parser,
+  ...validation,
+  ...variables,
+  ...ids,
+  ...entities,
+  ...headers,
+  ...persistedOperations,
+];
 
 beforeAll(async () => {
   h = await startHarness();

@@ -41,7 +41,10 @@ describe('request line and Host', () => {
     ['a name', () => 'flatpeak-graph.internal'],
     ['an IPv6 literal', (p: number) => `[::1]:${p}`],
   ])('%s is served', async (_, host) => {
-    const response = await rawRequest(port, `GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: ${host(port)}\r\nConnection: close\r\n\r\n`);
+    const response = await rawRequest(
+      port,
+      `GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: ${host(port)}\r\nConnection: close\r\n\r\n`,
+    );
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ data: { __typename: 'Query' } });
   });
@@ -57,7 +60,12 @@ describe('paths', () => {
   // access log writes probe paths at debug level, so an operation sent to one would read
   // devices unseen.
   const DEVICE = `{ device(id: "${sampleDevices()[7]!.id}") { id } }`;
-  const post = (path: string) => fetch(new URL(path, h.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: DEVICE }) });
+  const post = (path: string) =>
+    fetch(new URL(path, h.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: DEVICE }),
+    });
 
   it.each([
     ['POST /metrics?/graphql', () => post('/metrics?/graphql')],
@@ -119,12 +127,18 @@ describe('server timeouts', () => {
     });
 
     it('a client that never finishes its body gets 408 and the connection closed', async () => {
-      const response = await rawRequest(shortPort, 'POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":');
+      const response = await rawRequest(
+        shortPort,
+        'POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":',
+      );
       expect(response.status).toBe(408);
     });
 
     it('a client that stops reading its answer has its connection closed', async () => {
-      const stalled = createHttpServer((_request, response) => response.end(Buffer.alloc(64 * 1024 * 1024)), { ...HTTP_TIMEOUTS, stalledMs: 300 });
+      const stalled = createHttpServer((_request, response) => response.end(Buffer.alloc(64 * 1024 * 1024)), {
+        ...HTTP_TIMEOUTS,
+        stalledMs: 300,
+      });
       await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
       try {
         const serverSide = new Promise<Socket>((resolve) => stalled.once('connection', resolve));

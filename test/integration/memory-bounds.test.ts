@@ -17,16 +17,24 @@ interface Answer {
 }
 
 async function post(body: string): Promise<Answer> {
-  const response = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body });
+  const response = await fetch(h.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body,
+  });
   const text = await response.text();
   return { status: response.status, text, body: JSON.parse(text) as Answer['body'] };
 }
 
 it('stops validating a document after LIMITS.validationErrors.value errors', async () => {
-  const { status, body } = await post(hostileBody('unknown-fields', 1, { maxTokens: 5_000, bodyBytes: 128 * 1024, apqDocumentLength: 16 * 1024 }));
+  const { status, body } = await post(
+    hostileBody('unknown-fields', 1, { maxTokens: 5_000, bodyBytes: 128 * 1024, apqDocumentLength: 16 * 1024 }),
+  );
   expect(status).toBe(400);
   expect(body.errors).toHaveLength(LIMITS.validationErrors.value + 1);
-  expect(body.errors!.slice(0, -1).every((error) => /^Cannot query field "missing1_\d+" on type "Device"\.$/.test(error.message))).toBe(true);
+  expect(body.errors!.slice(0, -1).every((error) => /^Cannot query field "missing1_\d+" on type "Device"\.$/.test(error.message))).toBe(
+    true,
+  );
   expect(body.errors!.at(-1)!.message).toBe('Too many validation errors, error limit reached. Validation aborted.');
   expect(body.errors!.every((error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED')).toBe(true);
 });
@@ -40,7 +48,9 @@ it('quotes no more than the start of a long name in an error message', async () 
 });
 
 it('does not echo a body that is not JSON', async () => {
-  const { status, text, body } = await post(hostileBody('malformed-json', 1, { maxTokens: 5_000, bodyBytes: 100 * 1024, apqDocumentLength: 16 * 1024 }));
+  const { status, text, body } = await post(
+    hostileBody('malformed-json', 1, { maxTokens: 5_000, bodyBytes: 100 * 1024, apqDocumentLength: 16 * 1024 }),
+  );
   expect(status).toBe(400);
   expect(text.length).toBeLessThan(2 * LIMITS.messageLength.value);
   expect(body.errors![0]).toMatchObject({ extensions: { code: 'BAD_REQUEST' } });

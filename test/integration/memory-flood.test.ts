@@ -30,12 +30,25 @@ let url: URL;
 beforeAll(async () => {
   const port = await freePort();
   main = startMain(
-    { PORT: String(port), LOG_LEVEL: 'error', RATE_LIMIT_PER_SECOND: '0', DOCUMENT_CACHE_MB: String(DOCUMENT_CACHE_MB), APQ_CACHE_MB: String(APQ_CACHE_MB) },
+    {
+      PORT: String(port),
+      LOG_LEVEL: 'error',
+      RATE_LIMIT_PER_SECOND: '0',
+      DOCUMENT_CACHE_MB: String(DOCUMENT_CACHE_MB),
+      APQ_CACHE_MB: String(APQ_CACHE_MB),
+    },
     // The inspector only lets this test ask for a full garbage collection before measuring.
     { nodeOptions: [`--max-old-space-size=${HEAP_MB}`, '--inspect=127.0.0.1:0'] },
   );
   url = new URL(`http://127.0.0.1:${port}/graphql`);
-  for (let attempt = 0; !(await fetch(new URL('/health', url)).then((r) => r.ok, () => false)); attempt += 1) {
+  for (
+    let attempt = 0;
+    !(await fetch(new URL('/health', url)).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    attempt += 1
+  ) {
     if (!alive() || attempt > 300) throw new Error(`main did not start:\n${main.output()}`);
     await sleep(50);
   }

@@ -14,7 +14,10 @@ const manifest = loadConfig({}).persistedOperations.manifest;
 const listHash = (DeviceListDocument as unknown as { __meta__: { hash: string } }).__meta__.hash;
 const persisted = (sha256Hash: string) => ({ persistedQuery: { version: 1, sha256Hash } });
 
-async function post(h: Harness, body: Record<string, unknown>): Promise<{ status: number; body: GraphQLResponse<Record<string, unknown>> }> {
+async function post(
+  h: Harness,
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: GraphQLResponse<Record<string, unknown>> }> {
   const response = await fetch(h.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
@@ -40,7 +43,18 @@ describe('PERSISTED_OPERATIONS=allow', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as GraphQLResponse<unknown>;
     expect(body).toEqual({
-      data: { __typename: 'Query', devices: [{ __typename: 'Device', id: SEED_DEVICE_ID, lastSeen: '2022-03-22T11:12:21.000Z', manufacturer: 'Nova Systems', modelName: 'Pico Ultimate' }] },
+      data: {
+        __typename: 'Query',
+        devices: [
+          {
+            __typename: 'Device',
+            id: SEED_DEVICE_ID,
+            lastSeen: '2022-03-22T11:12:21.000Z',
+            manufacturer: 'Nova Systems',
+            modelName: 'Pico Ultimate',
+          },
+        ],
+      },
     });
   });
 
@@ -80,7 +94,10 @@ describe('PERSISTED_OPERATIONS=allow', () => {
 
   it('runs a document sent with a wrong hash but does not register it under that hash', async () => {
     const claimed = sha256Hex('query Innocent { __typename }');
-    const { body } = await post(h, { query: '{ device(id: "dev_63a6087272941ef077a8fd3e") { accountId } }', extensions: persisted(claimed) });
+    const { body } = await post(h, {
+      query: '{ device(id: "dev_63a6087272941ef077a8fd3e") { accountId } }',
+      extensions: persisted(claimed),
+    });
     expect(body.data).toEqual({ device: { accountId: 'acc_661677911f2197045e6cf1b1' } });
     const later = await post(h, { extensions: persisted(claimed) });
     expect(codes(later.body)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
@@ -129,7 +146,11 @@ describe('PERSISTED_OPERATIONS=require', () => {
   it.each([
     ['a document', { query: `{ device(id: "${SEED_DEVICE_ID}") { id } }` }, 'PERSISTED_QUERY_ONLY'],
     ['the manifest’s own text', { query: manifest.get(listHash), variables: { ids: [SEED_DEVICE_ID] } }, 'PERSISTED_QUERY_ONLY'],
-    ['a document with its hash (APQ registration)', { query: '{ __typename }', extensions: persisted(sha256Hex('{ __typename }')) }, 'PERSISTED_QUERY_ONLY'],
+    [
+      'a document with its hash (APQ registration)',
+      { query: '{ __typename }', extensions: persisted(sha256Hex('{ __typename }')) },
+      'PERSISTED_QUERY_ONLY',
+    ],
     ['nothing', {}, 'PERSISTED_QUERY_ONLY'],
     ['an unknown hash', { extensions: persisted(sha256Hex('query Unknown { __typename }')) }, 'PERSISTED_QUERY_NOT_IN_LIST'],
   ])('refuses %s with HTTP 400', async (_name, request, code) => {

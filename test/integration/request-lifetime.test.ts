@@ -96,7 +96,10 @@ describe.each([
     keySet.release();
 
     // The request ends at once, rather than at its deadline, and has not called Flatpeak.
-    await vi.waitFor(() => expect(lines.some((line) => line.includes('"msg":"request"') && line.includes('"path":"/graphql"'))).toBe(true), { timeout: 5_000 });
+    await vi.waitFor(
+      () => expect(lines.some((line) => line.includes('"msg":"request"') && line.includes('"path":"/graphql"'))).toBe(true),
+      { timeout: 5_000 },
+    );
     expect(h.standin.count(`/devices/${HANGING}`)).toBe(0);
   });
 });
@@ -110,7 +113,13 @@ describe('a request refused before it executes (CALLER_AUTH=jwt, no token)', () 
   beforeAll(async () => {
     idp = await startIdentityProvider();
     h = await startHarness({
-      env: { CALLER_AUTH: 'jwt', AUTH_JWKS_URL: idp.jwksUrl.href, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE, REQUEST_DEADLINE_MS: String(DEADLINE_MS) },
+      env: {
+        CALLER_AUTH: 'jwt',
+        AUTH_JWKS_URL: idp.jwksUrl.href,
+        AUTH_ISSUER: ISSUER,
+        AUTH_AUDIENCE: AUDIENCE,
+        REQUEST_DEADLINE_MS: String(DEADLINE_MS),
+      },
     });
   });
   afterAll(async () => {

@@ -74,7 +74,11 @@ describe('retries', () => {
     ['400', { status: 400 }, 'UPSTREAM_REJECTED'],
     ['a body that is not JSON', { status: 200, body: 'OK' }, 'UPSTREAM_BAD_RESPONSE'],
     ['an HTML page', { status: 200, body: '<!doctype html><p>maintenance</p>' }, 'UPSTREAM_BAD_RESPONSE'],
-    ['JSON of the wrong shape', { status: 200, body: '{"object":"device","id":5}', contentType: 'application/json' }, 'UPSTREAM_BAD_RESPONSE'],
+    [
+      'JSON of the wrong shape',
+      { status: 200, body: '{"object":"device","id":5}', contentType: 'application/json' },
+      'UPSTREAM_BAD_RESPONSE',
+    ],
   ])('does not retry %s', async (_name, fault, code) => {
     const h = await harness();
     h.standin.setFault(faultOn(path(a), fault));
@@ -88,7 +92,10 @@ describe('retries', () => {
     const h = await harness({ FLATPEAK_MAX_RETRIES: '2' });
     h.standin.setFault(faultOn(path(a), { status: 503, code: 'maintenance' }));
     const { body } = await h.query(DeviceIdsOnlyDocument, { ids: [a] });
-    expect(body.errors?.[0]).toMatchObject({ path: ['devices', 0], extensions: { code: 'UPSTREAM_UNAVAILABLE', upstream: { status: 503, code: 'maintenance' } } });
+    expect(body.errors?.[0]).toMatchObject({
+      path: ['devices', 0],
+      extensions: { code: 'UPSTREAM_UNAVAILABLE', upstream: { status: 503, code: 'maintenance' } },
+    });
     expect(h.standin.count(path(a))).toBe(3);
   });
 
@@ -178,11 +185,16 @@ describe('circuit breaker', () => {
     h.standin.setFault(undefined); // Flatpeak recovers, but the facade does not know yet
     const open = await h.query(DeviceIdsOnlyDocument, { ids: [d, e, f, g, h_] });
     expect(open.body.data?.devices).toEqual([null, null, null, null, null]);
-    expect(open.body.errors?.every((error) => error.extensions?.code === 'UPSTREAM_UNAVAILABLE' && /paused/.test(error.message))).toBe(true);
+    expect(open.body.errors?.every((error) => error.extensions?.code === 'UPSTREAM_UNAVAILABLE' && /paused/.test(error.message))).toBe(
+      true,
+    );
     expect(h.standin.count()).toBe(0);
     expect(await metric(h, 'flatpeak_upstream_circuit_state{state="open"}')).toBe(1);
     expect(await metric(h, 'flatpeak_upstream_circuit_state{state="closed"}')).toBe(0);
-    const status = (await fetch(new URL('/status', h.url)).then((response) => response.json())) as { ready: boolean; flatpeak: { circuit: string } };
+    const status = (await fetch(new URL('/status', h.url)).then((response) => response.json())) as {
+      ready: boolean;
+      flatpeak: { circuit: string };
+    };
     expect(status).toMatchObject({ ready: true, flatpeak: { circuit: 'open' } });
 
     // After the cool-down one probe goes through, succeeds, and closes the circuit.
@@ -299,7 +311,12 @@ describe('/ready, /health and /status', () => {
     h.standin.setFault(faultOn('/devices?limit=1', { status: 503 }));
     expect(await status(h)).toMatchObject({
       ready: true,
-      flatpeak: { credentials: 'service', circuit: 'closed', login: { ok: true }, probe: { ok: false, status: 503, at: expect.any(String) } },
+      flatpeak: {
+        credentials: 'service',
+        circuit: 'closed',
+        login: { ok: true },
+        probe: { ok: false, status: 503, at: expect.any(String) },
+      },
     });
     expect(await metric(h, 'flatpeak_upstream_reachable')).toBe(0);
     expect(await ready(h)).toBe(200);

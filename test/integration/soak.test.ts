@@ -11,7 +11,15 @@ import { type Harness, startHarness } from '../support/harness.ts';
 const QUERIES = 300;
 const CONCURRENCY = 12;
 const IDS_PER_QUERY = 10;
-const ALLOWED = new Set(['NOT_FOUND', 'BAD_USER_INPUT', 'RATE_LIMITED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_BAD_RESPONSE', 'UPSTREAM_OVERLOADED']);
+const ALLOWED = new Set([
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'RATE_LIMITED',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_BAD_RESPONSE',
+  'UPSTREAM_OVERLOADED',
+]);
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

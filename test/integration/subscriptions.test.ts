@@ -19,7 +19,12 @@ const other = sampleDevices()[9]!;
 function recordingLogger() {
   const lines: Array<Record<string, unknown>> = [];
   const logger = createLogger('debug', { write: (text: string) => void lines.push(JSON.parse(text) as Record<string, unknown>) });
-  return { logger, lines, count: (msg: string, device?: string) => lines.filter((line) => line.msg === msg && (device === undefined || line.device === device)).length };
+  return {
+    logger,
+    lines,
+    count: (msg: string, device?: string) =>
+      lines.filter((line) => line.msg === msg && (device === undefined || line.device === device)).length,
+  };
 }
 
 /** The value of one Prometheus sample from /metrics, e.g. `flatpeak_device_pollers`. */
@@ -29,26 +34,34 @@ async function metric(h: Harness, sample: string): Promise<number | undefined> {
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
 }
 
-const gets = (h: Harness, id: string) => h.standin.requests.filter((request) => request.method === 'GET' && request.path === `/devices/${id}`).length;
+const gets = (h: Harness, id: string) =>
+  h.standin.requests.filter((request) => request.method === 'GET' && request.path === `/devices/${id}`).length;
 
 describe('deviceUpdated over SSE (one shared poller per device)', () => {
   let h: Harness;
   const log = recordingLogger();
   beforeAll(async () => {
-    h = await startHarness({ env: { DEVICE_POLL_INTERVAL_MS: String(INTERVAL_MS), MAX_SUBSCRIPTIONS_PER_CALLER: '200' }, logger: log.logger });
+    h = await startHarness({
+      env: { DEVICE_POLL_INTERVAL_MS: String(INTERVAL_MS), MAX_SUBSCRIPTIONS_PER_CALLER: '200' },
+      logger: log.logger,
+    });
   });
   afterAll(() => h.close());
   beforeEach(() => h.standin.setFault(undefined));
 
   it('sends the device at once, then each change (lastSeen included), and nothing while it does not change', async () => {
     const stream = await subscribeSse(h.url, WATCH, { id: other.id });
-    expect(await stream.next()).toEqual({ data: { deviceUpdated: { id: other.id, modelName: other.model_name, lastSeen: other.last_seen } } });
+    expect(await stream.next()).toEqual({
+      data: { deviceUpdated: { id: other.id, modelName: other.model_name, lastSeen: other.last_seen } },
+    });
     const seen = '2025-01-02T03:04:05.000Z';
     h.standin.modify(other.id, { last_seen: seen });
     expect(await stream.next()).toEqual({ data: { deviceUpdated: { id: other.id, modelName: other.model_name, lastSeen: seen } } });
     h.standin.modify(other.id, { model_name: 'Renamed behind our back' });
     // Polls in between answered the same device: the next event is the next change, not a repeat.
-    expect(await stream.next()).toEqual({ data: { deviceUpdated: { id: other.id, modelName: 'Renamed behind our back', lastSeen: seen } } });
+    expect(await stream.next()).toEqual({
+      data: { deviceUpdated: { id: other.id, modelName: 'Renamed behind our back', lastSeen: seen } },
+    });
     expect(gets(h, other.id)).toBeGreaterThanOrEqual(3);
     // Yoga's keep-alive comments (every 12 s; every 300 ms under NODE_ENV=test) keep proxies from closing it.
     await vi.waitFor(() => expect(stream.pings).toBeGreaterThan(1), { timeout: 5_000 });
@@ -59,7 +72,9 @@ describe('deviceUpdated over SSE (one shared poller per device)', () => {
   it('100 subscribers share one poller: one GET per interval, an update reaches all of them within one interval, and polling stops with the last', async () => {
     h.standin.resetLog();
     const startedAt = performance.now();
-    const streams: SseSubscription[] = await Promise.all(Array.from({ length: 100 }, () => subscribeSse(h.url, WATCH, { id: SEED_DEVICE_ID })));
+    const streams: SseSubscription[] = await Promise.all(
+      Array.from({ length: 100 }, () => subscribeSse(h.url, WATCH, { id: SEED_DEVICE_ID })),
+    );
     const firsts = await Promise.all(streams.map((stream) => stream.next()));
     expect(firsts.every((event) => event?.data?.deviceUpdated?.modelName === seedDevice.model_name)).toBe(true);
     expect(log.lines.filter((line) => line.msg === 'device poller started' && line.device === SEED_DEVICE_ID)).toHaveLength(1);
@@ -75,7 +90,9 @@ describe('deviceUpdated over SSE (one shared poller per device)', () => {
 
     // An update through the API reaches every subscriber, well within one interval.
     const before = performance.now();
-    const update = await h.query('mutation { updateDevice(id: "dev_63a6087272941ef077a8fd3e", input: { modelName: "Pico Ultimate X" }) { userErrors { code } } }');
+    const update = await h.query(
+      'mutation { updateDevice(id: "dev_63a6087272941ef077a8fd3e", input: { modelName: "Pico Ultimate X" }) { userErrors { code } } }',
+    );
     expect(update.body.errors).toBeUndefined();
     const nexts = await Promise.all(streams.map((stream) => stream.next()));
     const reachedAllMs = performance.now() - before;
@@ -113,7 +130,10 @@ describe('deviceUpdated over SSE (one shared poller per device)', () => {
 
   it('a graphql-sse client receives events', async () => {
     const client = createClient({ url: h.url.href, retryAttempts: 0 });
-    const events = client.iterate<{ deviceUpdated: { modelName: string; lastSeen: string } }>({ query: WATCH, variables: { id: other.id } });
+    const events = client.iterate<{ deviceUpdated: { modelName: string; lastSeen: string } }>({
+      query: WATCH,
+      variables: { id: other.id },
+    });
     const first = await events.next();
     expect(first.value.data?.deviceUpdated.modelName).toBe('Renamed behind our back');
     h.standin.modify(other.id, { last_seen: '2025-06-01T00:00:00.000Z' });
@@ -211,7 +231,15 @@ describe('deviceUpdated: callers, limits, shutdown (CALLER_AUTH=jwt)', () => {
   beforeAll(async () => {
     idp = await startIdentityProvider();
     h = await startHarness({
-      standin: { devices: [...sampleDevices(), device('dev_a1', 'user-a'), device('dev_a2', 'user-a'), device('dev_a3', 'user-a'), device('dev_b1', 'user-b')] },
+      standin: {
+        devices: [
+          ...sampleDevices(),
+          device('dev_a1', 'user-a'),
+          device('dev_a2', 'user-a'),
+          device('dev_a3', 'user-a'),
+          device('dev_b1', 'user-b'),
+        ],
+      },
       env: {
         CALLER_AUTH: 'jwt',
         AUTH_JWKS_URL: idp.jwksUrl.href,
@@ -243,7 +271,13 @@ describe('deviceUpdated: callers, limits, shutdown (CALLER_AUTH=jwt)', () => {
 
   it("answers another user's device, a missing one and another user's malformed one exactly as a read does: the same NOT_FOUND, no upstream details", async () => {
     // dev_a2 is user-a's, in a shape Flatpeak's docs do not allow.
-    h.standin.setFault(faultOn('/devices/dev_a2', { status: 200, contentType: 'application/json', body: JSON.stringify({ id: 'dev_a2', reference_id: 'user-a' }) }));
+    h.standin.setFault(
+      faultOn('/devices/dev_a2', {
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ id: 'dev_a2', reference_id: 'user-a' }),
+      }),
+    );
     try {
       const refusal = (errors: Array<{ message: string; extensions?: Record<string, unknown> }> | undefined) =>
         errors?.map(({ message, extensions }) => ({ message, extensions }));
@@ -301,12 +335,18 @@ describe('deviceUpdated: callers, limits, shutdown (CALLER_AUTH=jwt)', () => {
     await a2.next();
     const third = await subscribeSse(h.url, WATCH, { id: 'dev_a1' }, as(tokens.a));
     const refused = await third.next();
-    expect(refused?.errors?.[0]).toMatchObject({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' }, message: expect.stringMatching(/2 subscriptions open/) });
+    expect(refused?.errors?.[0]).toMatchObject({
+      extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+      message: expect.stringMatching(/2 subscriptions open/),
+    });
 
     const b1 = await subscribeSse(h.url, WATCH, { id: 'dev_b1' }, as(tokens.b));
     await b1.next(); // three open: the instance's limit
     const c = await subscribeSse(h.url, WATCH, { id: 'dev_b1' }, as(tokens.c));
-    expect((await c.next())?.errors?.[0]).toMatchObject({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' }, message: expect.stringMatching(/3 subscriptions/) });
+    expect((await c.next())?.errors?.[0]).toMatchObject({
+      extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+      message: expect.stringMatching(/3 subscriptions/),
+    });
 
     // A closed stream gives its place back.
     a2.close();

@@ -35,18 +35,28 @@ const responseNames = (trace: Trace): string[] => (trace.root?.child ?? []).map(
 
 describe('composition', () => {
   it('composes the committed schema.graphql with the locations subgraph, without errors', async () => {
-    const result = await composeSupergraph({ devices: new URL('http://devices.invalid/graphql'), locations: new URL('http://locations.invalid/graphql') });
+    const result = await composeSupergraph({
+      devices: new URL('http://devices.invalid/graphql'),
+      locations: new URL('http://locations.invalid/graphql'),
+    });
     expect(result.errors?.map((error) => error.message)).toBeUndefined();
     expect(result.supergraphSdl).toMatch(/DEVICES @join__graph\(name: "devices"/);
-    expect(result.supergraphSdl).toMatch(/type Location\s+@join__type\(graph: DEVICES, key: "id", resolvable: false\)\s+@join__type\(graph: LOCATIONS, key: "id"\)/);
+    expect(result.supergraphSdl).toMatch(
+      /type Location\s+@join__type\(graph: DEVICES, key: "id", resolvable: false\)\s+@join__type\(graph: LOCATIONS, key: "id"\)/,
+    );
   });
 
   it('carries @authenticated and @requiresScopes into the supergraph, for a router to enforce before calling', async () => {
-    const { supergraphSdl } = await composeSupergraph({ devices: new URL('http://devices.invalid/graphql'), locations: new URL('http://locations.invalid/graphql') });
+    const { supergraphSdl } = await composeSupergraph({
+      devices: new URL('http://devices.invalid/graphql'),
+      locations: new URL('http://locations.invalid/graphql'),
+    });
     for (const field of ['device', 'devices', 'myDevices']) {
       expect(supergraphSdl).toMatch(new RegExp(`\\n  ${field}\\([^]*?\\): [^\\n]*@authenticated\\n`));
     }
-    expect(supergraphSdl).toMatch(/\n  deviceList\([^]*?\): DeviceConnection! @join__field\(graph: DEVICES\) @requiresScopes\(scopes: \[\["devices:read:all"\]\]\)\n/);
+    expect(supergraphSdl).toMatch(
+      /\n  deviceList\([^]*?\): DeviceConnection! @join__field\(graph: DEVICES\) @requiresScopes\(scopes: \[\["devices:read:all"\]\]\)\n/,
+    );
   });
 
   it('reports a composition error when the subgraphs disagree (so the test above can fail)', async () => {
@@ -56,7 +66,13 @@ describe('composition', () => {
     const devices = await readFile(new URL('../../schema.graphql', import.meta.url), 'utf8');
     const result = composeServices([
       { name: 'devices', typeDefs: parse(devices), url: 'http://devices.invalid/graphql' },
-      { name: 'locations', typeDefs: parse(LOCATIONS_SDL.replace('type Location @key(fields: "id") {\n    id: ID!', 'type Location @key(fields: "id") {\n    id: Int!')), url: 'http://locations.invalid/graphql' },
+      {
+        name: 'locations',
+        typeDefs: parse(
+          LOCATIONS_SDL.replace('type Location @key(fields: "id") {\n    id: ID!', 'type Location @key(fields: "id") {\n    id: Int!'),
+        ),
+        url: 'http://locations.invalid/graphql',
+      },
     ]);
     expect(result.errors?.map((error) => error.message).join('\n')).toMatch(/Location\.id/);
   });
@@ -168,7 +184,9 @@ describe('Apollo Gateway with subgraph automatic persisted queries (PERSISTED_OP
     const second = await gatewayQuery(gateway, query);
     expect(second.body).toEqual(first.body);
     const toDevices = gateway.sent.filter((body) => body.subgraph === 'devices');
-    expect(toDevices.map((body) => ({ query: body.query !== undefined, hashed: body.extensions?.persistedQuery?.sha256Hash !== undefined }))).toEqual([
+    expect(
+      toDevices.map((body) => ({ query: body.query !== undefined, hashed: body.extensions?.persistedQuery?.sha256Hash !== undefined })),
+    ).toEqual([
       { query: false, hashed: true }, // PERSISTED_QUERY_NOT_FOUND
       { query: true, hashed: true }, // registered
       { query: false, hashed: true }, // the second request: hash alone

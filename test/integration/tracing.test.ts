@@ -63,7 +63,11 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   it("continues the caller's trace: one operation span, one client span per upstream attempt, traceparent sent to Flatpeak", async () => {
     const facade = await harness({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.href, OTEL_SERVICE_NAME: 'devices-subgraph' });
     facade.standin.setFault(faultOn(`/devices/${b}`, { status: 503 }, 1)); // b's first attempt fails, its retry succeeds
-    const { body } = await facade.query(TWO_DEVICES, { a, b }, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01`, 'x-request-id': 'req-traced' });
+    const { body } = await facade.query(
+      TWO_DEVICES,
+      { a, b },
+      { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01`, 'x-request-id': 'req-traced' },
+    );
     expect(body).toEqual({ data: { first: { id: a }, second: { id: b } } });
     const seenByFlatpeak = facade.standin.requests.filter((request) => request.path.startsWith('/devices/'));
     const flatpeak = facade.standin.url.origin;
@@ -93,7 +97,10 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     expect(trace).toHaveLength(4);
     for (const attempt of attempts) {
       expect(attempt.parentSpanId).toBe(operation!.spanId);
-      expect(attempt).toMatchObject({ name: 'GET /devices/{id}', attributes: { 'http.request.method': 'GET', 'url.template': '/devices/{id}' } });
+      expect(attempt).toMatchObject({
+        name: 'GET /devices/{id}',
+        attributes: { 'http.request.method': 'GET', 'url.template': '/devices/{id}' },
+      });
     }
     const ofA = attempts.filter((span) => span.attributes['url.full'] === `${flatpeak}/devices/${a}`);
     expect(ofA).toHaveLength(1);
@@ -101,7 +108,10 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     const ofB = attempts.filter((span) => span.attributes['url.full'] === `${flatpeak}/devices/${b}`);
     const failed = ofB.find((span) => span.attributes['http.request.resend_count'] === undefined);
     const retried = ofB.find((span) => span.attributes['http.request.resend_count'] === 1);
-    expect(failed).toMatchObject({ attributes: { 'http.response.status_code': 503, 'error.type': '503' }, status: { code: STATUS_CODE.ERROR } });
+    expect(failed).toMatchObject({
+      attributes: { 'http.response.status_code': 503, 'error.type': '503' },
+      status: { code: STATUS_CODE.ERROR },
+    });
     expect(retried).toMatchObject({ attributes: { 'http.response.status_code': 200 } });
 
     // Flatpeak saw each attempt as the parent of its work: same trace, that attempt's span id.
@@ -128,7 +138,10 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     await facade.query('{ device(id: "' + a + '") { id } }', undefined, { 'x-request-id': 'req-untraced' });
     const unsampledTrace = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1';
     facade.standin.resetLog();
-    await facade.query(`{ device(id: "${b}") { id } }`, undefined, { traceparent: `00-${unsampledTrace}-${CALLER_SPAN_ID}-00`, 'x-request-id': 'req-unsampled' });
+    await facade.query(`{ device(id: "${b}") { id } }`, undefined, {
+      traceparent: `00-${unsampledTrace}-${CALLER_SPAN_ID}-00`,
+      'x-request-id': 'req-unsampled',
+    });
     const [toFlatpeak] = facade.standin.requests.filter((request) => request.path === `/devices/${b}`);
     await stop();
 
@@ -148,7 +161,9 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   it('records an operation that failed as an error, with its codes and no messages', async () => {
     const facade = await harness({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.href });
     const traceId = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2';
-    const { body } = await facade.query('query Missing { device(id: "dev_absent") { id } }', undefined, { traceparent: `00-${traceId}-${CALLER_SPAN_ID}-01` });
+    const { body } = await facade.query('query Missing { device(id: "dev_absent") { id } }', undefined, {
+      traceparent: `00-${traceId}-${CALLER_SPAN_ID}-01`,
+    });
     expect(body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     await stop();
     const [operation] = byKind(inTrace(traceId), SPAN_KIND.SERVER);
@@ -189,7 +204,7 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
 });
 
 describe('tracing off (no endpoint)', () => {
-  it('sends no traceparent to Flatpeak, and still logs the caller\'s trace id', async () => {
+  it("sends no traceparent to Flatpeak, and still logs the caller's trace id", async () => {
     const facade = await harness({});
     const before = receiver.spans.length;
     await facade.query(TWO_DEVICES, { a, b }, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01`, 'x-request-id': 'req-off' });

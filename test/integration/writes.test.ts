@@ -14,7 +14,8 @@ const PAYLOAD = `device { id referenceId manufacturer modelCode modelName locati
   clientMutationId`;
 const CREATE = `mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { ${PAYLOAD} } }`;
 const UPDATE = `mutation ($id: ID!, $input: UpdateDeviceInput!) { updateDevice(id: $id, input: $input) { ${PAYLOAD} } }`;
-const READ = 'query ($id: ID!) { device(id: $id) { id referenceId manufacturer modelName locations { id } properties { pvTilt capacityKwh installDate } } }';
+const READ =
+  'query ($id: ID!) { device(id: $id) { id referenceId manufacturer modelName locations { id } properties { pvTilt capacityKwh installDate } } }';
 
 interface Written {
   device: { id: string; referenceId: string; modelName: string; [field: string]: unknown } | null;
@@ -23,7 +24,8 @@ interface Written {
 }
 
 const writes = (h: Harness) => h.standin.requests.filter((request) => request.method === 'POST' || request.method === 'PATCH');
-const reads = (h: Harness, id: string) => h.standin.requests.filter((request) => request.method === 'GET' && request.path === `/devices/${id}`).length;
+const reads = (h: Harness, id: string) =>
+  h.standin.requests.filter((request) => request.method === 'GET' && request.path === `/devices/${id}`).length;
 
 describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', () => {
   let h: Harness;
@@ -50,7 +52,11 @@ describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', ()
     expect(created.body.errors).toBeUndefined();
     const { device, userErrors } = created.body.data!.createDevice;
     expect(userErrors).toEqual([]);
-    expect(device).toMatchObject({ referenceId: 'HOME-42', modelName: 'Roof Array 6', locations: [{ id: 'loc_641b90b758fb8e6293716e40' }] });
+    expect(device).toMatchObject({
+      referenceId: 'HOME-42',
+      modelName: 'Roof Array 6',
+      locations: [{ id: 'loc_641b90b758fb8e6293716e40' }],
+    });
     expect(device!.id).toMatch(/^dev_[a-f0-9]{24}$/);
     // Flatpeak's names on the wire, and nothing sent twice.
     expect(writes(h).map((request) => [request.method, request.path, request.body])).toEqual([
@@ -72,14 +78,28 @@ describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', ()
     // Read back: the write primed the shared cache, so this costs no upstream call.
     const id = device!.id;
     const readBack = await h.query<{ device: Record<string, unknown> }, unknown>(READ, { id });
-    expect(readBack.body.data!.device).toMatchObject({ id, referenceId: 'HOME-42', properties: { pvTilt: 30, installDate: '2024-05-01T10:00:00.000Z' } });
+    expect(readBack.body.data!.device).toMatchObject({
+      id,
+      referenceId: 'HOME-42',
+      properties: { pvTilt: 30, installDate: '2024-05-01T10:00:00.000Z' },
+    });
     expect(reads(h, id)).toBe(0);
 
-    const updated = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id, input: { modelName: 'Roof Array 8', properties: { pvTilt: 35 } } });
+    const updated = await h.query<{ updateDevice: Written }, unknown>(UPDATE, {
+      id,
+      input: { modelName: 'Roof Array 8', properties: { pvTilt: 35 } },
+    });
     expect(updated.body.errors).toBeUndefined();
-    expect(updated.body.data!.updateDevice).toMatchObject({ userErrors: [], device: { id, modelName: 'Roof Array 8', properties: { pvTilt: 35, pvAzimuth: 180 } } });
+    expect(updated.body.data!.updateDevice).toMatchObject({
+      userErrors: [],
+      device: { id, modelName: 'Roof Array 8', properties: { pvTilt: 35, pvAzimuth: 180 } },
+    });
     // The PATCH carries only the change, plus the reference_id Flatpeak's update requires.
-    expect(writes(h).at(-1)).toMatchObject({ method: 'PATCH', path: `/devices/${id}`, body: { reference_id: 'HOME-42', model_name: 'Roof Array 8', properties: { pv_tilt: 35 } } });
+    expect(writes(h).at(-1)).toMatchObject({
+      method: 'PATCH',
+      path: `/devices/${id}`,
+      body: { reference_id: 'HOME-42', model_name: 'Roof Array 8', properties: { pv_tilt: 35 } },
+    });
 
     const again = await h.query<{ device: Record<string, unknown> }, unknown>(READ, { id });
     expect(again.body.data!.device).toMatchObject({ modelName: 'Roof Array 8', properties: { pvTilt: 35 } });
@@ -110,7 +130,12 @@ describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', ()
     ['a referenceId with a control character', { referenceId: 'A\u0007B' }, ['input', 'referenceId'], 'invalid_format'],
     ['a location that is not a location id', { referenceId: 'R', locations: ['dev_1'] }, ['input', 'locations', '0'], 'invalid_format'],
     ['a location listed twice', { referenceId: 'R', locations: ['loc_a', 'loc_a'] }, ['input', 'locations'], 'duplicate'],
-    ['more than 50 locations', { referenceId: 'R', locations: Array.from({ length: 51 }, (_, i) => `loc_${i}`) }, ['input', 'locations'], 'too_many'],
+    [
+      'more than 50 locations',
+      { referenceId: 'R', locations: Array.from({ length: 51 }, (_, i) => `loc_${i}`) },
+      ['input', 'locations'],
+      'too_many',
+    ],
     ['a manufacturer over 255 characters', { referenceId: 'R', manufacturer: longText }, ['input', 'manufacturer'], 'too_long'],
     ['a blank modelCode', { referenceId: 'R', modelCode: '' }, ['input', 'modelCode'], 'blank'],
     ['a modelName over 255 characters', { referenceId: 'R', modelName: longText }, ['input', 'modelName'], 'too_long'],
@@ -118,12 +143,32 @@ describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', ()
     ['a negative tilt', { referenceId: 'R', properties: { pvTilt: -1 } }, ['input', 'properties', 'pvTilt'], 'out_of_range'],
     ['an azimuth above 360°', { referenceId: 'R', properties: { pvAzimuth: 361 } }, ['input', 'properties', 'pvAzimuth'], 'out_of_range'],
     ['a negative azimuth', { referenceId: 'R', properties: { pvAzimuth: -0.1 } }, ['input', 'properties', 'pvAzimuth'], 'out_of_range'],
-    ['a negative import rating', { referenceId: 'R', properties: { powerRatingImportKwh: -7 } }, ['input', 'properties', 'powerRatingImportKwh'], 'out_of_range'],
-    ['a negative export rating', { referenceId: 'R', properties: { powerRatingExportKwh: -1 } }, ['input', 'properties', 'powerRatingExportKwh'], 'out_of_range'],
+    [
+      'a negative import rating',
+      { referenceId: 'R', properties: { powerRatingImportKwh: -7 } },
+      ['input', 'properties', 'powerRatingImportKwh'],
+      'out_of_range',
+    ],
+    [
+      'a negative export rating',
+      { referenceId: 'R', properties: { powerRatingExportKwh: -1 } },
+      ['input', 'properties', 'powerRatingExportKwh'],
+      'out_of_range',
+    ],
     ['a negative capacity', { referenceId: 'R', properties: { capacityKwh: -1 } }, ['input', 'properties', 'capacityKwh'], 'out_of_range'],
     ['an absurd capacity', { referenceId: 'R', properties: { capacityKwh: 1e12 } }, ['input', 'properties', 'capacityKwh'], 'out_of_range'],
-    ['an install date that is not a date', { referenceId: 'R', properties: { installDate: 'last spring' } }, ['input', 'properties', 'installDate'], 'invalid_format'],
-    ['an install date without an offset', { referenceId: 'R', properties: { installDate: '2024-05-01T10:00:00' } }, ['input', 'properties', 'installDate'], 'invalid_format'],
+    [
+      'an install date that is not a date',
+      { referenceId: 'R', properties: { installDate: 'last spring' } },
+      ['input', 'properties', 'installDate'],
+      'invalid_format',
+    ],
+    [
+      'an install date without an offset',
+      { referenceId: 'R', properties: { installDate: '2024-05-01T10:00:00' } },
+      ['input', 'properties', 'installDate'],
+      'invalid_format',
+    ],
     ['a clientMutationId over 255 characters', { referenceId: 'R', clientMutationId: longText }, ['input', 'clientMutationId'], 'too_long'],
   ];
 
@@ -137,7 +182,9 @@ describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', ()
   });
 
   it('reports every problem of an input at once', async () => {
-    const { body } = await h.query<{ createDevice: Written }, unknown>(CREATE, { input: { referenceId: '', properties: { pvTilt: 100, pvAzimuth: 400 } } });
+    const { body } = await h.query<{ createDevice: Written }, unknown>(CREATE, {
+      input: { referenceId: '', properties: { pvTilt: 100, pvAzimuth: 400 } },
+    });
     expect(body.data!.createDevice.userErrors.map((error) => error.field!.join('.')).sort()).toEqual([
       'input.properties.pvAzimuth',
       'input.properties.pvTilt',
@@ -147,7 +194,9 @@ describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', ()
 
   it('needs a referenceId from a caller who has no reference of its own, and a change in an update', async () => {
     const create = await h.query<{ createDevice: Written }, unknown>(CREATE, { input: { modelName: 'X' } });
-    expect(create.body.data!.createDevice.userErrors).toEqual([{ field: ['input', 'referenceId'], code: 'required', message: 'referenceId is required' }]);
+    expect(create.body.data!.createDevice.userErrors).toEqual([
+      { field: ['input', 'referenceId'], code: 'required', message: 'referenceId is required' },
+    ]);
     const update = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: SEED_DEVICE_ID, input: { modelName: null } });
     expect(update.body.data!.updateDevice.userErrors).toEqual([{ field: ['input'], code: 'required', message: expect.any(String) }]);
     expect(writes(h)).toEqual([]);
@@ -174,7 +223,11 @@ describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', ()
     h.standin.setFault(faultOn('/devices', { status, code }));
     const { body } = await h.query<{ createDevice: Written }, unknown>(CREATE, { input: { referenceId: 'R', locations: ['loc_a'] } });
     expect(body.errors).toBeUndefined();
-    expect(body.data!.createDevice).toEqual({ device: null, userErrors: [{ field, code, message: 'Injected fault' }], clientMutationId: null });
+    expect(body.data!.createDevice).toEqual({
+      device: null,
+      userErrors: [{ field, code, message: 'Injected fault' }],
+      clientMutationId: null,
+    });
   });
 
   it("answers like Flatpeak itself: the stand-in's validation and error object", async () => {
@@ -205,7 +258,15 @@ describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', ()
         method,
         path,
         status,
-        { object: 'error', live_mode: false, context: 'api.standin', type: 'invalid_request', code, message: expect.any(String), time_created: expect.any(String) },
+        {
+          object: 'error',
+          live_mode: false,
+          context: 'api.standin',
+          type: 'invalid_request',
+          code,
+          message: expect.any(String),
+          time_created: expect.any(String),
+        },
       ]);
     }
     expect(h.standin.device(SEED_DEVICE_ID)!.model_name).not.toBe('X');
@@ -260,7 +321,9 @@ describe('createDevice and updateDevice (CALLER_AUTH=none, device cache on)', ()
     expect(writes(h)[2]!.headers).not.toHaveProperty('idempotency-key');
     // The same id for different input: Flatpeak's refusal, as a user error.
     const reused = await h.query<{ createDevice: Written }, unknown>(CREATE, { input: { ...input, modelName: 'Other' } });
-    expect(reused.body.data!.createDevice.userErrors).toEqual([{ field: null, code: 'idempotency_key_reused', message: expect.any(String) }]);
+    expect(reused.body.data!.createDevice.userErrors).toEqual([
+      { field: null, code: 'idempotency_key_reused', message: expect.any(String) },
+    ]);
   });
 });
 
@@ -304,7 +367,11 @@ describe('a write whose connection is refused', () => {
       }),
     ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     refusals = 1;
-    const { body } = await h.query<{ createDevice: Written }, unknown>(CREATE, { input: { referenceId: 'RETRY-1' } }, { authorization: 'Bearer caller-token' });
+    const { body } = await h.query<{ createDevice: Written }, unknown>(
+      CREATE,
+      { input: { referenceId: 'RETRY-1' } },
+      { authorization: 'Bearer caller-token' },
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data!.createDevice.device!.referenceId).toBe('RETRY-1');
     expect(refusals).toBe(0);
@@ -348,15 +415,27 @@ describe('who may write (CALLER_AUTH=jwt)', () => {
 
   it("refuses a user's create or update under someone else's reference, without calling Flatpeak", async () => {
     const create = await h.query<{ createDevice: Written }, unknown>(CREATE, { input: { referenceId: 'user-b' } }, as(tokens.a));
-    expect(create.body.data!.createDevice.userErrors).toEqual([{ field: ['input', 'referenceId'], code: 'not_allowed', message: expect.any(String) }]);
-    const update = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_a1', input: { referenceId: 'user-b' } }, as(tokens.a));
-    expect(update.body.data!.updateDevice.userErrors).toEqual([{ field: ['input', 'referenceId'], code: 'not_allowed', message: expect.any(String) }]);
+    expect(create.body.data!.createDevice.userErrors).toEqual([
+      { field: ['input', 'referenceId'], code: 'not_allowed', message: expect.any(String) },
+    ]);
+    const update = await h.query<{ updateDevice: Written }, unknown>(
+      UPDATE,
+      { id: 'dev_a1', input: { referenceId: 'user-b' } },
+      as(tokens.a),
+    );
+    expect(update.body.data!.updateDevice.userErrors).toEqual([
+      { field: ['input', 'referenceId'], code: 'not_allowed', message: expect.any(String) },
+    ]);
     expect(writes(h)).toEqual([]);
     expect(h.standin.device('dev_a1')!.reference_id).toBe('user-a');
   });
 
   it("answers an update of another user's device like a device that does not exist, and leaves it alone", async () => {
-    const { body } = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_a1', input: { modelName: 'Stolen' } }, as(tokens.b));
+    const { body } = await h.query<{ updateDevice: Written }, unknown>(
+      UPDATE,
+      { id: 'dev_a1', input: { modelName: 'Stolen' } },
+      as(tokens.b),
+    );
     expect(body.data).toBeNull();
     expect(body.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([['NOT_FOUND', 'No device dev_a1']]);
     expect(writes(h)).toEqual([]);
@@ -364,8 +443,15 @@ describe('who may write (CALLER_AUTH=jwt)', () => {
   });
 
   it('lets a user update its own device, keeping its reference', async () => {
-    const { body } = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_b1', input: { modelName: 'Renamed' } }, as(tokens.b));
-    expect(body.data!.updateDevice).toMatchObject({ userErrors: [], device: { id: 'dev_b1', referenceId: 'user-b', modelName: 'Renamed' } });
+    const { body } = await h.query<{ updateDevice: Written }, unknown>(
+      UPDATE,
+      { id: 'dev_b1', input: { modelName: 'Renamed' } },
+      as(tokens.b),
+    );
+    expect(body.data!.updateDevice).toMatchObject({
+      userErrors: [],
+      device: { id: 'dev_b1', referenceId: 'user-b', modelName: 'Renamed' },
+    });
     expect(writes(h).map((request: SeenRequest) => request.body)).toEqual([{ reference_id: 'user-b', model_name: 'Renamed' }]);
     // The service's own Flatpeak token wrote it; the caller's JWT never went upstream.
     expect(JSON.stringify(h.standin.requests)).not.toContain(tokens.b);
@@ -382,7 +468,11 @@ describe('who may write (CALLER_AUTH=jwt)', () => {
   });
 
   it('lets devices:read:all choose any reference, and requires one', async () => {
-    const forB = await h.query<{ createDevice: Written }, unknown>(CREATE, { input: { referenceId: 'user-b', modelName: 'For B' } }, as(tokens.admin));
+    const forB = await h.query<{ createDevice: Written }, unknown>(
+      CREATE,
+      { input: { referenceId: 'user-b', modelName: 'For B' } },
+      as(tokens.admin),
+    );
     expect(forB.body.data!.createDevice.device).toMatchObject({ referenceId: 'user-b' });
     const none = await h.query<{ createDevice: Written }, unknown>(CREATE, { input: { modelName: 'Nobody' } }, as(tokens.admin));
     expect(none.body.data!.createDevice.userErrors.map((error) => error.code)).toEqual(['required']);
@@ -446,15 +536,25 @@ describe('who may change whose a device is and where (CALLER_AUTH=jwt, shared lo
   });
 
   it('lets a location-sharer change the other fields, keeping the owner’s reference and locations', async () => {
-    const { body } = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_c3', input: { modelName: 'Kitchen battery' } }, as(tokens.alice));
-    expect(body.data!.updateDevice).toMatchObject({ userErrors: [], device: { referenceId: 'carol', modelName: 'Kitchen battery', locations: [{ id: HOME }] } });
+    const { body } = await h.query<{ updateDevice: Written }, unknown>(
+      UPDATE,
+      { id: 'dev_c3', input: { modelName: 'Kitchen battery' } },
+      as(tokens.alice),
+    );
+    expect(body.data!.updateDevice).toMatchObject({
+      userErrors: [],
+      device: { referenceId: 'carol', modelName: 'Kitchen battery', locations: [{ id: HOME }] },
+    });
     expect(writes(h).map((request) => request.body)).toEqual([{ reference_id: 'carol', model_name: 'Kitchen battery' }]);
   });
 
   it('lets a location-sharer send the owner’s fields unchanged, as an edit form does', async () => {
     const input = { referenceId: 'carol', locations: [HOME], modelName: 'Garage battery' };
     const { body } = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_c3', input }, as(tokens.alice));
-    expect(body.data!.updateDevice).toMatchObject({ userErrors: [], device: { referenceId: 'carol', modelName: 'Garage battery', locations: [{ id: HOME }] } });
+    expect(body.data!.updateDevice).toMatchObject({
+      userErrors: [],
+      device: { referenceId: 'carol', modelName: 'Garage battery', locations: [{ id: HOME }] },
+    });
     expect(writes(h)).toHaveLength(1);
   });
 
@@ -464,10 +564,17 @@ describe('who may change whose a device is and where (CALLER_AUTH=jwt, shared lo
       { id: 'dev_c2', input: { referenceId: 'carol-office', locations: ['loc_carolwork'] } },
       as(tokens.carol),
     );
-    expect(moved.body.data!.updateDevice).toMatchObject({ userErrors: [], device: { referenceId: 'carol-office', locations: [{ id: 'loc_carolwork' }] } });
+    expect(moved.body.data!.updateDevice).toMatchObject({
+      userErrors: [],
+      device: { referenceId: 'carol-office', locations: [{ id: 'loc_carolwork' }] },
+    });
     // No longer at the shared location: Alice cannot read it any more.
     expect((await h.query(READ, { id: 'dev_c2' }, as(tokens.alice))).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    const back = await h.query<{ updateDevice: Written }, unknown>(UPDATE, { id: 'dev_c2', input: { referenceId: 'carol', locations: [HOME] } }, as(tokens.admin));
+    const back = await h.query<{ updateDevice: Written }, unknown>(
+      UPDATE,
+      { id: 'dev_c2', input: { referenceId: 'carol', locations: [HOME] } },
+      as(tokens.admin),
+    );
     expect(back.body.data!.updateDevice).toMatchObject({ userErrors: [], device: { referenceId: 'carol', locations: [{ id: HOME }] } });
   });
 });

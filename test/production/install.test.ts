@@ -46,7 +46,8 @@ async function replay(stage: Stage, into: string, built: Record<string, string>)
       const { sources, destination } = copyPaths(instruction);
       const from = instruction.flags.from;
       for (const source of sources) {
-        const hostSource = from === undefined ? join(root, source) : join(built[from] ?? fail(`no stage ${from}`), posix.relative(WORKDIR, source));
+        const hostSource =
+          from === undefined ? join(root, source) : join(built[from] ?? fail(`no stage ${from}`), posix.relative(WORKDIR, source));
         let target = join(into, posix.relative(WORKDIR, posix.resolve(WORKDIR, destination)));
         if (!statSync(hostSource).isDirectory() && destination.endsWith('/')) target = join(target, basename(source));
         mkdirSync(dirname(target), { recursive: true });
@@ -97,7 +98,11 @@ const seedQuery = (url: string) =>
 
 /** The image's HEALTHCHECK command against the service's port: its exit code. */
 async function healthcheck(port: string): Promise<number> {
-  const [command, ...args] = execForm(instructionsOf(runtime, 'HEALTHCHECK').at(-1)!.args.replace(/^CMD\s+/, ''));
+  const [command, ...args] = execForm(
+    instructionsOf(runtime, 'HEALTHCHECK')
+      .at(-1)!
+      .args.replace(/^CMD\s+/, ''),
+  );
   expect(command).toBe('node');
   return run(process.execPath, args, { env: { PORT: port }, timeout: 10_000 }).then(
     () => 0,
@@ -131,7 +136,12 @@ describe('the production image, replayed', () => {
 
   it('serves the seed query from a real upstream URL', async () => {
     const standin = await startStandin();
-    const service = startImage({ FLATPEAK_API_URL: standin.url.href, FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID, FLATPEAK_API_KEY: DEMO_API_KEY, CALLER_AUTH: 'none' });
+    const service = startImage({
+      FLATPEAK_API_URL: standin.url.href,
+      FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
+      FLATPEAK_API_KEY: DEMO_API_KEY,
+      CALLER_AUTH: 'none',
+    });
     try {
       const url = String((await service.waitForLog((line) => typeof line.url === 'string')).url);
       expect(service.output()).not.toContain('stand-in');

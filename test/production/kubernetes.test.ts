@@ -50,7 +50,9 @@ describe('deploy/kubernetes', () => {
     expect(only('PodDisruptionBudget').spec.selector.matchLabels).toEqual(labels);
     expect(only('HorizontalPodAutoscaler').spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: deployment.metadata.name });
     const kustomization = parseAllDocuments(readFileSync(join(directory, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as Doc;
-    expect(new Set(kustomization.resources)).toEqual(new Set(readdirSync(directory).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')));
+    expect(new Set(kustomization.resources)).toEqual(
+      new Set(readdirSync(directory).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')),
+    );
   });
 
   it('gives the service a configuration it accepts, with variables docs/configuration.md documents, and listens where the probes and the Service look', () => {

@@ -52,7 +52,8 @@ export function parseDockerfile(text: string): Stage[] {
 }
 
 /** The instructions of `stage` with operation `op`. */
-export const instructionsOf = (stage: Stage, op: string): Instruction[] => stage.instructions.filter((instruction) => instruction.op === op);
+export const instructionsOf = (stage: Stage, op: string): Instruction[] =>
+  stage.instructions.filter((instruction) => instruction.op === op);
 
 /** `CMD ["node", "dist/main.js"]` → ['node', 'dist/main.js'] (exec form only). */
 export function execForm(args: string): string[] {

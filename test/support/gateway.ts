@@ -77,7 +77,9 @@ export function withoutSecurityFeatures(supergraphSdl: string): string {
     (node.kind === Kind.SCALAR_TYPE_DEFINITION && node.name.value.startsWith('requiresScopes__')) ||
     (node.kind === Kind.DIRECTIVE &&
       node.name.value === 'link' &&
-      node.arguments?.some((argument) => argument.name.value === 'for' && argument.value.kind === Kind.ENUM && argument.value.value === 'SECURITY') === true);
+      node.arguments?.some(
+        (argument) => argument.name.value === 'for' && argument.value.kind === Kind.ENUM && argument.value.value === 'SECURITY',
+      ) === true);
   return print(visit(parse(supergraphSdl), { enter: (node) => (isSecurity(node) ? null : undefined) }));
 }
 

@@ -76,7 +76,19 @@ export async function startHarness({
   const onDependencyFailure = createDependencyFailures({ logger: log, count: metrics.dependencyFailure });
   const redis = config.redisUrl ? connectRedis(config.redisUrl, { logger: log, onFailure: onDependencyFailure }) : undefined;
   const tracing = await createTracing(config.tracing, log);
-  const app = createApp({ config, upstreamUrl: standin.url, dispatcher, logger: log, redis, isStopping, shutdownSignal, tracing, fastLane, metrics, onDependencyFailure });
+  const app = createApp({
+    config,
+    upstreamUrl: standin.url,
+    dispatcher,
+    logger: log,
+    redis,
+    isStopping,
+    shutdownSignal,
+    tracing,
+    fastLane,
+    metrics,
+    onDependencyFailure,
+  });
   const server: Server = createHttpServer(app.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -62,4 +62,11 @@ export function hostileBody(kind: HostileKind, i: number, limits: HostileLimits)
   }
 }
 
-export const HOSTILE_KINDS: readonly HostileKind[] = ['unknown-fields', 'token-limit', 'alias-depth', 'apq', 'malformed-json', 'parse-errors'];
+export const HOSTILE_KINDS: readonly HostileKind[] = [
+  'unknown-fields',
+  'token-limit',
+  'alias-depth',
+  'apq',
+  'malformed-json',
+  'parse-errors',
+];

@@ -12,14 +12,22 @@ import { sampleDevices } from '../../src/standin/data.ts';
 export const LOCATIONS_SDL = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])
 
-  """A Flatpeak Location, as the locations team's service knows it."""
+  """
+  A Flatpeak Location, as the locations team's service knows it.
+  """
   type Location @key(fields: "id") {
     id: ID!
-    """IANA time zone of the location."""
+    """
+    IANA time zone of the location.
+    """
     timezone: String!
-    """ISO 3166-1 alpha-2 country code."""
+    """
+    ISO 3166-1 alpha-2 country code.
+    """
     country: String!
-    """The devices registered at this location."""
+    """
+    The devices registered at this location.
+    """
     devices: [Device!]!
   }
 

@@ -40,7 +40,8 @@ type KeyValues = Array<{ key: string; value: AnyValue }> | undefined;
 
 const valueOf = (value: AnyValue): unknown =>
   value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : undefined) ?? value.doubleValue ?? value.boolValue;
-const attributesOf = (list: KeyValues): Record<string, unknown> => Object.fromEntries((list ?? []).map(({ key, value }) => [key, valueOf(value)]));
+const attributesOf = (list: KeyValues): Record<string, unknown> =>
+  Object.fromEntries((list ?? []).map(({ key, value }) => [key, valueOf(value)]));
 
 /**
  * An OpenTelemetry collector's OTLP/HTTP receiver, in-process on loopback: it accepts the

@@ -19,7 +19,10 @@ export interface Started {
  * environment; `nodeOptions` go before the script (e.g. `--max-old-space-size=128`, as a
  * container limit would set).
  */
-export function startMain(env: Record<string, string>, { entry = 'src/main.ts', nodeOptions = [] }: { entry?: string; nodeOptions?: readonly string[] } = {}): Started {
+export function startMain(
+  env: Record<string, string>,
+  { entry = 'src/main.ts', nodeOptions = [] }: { entry?: string; nodeOptions?: readonly string[] } = {},
+): Started {
   return startCommand(process.execPath, [...nodeOptions, '--import', 'tsx', entry], env);
 }
 

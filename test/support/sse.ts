@@ -63,7 +63,11 @@ export async function subscribeSse(
             pings += 1;
             continue;
           }
-          const event = lines.find((line) => line.startsWith('event:'))?.slice(6).trim() ?? 'message';
+          const event =
+            lines
+              .find((line) => line.startsWith('event:'))
+              ?.slice(6)
+              .trim() ?? 'message';
           const data = lines
             .filter((line) => line.startsWith('data:'))
             .map((line) => line.slice(5).trimStart())

@@ -79,14 +79,20 @@ describe('getDevice', () => {
   });
 
   it('refuses a body larger than the limit without buffering it all', async () => {
-    agent.get(ORIGIN).intercept({ path: '/v1/devices/dev_1', method: 'GET' }).reply(200, 'x'.repeat(200 * 1024));
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/v1/devices/dev_1', method: 'GET' })
+      .reply(200, 'x'.repeat(200 * 1024));
     const error = await failure(client.getDevice('dev_1', call));
     expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
     expect(error.message).toMatch(/larger than/);
   });
 
   it('maps an error status by its status even when its page is over the limit', async () => {
-    agent.get(ORIGIN).intercept({ path: '/v1/devices/dev_1', method: 'GET' }).reply(503, `<html>${'x'.repeat(200 * 1024)}</html>`);
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/v1/devices/dev_1', method: 'GET' })
+      .reply(503, `<html>${'x'.repeat(200 * 1024)}</html>`);
     const error = await failure(client.getDevice('dev_1', call));
     expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(error.upstream).toEqual({ status: 503 });
@@ -94,7 +100,10 @@ describe('getDevice', () => {
 
   it('accepts a device with unknown fields and without optional ones', async () => {
     const { properties: _p, last_seen: _l, flex_enabled: _f, ...required } = seedDevice;
-    agent.get(ORIGIN).intercept({ path: '/v1/devices/dev_1', method: 'GET' }).reply(200, { ...required, brand_new_field: 1 });
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/v1/devices/dev_1', method: 'GET' })
+      .reply(200, { ...required, brand_new_field: 1 });
     const device = await client.getDevice('dev_1', call);
     expect(device).not.toHaveProperty('brand_new_field');
     expect(device.flex_enabled).toBeUndefined();

@@ -75,7 +75,9 @@ describe('in-flight coalescing', () => {
     const upstream = deferred<string>();
     const start = vi.fn(() => upstream.promise);
     let woken = 0;
-    const waiters = Array.from({ length: WAKE_BATCH * 2 + 1 }, () => coalescer.run('k', new AbortController().signal, start, gaveUp).then(() => (woken += 1)));
+    const waiters = Array.from({ length: WAKE_BATCH * 2 + 1 }, () =>
+      coalescer.run('k', new AbortController().signal, start, gaveUp).then(() => (woken += 1)),
+    );
     upstream.resolve('device');
     await upstream.promise;
     await Promise.resolve(); // the waiters' own continuations
@@ -94,7 +96,9 @@ describe('in-flight coalescing', () => {
     const coalescer = createCoalescer();
     const upstream = deferred<string>();
     const last = new AbortController();
-    const early = Array.from({ length: WAKE_BATCH }, () => coalescer.run('k', new AbortController().signal, () => upstream.promise, gaveUp));
+    const early = Array.from({ length: WAKE_BATCH }, () =>
+      coalescer.run('k', new AbortController().signal, () => upstream.promise, gaveUp),
+    );
     const late = coalescer.run('k', last.signal, () => upstream.promise, gaveUp);
     upstream.resolve('device');
     await Promise.all(early);

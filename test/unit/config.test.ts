@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { problemsOf } from '../support/config.ts';
 
-
 describe('loadConfig', () => {
   it('has defaults for everything: port 4000, the embedded stand-in, pass-through', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', logLevel: 'info', flatpeakApiUrl: undefined, serviceCredentials: undefined });
+    expect(config).toMatchObject({
+      port: 4000,
+      host: '127.0.0.1',
+      logLevel: 'info',
+      flatpeakApiUrl: undefined,
+      serviceCredentials: undefined,
+    });
     expect(config.upstream).toEqual({
       connectTimeoutMs: 2_000,
       headersTimeoutMs: 5_000,
@@ -26,7 +31,14 @@ describe('loadConfig', () => {
       breakerOutageMs: 1_000,
       breakerCooldownMs: 5_000,
     });
-    expect(config).toMatchObject({ corsOrigins: [], maxDevicesPerRequest: 200, requestDeadlineMs: 10_000, flatpeakProbeIntervalMs: 5_000, shutdownDelayMs: 0, shutdownGraceMs: 15_000 });
+    expect(config).toMatchObject({
+      corsOrigins: [],
+      maxDevicesPerRequest: 200,
+      requestDeadlineMs: 10_000,
+      flatpeakProbeIntervalMs: 5_000,
+      shutdownDelayMs: 0,
+      shutdownGraceMs: 15_000,
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -64,7 +76,10 @@ describe('loadConfig', () => {
   });
 
   it('reads CORS_ORIGINS as a list of origins', () => {
-    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:3000',
+    ]);
     expect(problemsOf({ CORS_ORIGINS: 'a.example/path' })[0]).toMatch(/^CORS_ORIGINS: must be a comma-separated list of origins/);
   });
 
@@ -74,7 +89,12 @@ describe('loadConfig', () => {
 
   it('lists every bad variable at once, by name', () => {
     const problems = problemsOf({ PORT: '70000', LOG_LEVEL: 'loud', FLATPEAK_API_URL: 'not a url', FLATPEAK_MAX_CONNECTIONS: '0' });
-    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['FLATPEAK_API_URL', 'FLATPEAK_MAX_CONNECTIONS', 'LOG_LEVEL', 'PORT']);
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'FLATPEAK_API_URL',
+      'FLATPEAK_MAX_CONNECTIONS',
+      'LOG_LEVEL',
+      'PORT',
+    ]);
     expect(problems.find((problem) => problem.startsWith('PORT'))).toBe('PORT: must be a whole number from 0 to 65535 (got "70000")');
   });
 
@@ -100,7 +120,12 @@ describe('loadConfig', () => {
 
 describe('CALLER_AUTH', () => {
   const service = { FLATPEAK_API_URL: 'https://api.flatpeak.com', FLATPEAK_ACCOUNT_ID: 'acc_1', FLATPEAK_API_KEY: 'sk_x' };
-  const jwt = { CALLER_AUTH: 'jwt', AUTH_JWKS_URL: 'https://id.example/.well-known/jwks.json', AUTH_ISSUER: 'https://id.example/', AUTH_AUDIENCE: 'flatpeak-graph' };
+  const jwt = {
+    CALLER_AUTH: 'jwt',
+    AUTH_JWKS_URL: 'https://id.example/.well-known/jwks.json',
+    AUTH_ISSUER: 'https://id.example/',
+    AUTH_AUDIENCE: 'flatpeak-graph',
+  };
 
   it('refuses service credentials for a real Flatpeak without a decision about callers', () => {
     expect(problemsOf(service)).toEqual([expect.stringMatching(/^CALLER_AUTH: must be set with service credentials: jwt .* or none /)]);
@@ -125,20 +150,30 @@ describe('CALLER_AUTH', () => {
       referenceClaim: 'sub',
       locationsClaim: undefined,
     });
-    expect(loadConfig({ ...service, ...jwt, AUTH_REFERENCE_CLAIM: 'https://example.com/customer', AUTH_LOCATIONS_CLAIM: 'locations' }).callers).toMatchObject({
+    expect(
+      loadConfig({ ...service, ...jwt, AUTH_REFERENCE_CLAIM: 'https://example.com/customer', AUTH_LOCATIONS_CLAIM: 'locations' }).callers,
+    ).toMatchObject({
       referenceClaim: 'https://example.com/customer',
       locationsClaim: 'locations',
     });
   });
 
   it('names every missing JWT setting, refuses symmetric algorithms and a plain-http JWKS elsewhere', () => {
-    expect(problemsOf({ ...service, CALLER_AUTH: 'jwt' }).map((problem) => problem.split(':')[0])).toEqual(['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE']);
-    expect(problemsOf({ ...service, ...jwt, AUTH_ALGORITHMS: 'RS256,HS256' })[0]).toMatch(/^AUTH_ALGORITHMS: must be a comma-separated list of RS256/);
+    expect(problemsOf({ ...service, CALLER_AUTH: 'jwt' }).map((problem) => problem.split(':')[0])).toEqual([
+      'AUTH_JWKS_URL',
+      'AUTH_ISSUER',
+      'AUTH_AUDIENCE',
+    ]);
+    expect(problemsOf({ ...service, ...jwt, AUTH_ALGORITHMS: 'RS256,HS256' })[0]).toMatch(
+      /^AUTH_ALGORITHMS: must be a comma-separated list of RS256/,
+    );
     expect(problemsOf({ ...service, ...jwt, AUTH_JWKS_URL: 'http://id.example/jwks' })[0]).toMatch(/^AUTH_JWKS_URL: must be https/);
   });
 
   it('refuses CALLER_AUTH in pass-through mode, where Authorization carries the caller’s Flatpeak token', () => {
-    expect(problemsOf({ FLATPEAK_API_URL: 'https://api.flatpeak.com', ...jwt })).toEqual([expect.stringMatching(/^CALLER_AUTH: must be unset in pass-through mode/)]);
+    expect(problemsOf({ FLATPEAK_API_URL: 'https://api.flatpeak.com', ...jwt })).toEqual([
+      expect.stringMatching(/^CALLER_AUTH: must be unset in pass-through mode/),
+    ]);
   });
 
   it('reads the per-caller limits, 20/s with bursts of 40 by default, 0 for off', () => {

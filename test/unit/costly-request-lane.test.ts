@@ -34,7 +34,9 @@ it('makes a large or chunked body wait its turn before it is read, and lets smal
   expect(onRequestParse({ request: new Request('http://localhost/graphql?query=%7B__typename%7D') })).toBeUndefined();
 
   const started: string[] = [];
-  const large = onRequestParse({ request: post({ 'content-length': String(LIMITS.largeBodyBytes.value + 1) }) })!.then(() => started.push('large'));
+  const large = onRequestParse({ request: post({ 'content-length': String(LIMITS.largeBodyBytes.value + 1) }) })!.then(() =>
+    started.push('large'),
+  );
   const chunked = onRequestParse({ request: post({}) })!.then(() => started.push('chunked'));
   await nextIteration();
   expect(started).toEqual(['large']);

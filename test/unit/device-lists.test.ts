@@ -45,7 +45,11 @@ describe('myDevices', () => {
   it('leaves out a listed device the caller may not read, even if Flatpeak sent it', async () => {
     const listDevices = vi.fn(async () => ({ hasMore: false, items: [raw('dev_1', 'ref-1'), raw('dev_9', 'someone-else')] }));
     const context = await contextFor(user(['ref-1']), { listDevices });
-    const result = await execute({ schema, document: parse('{ myDevices { edges { cursor node { id } } pageInfo { endCursor } } }'), contextValue: context });
+    const result = await execute({
+      schema,
+      document: parse('{ myDevices { edges { cursor node { id } } pageInfo { endCursor } } }'),
+      contextValue: context,
+    });
     expect(result.data).toEqual({ myDevices: { edges: [{ cursor: 'dev_1', node: { id: 'dev_1' } }], pageInfo: { endCursor: 'dev_1' } } });
   });
 

@@ -24,7 +24,11 @@ function yogaWithCache(settings: DocumentCacheSettings) {
   const cache = createDocumentCache(settings);
   const yoga = createYoga({ schema, parserAndValidationCache: false, plugins: [counting, cache.plugin] });
   const send = async (query: string) => {
-    const response = await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const response = await yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
     return (await response.json()) as { data?: unknown; errors?: unknown[] };
   };
   return { counts, send, isKnown: cache.isKnown };

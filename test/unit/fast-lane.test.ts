@@ -9,8 +9,13 @@ describe('the fast lane', () => {
   it('stands aside (every request to Yoga), with a warning, when a plugin instruments Yoga’s handler, whose phases it does not run', () => {
     const warnings: string[] = [];
     const list = listPlugins();
-    const instrumented = createYoga({ schema, plugins: [list.first, { instrumentation: { operation: (_payload: unknown, wrapped: () => void) => wrapped() } }, list.last] });
-    expect(createFastLane(instrumented as never, { ...options, plugins: list, onStandAside: (reason) => warnings.push(reason) })).toBe(instrumented);
+    const instrumented = createYoga({
+      schema,
+      plugins: [list.first, { instrumentation: { operation: (_payload: unknown, wrapped: () => void) => wrapped() } }, list.last],
+    });
+    expect(createFastLane(instrumented as never, { ...options, plugins: list, onStandAside: (reason) => warnings.push(reason) })).toBe(
+      instrumented,
+    );
     expect(warnings).toEqual([expect.stringMatching(/fast lane is off: a plugin uses Yoga's instrumentation/)]);
   });
 

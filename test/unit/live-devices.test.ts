@@ -10,8 +10,16 @@ import { device as deviceSchema } from '../../src/upstream/types.ts';
 const logger = createLogger('silent');
 const trusted: Caller = { kind: 'trusted', key: 'ip:1' };
 const credential = (key: string): UpstreamCredential => ({ key, authorize: (call) => call(`token-of-${key}`) });
-const device = (modelName: string, referenceId = seedDevice.reference_id) => deviceSchema.parse({ ...seedDevice, model_name: modelName, reference_id: referenceId });
-const user = (subject: string): Caller => ({ kind: 'user', key: `sub:${subject}`, subject, scopes: new Set(), references: [subject], locations: [] });
+const device = (modelName: string, referenceId = seedDevice.reference_id) =>
+  deviceSchema.parse({ ...seedDevice, model_name: modelName, reference_id: referenceId });
+const user = (subject: string): Caller => ({
+  kind: 'user',
+  key: `sub:${subject}`,
+  subject,
+  scopes: new Set(),
+  references: [subject],
+  locations: [],
+});
 const settings = { pollIntervalMs: 10, maxErrors: 2, maxPerCaller: 5, maxTotal: 10, pollTimeoutMs: 1_000 };
 
 describe('latest queue', () => {
@@ -42,9 +50,24 @@ describe('live devices', () => {
       },
     });
     const signal = new AbortController().signal;
-    const a = await live.watch({ id: seedDevice.id, caller: { kind: 'flatpeak', key: 'token:a', token: 'a' }, credential: credential('token:a'), signal });
-    const a2 = await live.watch({ id: seedDevice.id, caller: { kind: 'flatpeak', key: 'token:a', token: 'a' }, credential: credential('token:a'), signal });
-    const b = await live.watch({ id: seedDevice.id, caller: { kind: 'flatpeak', key: 'token:b', token: 'b' }, credential: credential('token:b'), signal });
+    const a = await live.watch({
+      id: seedDevice.id,
+      caller: { kind: 'flatpeak', key: 'token:a', token: 'a' },
+      credential: credential('token:a'),
+      signal,
+    });
+    const a2 = await live.watch({
+      id: seedDevice.id,
+      caller: { kind: 'flatpeak', key: 'token:a', token: 'a' },
+      credential: credential('token:a'),
+      signal,
+    });
+    const b = await live.watch({
+      id: seedDevice.id,
+      caller: { kind: 'flatpeak', key: 'token:b', token: 'b' },
+      credential: credential('token:b'),
+      signal,
+    });
     expect(live.pollers).toBe(2);
     expect(live.subscriptions).toBe(3);
     const first = async (events: AsyncIterableIterator<DeviceEvent>) => {
@@ -62,8 +85,14 @@ describe('live devices', () => {
   });
 
   it('answers a failed first fetch with the error and keeps no poller for it', async () => {
-    const live = createLiveDevices({ settings, logger, poll: () => Promise.reject(new FacadeError('UPSTREAM_UNAVAILABLE', 'down', { status: 503 })) });
-    await expect(live.watch({ id: seedDevice.id, caller: trusted, credential: credential('service'), signal: new AbortController().signal })).rejects.toMatchObject({
+    const live = createLiveDevices({
+      settings,
+      logger,
+      poll: () => Promise.reject(new FacadeError('UPSTREAM_UNAVAILABLE', 'down', { status: 503 })),
+    });
+    await expect(
+      live.watch({ id: seedDevice.id, caller: trusted, credential: credential('service'), signal: new AbortController().signal }),
+    ).rejects.toMatchObject({
       code: 'UPSTREAM_UNAVAILABLE',
     });
     expect(live.pollers).toBe(0);
@@ -87,9 +116,17 @@ describe('live devices', () => {
     try {
       const answers: Record<string, () => Promise<ReturnType<typeof device>>> = {
         dev_theirs: () => Promise.resolve(device('theirs', 'bob')),
-        dev_missing: () => Promise.reject(new FacadeError('NOT_FOUND', 'Flatpeak has no device dev_missing', { status: 404, code: 'device_not_found' })),
+        dev_missing: () =>
+          Promise.reject(new FacadeError('NOT_FOUND', 'Flatpeak has no device dev_missing', { status: 404, code: 'device_not_found' })),
         dev_malformed: () =>
-          Promise.reject(new FacadeError('UPSTREAM_BAD_RESPONSE', 'Flatpeak sent device dev_malformed in an unexpected shape', { status: 200 }, { received: { reference_id: 'bob' } })),
+          Promise.reject(
+            new FacadeError(
+              'UPSTREAM_BAD_RESPONSE',
+              'Flatpeak sent device dev_malformed in an unexpected shape',
+              { status: 200 },
+              { received: { reference_id: 'bob' } },
+            ),
+          ),
       };
       const polls: string[] = [];
       const live = createLiveDevices({
@@ -101,7 +138,9 @@ describe('live devices', () => {
         },
       });
       for (const id of Object.keys(answers)) {
-        await expect(live.watch({ id, caller: user('alice'), credential: credential('service'), signal: new AbortController().signal })).rejects.toBeInstanceOf(FacadeError);
+        await expect(
+          live.watch({ id, caller: user('alice'), credential: credential('service'), signal: new AbortController().signal }),
+        ).rejects.toBeInstanceOf(FacadeError);
       }
       expect(live.pollers).toBe(0);
       expect(live.subscriptions).toBe(0);

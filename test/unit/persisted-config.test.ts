@@ -7,7 +7,6 @@ import { problemsOf } from '../support/config.ts';
 import { DEFAULT_MANIFEST_PATH, sha256Hex } from '../../src/persisted/manifest.ts';
 import { DeviceDetailDocument } from '../../examples/__generated__/graphql.ts';
 
-
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flatpeak-graph-manifest-'));
@@ -36,7 +35,9 @@ describe('PERSISTED_OPERATIONS', () => {
   });
 
   it('names a bad mode', () => {
-    expect(problemsOf({ PERSISTED_OPERATIONS: 'sometimes' })).toEqual(['PERSISTED_OPERATIONS: must be one of off, allow, require (got "sometimes")']);
+    expect(problemsOf({ PERSISTED_OPERATIONS: 'sometimes' })).toEqual([
+      'PERSISTED_OPERATIONS: must be one of off, allow, require (got "sometimes")',
+    ]);
   });
 
   it('reads another manifest', async () => {

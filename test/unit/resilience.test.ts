@@ -55,7 +55,10 @@ describe('upstream policy', () => {
 
     // After the cool-down the next call is the probe; its caller leaves before Flatpeak answers.
     const gone = new AbortController();
-    const attempt = vi.fn((signal: AbortSignal) => new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))));
+    const attempt = vi.fn(
+      (signal: AbortSignal) =>
+        new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+    );
     await vi.waitFor(async () => {
       const probe = policy.run(attempt, call(gone.signal)).catch((error: unknown) => error);
       expect(attempt).toHaveBeenCalled(); // else the circuit was still open: try again
@@ -166,7 +169,8 @@ describe('writes (idempotent: false)', () => {
 
   it('are not retried after a connection reset, but are after a refused connection', async () => {
     const policy = createUpstreamPolicy(retrying, { logger, random: () => 0 });
-    const transport = (code: string) => new FacadeError('UPSTREAM_UNAVAILABLE', 'unreachable', undefined, { cause: Object.assign(new Error(code), { code }) });
+    const transport = (code: string) =>
+      new FacadeError('UPSTREAM_UNAVAILABLE', 'unreachable', undefined, { cause: Object.assign(new Error(code), { code }) });
     let attempts = 0;
     await expect(
       policy.run(() => {

@@ -27,7 +27,12 @@ describe('tracing configuration (the OpenTelemetry variables)', () => {
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.25',
     });
-    expect(tracing).toEqual({ tracesUrl: new URL('http://traces.example:9999/custom'), serviceName: 'devices', sampler: 'parentbased_traceidratio', samplerRatio: 0.25 });
+    expect(tracing).toEqual({
+      tracesUrl: new URL('http://traces.example:9999/custom'),
+      serviceName: 'devices',
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25,
+    });
   });
 
   it('names every bad variable', () => {

@@ -65,7 +65,12 @@ function hasIncrementalArguments(document: DocumentNode): boolean {
 const isIncrementalWithArguments = (node: DirectiveNode) => INCREMENTAL.has(node.name.value) && (node.arguments?.length ?? 0) > 0;
 
 /** What is wrong with the arguments of the operation's `@defer` and `@stream`, if anything. */
-function argumentProblem(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, inputs: Record<string, unknown>): string | undefined {
+function argumentProblem(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  inputs: Record<string, unknown>,
+): string | undefined {
   const operation = getOperationAST(document, operationName);
   if (!operation) return undefined; // the executor reports the missing operation itself
   const directives = incrementalDirectives(document, operation);
@@ -94,7 +99,9 @@ function argumentProblem(schema: GraphQLSchema, document: DocumentNode, operatio
 /** The `@defer` and `@stream` with arguments in what `operation` runs, fragments included. */
 function incrementalDirectives(document: DocumentNode, operation: ASTNode): DirectiveNode[] {
   const fragments = new Map(
-    document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])),
+    document.definitions.flatMap((definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [],
+    ),
   );
   const found: DirectiveNode[] = [];
   const visited = new Set<string>();

@@ -2,7 +2,6 @@ import { validate } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LIMITS } from '../../limits.ts';
 
-
 /** Validation stops at LIMITS.validationErrors.value errors (graphql-js's `maxErrors`). */
 export function useValidationErrorLimit(maxErrors = LIMITS.validationErrors.value): Plugin {
   return {

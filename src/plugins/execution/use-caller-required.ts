@@ -12,10 +12,18 @@ const PUBLIC_ROOT_FIELDS = new Set(['__typename', '__schema', '__type', '_servic
  * callers as well; this makes the answer a clean 401 instead of a page of item errors.
  */
 export function useCallerRequired(): Plugin<Context> {
-  const refuse = ({ args, setResultAndStopExecution }: { args: { contextValue: Context; document: DocumentNode; operationName?: string | null }; setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void }) => {
+  const refuse = ({
+    args,
+    setResultAndStopExecution,
+  }: {
+    args: { contextValue: Context; document: DocumentNode; operationName?: string | null };
+    setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
+  }) => {
     if (args.contextValue.caller.kind !== 'anonymous') return;
     if (onlyPublicFields(args.document, args.operationName ?? undefined)) return;
-    setResultAndStopExecution({ errors: [unauthenticated('Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)')] });
+    setResultAndStopExecution({
+      errors: [unauthenticated('Sign in: send your token in the Authorization header (Authorization: Bearer <JWT>)')],
+    });
   };
   // Subscriptions too: a stream that would only ever carry UNAUTHENTICATED is a 401.
   return { onExecute: refuse, onSubscribe: refuse };
@@ -25,7 +33,9 @@ function onlyPublicFields(document: DocumentNode, operationName: string | undefi
   const operation = getOperationAST(document, operationName);
   if (!operation) return true; // graphql-js reports the missing operation itself
   const fragments = new Map(
-    document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])),
+    document.definitions.flatMap((definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [],
+    ),
   );
   const visited = new Set<string>();
   const check = (selectionSet: SelectionSetNode): boolean =>

@@ -44,7 +44,9 @@ export function useGraphQLMetrics(registry: Registry, endpoint = '/metrics'): Pl
   return {
     onRequest({ url, request, endResponse, fetchAPI }) {
       if (url.pathname === endpoint && request.method === 'GET') {
-        return registry.metrics().then((text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })));
+        return registry
+          .metrics()
+          .then((text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })));
       }
       started.set(request, { at: performance.now(), operationType: 'unknown' });
       return undefined;
@@ -65,7 +67,10 @@ export function useGraphQLMetrics(registry: Registry, endpoint = '/metrics'): Pl
     onResponse({ request, response }) {
       const entry = started.get(request);
       if (!entry) return;
-      httpDuration.observe({ method: request.method, statusCode: response.status, operationType: entry.operationType }, (performance.now() - entry.at) / 1000);
+      httpDuration.observe(
+        { method: request.method, statusCode: response.status, operationType: entry.operationType },
+        (performance.now() - entry.at) / 1000,
+      );
     },
   };
 }

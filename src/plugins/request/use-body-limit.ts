@@ -5,7 +5,8 @@ const tooLarge = (limit: number) =>
     extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', http: { status: 413 } },
   });
 
-const badLength = () => createGraphQLError('Content-Length header is invalid.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+const badLength = () =>
+  createGraphQLError('Content-Length header is invalid.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 
 // One non-negative integer; anything else (a list, a sign, spaces) is a smuggling attempt or a bug.
 export const CONTENT_LENGTH = /^\d{1,15}$/;
@@ -28,7 +29,9 @@ export function useBodyLimit(limit: number): Plugin {
       }
       if (!request.body || !requestParser) return;
       const parse = requestParser;
-      setRequestParser(async (chunked) => parse(new Request(chunked.url, { method: chunked.method, headers: chunked.headers, body: await readAtMost(chunked, limit) })));
+      setRequestParser(async (chunked) =>
+        parse(new Request(chunked.url, { method: chunked.method, headers: chunked.headers, body: await readAtMost(chunked, limit) })),
+      );
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { LIMITS } from '../../limits.ts';
 
-
 /**
  * Costly requests take turns: one per event-loop iteration, with the network polled in
  * between. Costly are a large body (before it is read and parsed) and a document the

@@ -11,7 +11,8 @@ export function useEndpointOnly(endpoint: string): Plugin {
   const withSlash = `${endpoint}/`;
   return {
     onRequest({ url, endResponse, fetchAPI }) {
-      if (url.pathname !== endpoint && url.pathname !== withSlash) endResponse(new fetchAPI.Response('', { status: 404, statusText: 'Not Found' }));
+      if (url.pathname !== endpoint && url.pathname !== withSlash)
+        endResponse(new fetchAPI.Response('', { status: 404, statusText: 'Not Found' }));
     },
   };
 }

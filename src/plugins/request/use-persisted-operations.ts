@@ -6,8 +6,6 @@ import type { PersistedOperationsSettings } from '../../config.ts';
 import { type PersistedManifest, SHA256_HEX, sha256Hex } from '../../persisted/manifest.ts';
 import { LIMITS } from '../../limits.ts';
 
-
-
 // The exact message and code Apollo's clients (web, iOS, Kotlin) look for before they
 // resend the document with its hash; anything else would end the exchange with an error.
 const notFound = { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } };
@@ -35,7 +33,10 @@ const noQuery = { message: 'Must provide query string.', extensions: { code: 'BA
  * - require: manifest hashes only.
  * Lookups and their errors are Yoga's persisted-operations plugin; only APQ registration is ours.
  */
-export function usePersistedOperationsMode({ mode, manifest, apqCacheBytes }: PersistedOperationsSettings, shared?: SharedRegistrations): Plugin[] {
+export function usePersistedOperationsMode(
+  { mode, manifest, apqCacheBytes }: PersistedOperationsSettings,
+  shared?: SharedRegistrations,
+): Plugin[] {
   if (mode === 'off') return [useNoPersistedQueries()];
   if (mode === 'require') {
     return [
@@ -94,7 +95,10 @@ function useNoPersistedQueries(): Plugin {
  * nothing that could not run. A mismatched hash is not an error: the document still runs,
  * as a full document would (an app built against a newer manifest sends its own hashes).
  */
-function useAutomaticPersistedQueryRegistration(manifest: PersistedManifest, registered: { set(hash: string, document: string): unknown }): Plugin {
+function useAutomaticPersistedQueryRegistration(
+  manifest: PersistedManifest,
+  registered: { set(hash: string, document: string): unknown },
+): Plugin {
   const toRegister = new WeakMap<Request, { hash: string; document: string }>();
   return {
     onParams({ params, request, context }) {

@@ -2,7 +2,6 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LIMITS } from '../../limits.ts';
 
-
 /**
  * No error message in a response longer than LIMITS.messageLength.value, and no name quoted in one
  * longer than LIMITS.quotedLength.value. Messages quote what the caller sent (an unknown field's
@@ -42,7 +41,8 @@ function boundedError(error: unknown): unknown {
   const short = boundedMessage(message);
   const shortOriginal = originalMessage === undefined ? undefined : boundedMessage(originalMessage);
   if (short === message && shortOriginal === originalMessage) return error;
-  const shortExtensions = shortOriginal === originalMessage ? extensions : { ...extensions, originalError: { ...original, message: shortOriginal } };
+  const shortExtensions =
+    shortOriginal === originalMessage ? extensions : { ...extensions, originalError: { ...original, message: shortOriginal } };
   if (error instanceof GraphQLError) {
     return new GraphQLError(short, {
       nodes: error.nodes,

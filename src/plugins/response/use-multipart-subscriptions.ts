@@ -26,7 +26,10 @@ export function useMultipartSubscriptions({ heartbeatMs = HEARTBEAT_MS }: { hear
     },
     onResultProcess({ request, result, setResultProcessor }) {
       if (!subscriptions.has(request) || !isAsyncIterable(result) || !prefersMultipart(request.headers.get('accept'))) return;
-      setResultProcessor((stream, fetchAPI) => multipartResponse(stream as AsyncIterable<ExecutionResult>, fetchAPI, heartbeatMs), 'multipart/mixed');
+      setResultProcessor(
+        (stream, fetchAPI) => multipartResponse(stream as AsyncIterable<ExecutionResult>, fetchAPI, heartbeatMs),
+        'multipart/mixed',
+      );
     },
   };
 }
@@ -43,7 +46,11 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-function multipartResponse(stream: AsyncIterable<ExecutionResult>, fetchAPI: { Response: typeof Response; ReadableStream: typeof ReadableStream }, heartbeatMs: number): Response {
+function multipartResponse(
+  stream: AsyncIterable<ExecutionResult>,
+  fetchAPI: { Response: typeof Response; ReadableStream: typeof ReadableStream },
+  heartbeatMs: number,
+): Response {
   const encoder = new TextEncoder();
   const iterator = stream[Symbol.asyncIterator]();
   let heartbeat: NodeJS.Timeout | undefined;
