@@ -54,7 +54,7 @@ import { createUpstreamMonitor } from './upstream/status.ts';
 import { createLiveDevices } from './live/live-devices.ts';
 import { createDevicePoll } from './live/poll-device.ts';
 import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
-import { createFastLane, listPlugins } from './http/fast-lane.ts';
+import { createFastLane, listPlugins, yogaListener } from './http/fast-lane.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -275,7 +275,7 @@ export function createApp({
       pluginList.last,
     ],
   });
-  const served = fastLane
+  const lane = fastLane
     ? createFastLane(yoga as never, {
         endpoint: GRAPHQL_ENDPOINT,
         maxBodyBytes: LIMITS.largeBodyBytes.value,
@@ -286,8 +286,8 @@ export function createApp({
         skippableRequestParse: new Set([strictParsing, bodyLimit, costlyRequests]),
         onStandAside: (reason) => logger.warn(reason),
       })
-    : yoga;
-  return { yoga, listener: admission.wrap(served) };
+    : undefined;
+  return { yoga, listener: admission.wrap(lane ?? yogaListener(yoga)) };
 }
 
 function deadlineIn(ms: number): Deadline {

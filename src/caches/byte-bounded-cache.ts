@@ -17,7 +17,7 @@ export interface ByteBoundedCacheOptions<K, V> {
  * An LRU bounded in bytes as well as entries: what every cache that callers can fill is
  * made with. An entry larger than the whole budget is not stored at all.
  */
-export function createByteBoundedCache<K extends {}, V extends {}>({
+export function createByteBoundedCache<K extends NonNullable<unknown>, V extends NonNullable<unknown>>({
   maxEntries,
   maxBytes,
   bytesOf,
@@ -31,5 +31,6 @@ export function createByteBoundedCache<K extends {}, V extends {}>({
 
 /** V8 keeps a string of Latin-1 characters at one byte a character, any other at two. */
 export function stringBytes(text: string): number {
+  // eslint-disable-next-line no-control-regex -- the range is all of Latin-1, U+0000 included
   return /[^\u0000-\u00ff]/.test(text) ? 2 * text.length : text.length;
 }

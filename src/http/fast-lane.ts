@@ -89,7 +89,8 @@ const PARAMETERS = new Set(['query', 'variables', 'operationName', 'extensions']
 // well, which keeps the pattern linear.
 const STREAMING = /\bsubscription\b|@[\s,\uFEFF]*(?:#|defer\b|stream\b)/;
 
-export function createFastLane(yoga: Yoga, options: FastLaneOptions): RequestListener {
+/** The lane as a request listener, or undefined when it stands aside and Yoga should serve every request. */
+export function createFastLane(yoga: Yoga, options: FastLaneOptions): RequestListener | undefined {
   const { endpoint, maxBodyBytes, onServed, skippableRequestParse = new Set(), onStandAside } = options;
   // Every plugin, those added by other plugins included: the list Yoga's own adapter takes
   // its onRequest and onResponse hooks from.
@@ -103,12 +104,12 @@ export function createFastLane(yoga: Yoga, options: FastLaneOptions): RequestLis
     onStandAside?.(
       `the fast lane is off: a plugin uses Yoga's ${instrumented ? 'instrumentation' : 'onRequestParse'}, which the lane does not run; every request goes through Yoga's own handler`,
     );
-    return yoga;
+    return undefined;
   }
-  const onRequestHooks = plugins.flatMap((plugin) => (plugin.onRequest ? [plugin.onRequest.bind(plugin) as OnRequest] : []));
-  const onResponseHooks = plugins.flatMap((plugin) => (plugin.onResponse ? [plugin.onResponse.bind(plugin) as OnResponse] : []));
-  const onResultProcessHooks = plugins.flatMap((plugin) =>
-    plugin.onResultProcess ? [plugin.onResultProcess.bind(plugin) as OnResultProcess] : [],
+  const onRequestHooks = plugins.flatMap((plugin): OnRequest[] => (plugin.onRequest ? [plugin.onRequest.bind(plugin)] : []));
+  const onResponseHooks = plugins.flatMap((plugin): OnResponse[] => (plugin.onResponse ? [plugin.onResponse.bind(plugin)] : []));
+  const onResultProcessHooks = plugins.flatMap((plugin): OnResultProcess[] =>
+    plugin.onResultProcess ? [plugin.onResultProcess.bind(plugin)] : [],
   );
   // Read once: each read of a method through Yoga's instance (a Proxy) makes a new function.
   const { fetchAPI, logger } = yoga;
@@ -123,7 +124,8 @@ export function createFastLane(yoga: Yoga, options: FastLaneOptions): RequestLis
 
   return (req, res) => {
     if (!takes(req, endpoint, maxBodyBytes)) {
-      yoga(req, res);
+      // Yoga's node handler answers its own failures; its promise only says when it is done.
+      void yoga(req, res);
       return;
     }
     const chunks: Buffer[] = [];
@@ -134,7 +136,7 @@ export function createFastLane(yoga: Yoga, options: FastLaneOptions): RequestLis
       if (!params) {
         // Yoga's own parser and its answers for everything else; the body is handed over read.
         (req as IncomingMessage & { body?: Uint8Array }).body = body;
-        yoga(req, res);
+        void yoga(req, res);
         return;
       }
       onServed?.();
@@ -163,7 +165,7 @@ export function createFastLane(yoga: Yoga, options: FastLaneOptions): RequestLis
       serverContext,
       fetchAPI,
       url,
-      requestHandler: handle as never,
+      requestHandler: handle,
       // No hook of this app swaps the request or its handler for a POST to the endpoint.
       setRequest: unsupported,
       setRequestHandler: unsupported,
@@ -220,7 +222,7 @@ export function createFastLane(yoga: Yoga, options: FastLaneOptions): RequestLis
       serverContext,
     };
     for (const hook of onResultProcessHooks) {
-      const pending = hook(onResultProcess as Parameters<OnResultProcess>[0]);
+      const pending = hook(onResultProcess);
       if (pending) await pending;
     }
     if (!processor) {
@@ -293,7 +295,7 @@ function errorsOf(error: unknown, logUnexpected: (error: unknown) => void): Grap
   }
   const masked = maskError(error, 'Unexpected error.', false);
   if (masked !== error) logUnexpected(error);
-  return [masked instanceof GraphQLError ? masked : createGraphQLError((masked as Error).message, { originalError: masked as Error })];
+  return [masked instanceof GraphQLError ? masked : createGraphQLError(masked.message, { originalError: masked })];
 }
 
 async function send(response: Response, res: ServerResponse): Promise<void> {
@@ -305,4 +307,9 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
   res.writeHead(response.status, response.statusText || undefined, head);
   // The processors of results that are not streams answer in full: their body is a string.
   res.end(response.body === null ? undefined : await response.text());
+}
+
+/** Yoga's node handler as a plain listener: it answers its own failures, and its promise only says when it is done. */
+export function yogaListener(yoga: (req: IncomingMessage, res: ServerResponse) => unknown): RequestListener {
+  return (req, res) => void yoga(req, res);
 }

@@ -198,7 +198,7 @@ function inputFields(
   variant: Variant,
 ): InputFieldMap {
   return Object.fromEntries(
-    Object.entries(fields).map(([name, field]) => {
+    Object.entries(fields).map(([name, field]): [string, InputFieldMap[string]] => {
       const description = variant === 'update' && field.onUpdate ? field.onUpdate : field.description;
       switch (field.graphql) {
         case 'String':
@@ -288,7 +288,7 @@ export function toDeviceWrite(input: ValidInput, referenceId: string | undefined
   delete body.reference_id;
   if (referenceId !== undefined) body.reference_id = referenceId;
   if (given && Object.keys(given).length > 0) body.properties = restFields(PROPERTY_FIELDS, given);
-  return body as DeviceWrite;
+  return body;
 }
 
 /** The given fields of `values` under their REST names; fields Flatpeak does not take are left out. */

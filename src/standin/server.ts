@@ -212,7 +212,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         object: 'device',
         live_mode: true,
         reference_id: fields.reference_id as string,
-        locations: (fields.locations as string[] | undefined) ?? [],
+        locations: fields.locations ?? [],
         manufacturer: fields.manufacturer ?? '',
         model_code: fields.model_code ?? '',
         model_name: fields.model_name ?? '',

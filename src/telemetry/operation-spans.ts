@@ -10,7 +10,7 @@ import {
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
-import { type ExecutionResult, getOperationAST } from 'graphql';
+import { type DocumentNode, type ExecutionResult, getOperationAST } from 'graphql';
 import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
 import type { Tracing } from './tracing.ts';
 
@@ -62,7 +62,7 @@ export function createOperationTracing({ tracer, propagator }: Tracing, endpoint
     },
     onExecute({ args }) {
       const operation = operations.get(args.contextValue.request);
-      const ast = getOperationAST(args.document, args.operationName);
+      const ast = getOperationAST(args.document as DocumentNode, args.operationName as string | undefined);
       if (!operation || !ast) return;
       const name = ast.name?.value.slice(0, 100);
       operation.span.setAttribute(ATTR_GRAPHQL_OPERATION_TYPE, ast.operation);
@@ -124,6 +124,6 @@ type Payload = ExecutionResult & { incremental?: ReadonlyArray<{ errors?: Execut
 function recordErrors(span: Span, result: Payload): void {
   const errors = [...(result.errors ?? []), ...(result.incremental ?? []).flatMap((part) => part.errors ?? [])];
   if (errors.length === 0) return;
-  const codes = new Set(errors.map((error) => String(error.extensions?.['code'] ?? 'UNKNOWN')));
+  const codes = new Set(errors.map((error) => String((error.extensions?.['code'] as string | undefined) ?? 'UNKNOWN')));
   span.setStatus({ code: SpanStatusCode.ERROR, message: [...codes].join(', ') });
 }

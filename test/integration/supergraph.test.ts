@@ -55,7 +55,7 @@ describe('composition', () => {
       expect(supergraphSdl).toMatch(new RegExp(`\\n  ${field}\\([^]*?\\): [^\\n]*@authenticated\\n`));
     }
     expect(supergraphSdl).toMatch(
-      /\n  deviceList\([^]*?\): DeviceConnection! @join__field\(graph: DEVICES\) @requiresScopes\(scopes: \[\["devices:read:all"\]\]\)\n/,
+      /\n {2}deviceList\([^]*?\): DeviceConnection! @join__field\(graph: DEVICES\) @requiresScopes\(scopes: \[\["devices:read:all"\]\]\)\n/,
     );
   });
 

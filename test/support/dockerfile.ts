@@ -59,7 +59,7 @@ export const instructionsOf = (stage: Stage, op: string): Instruction[] =>
 export function execForm(args: string): string[] {
   const parsed: unknown = JSON.parse(args);
   if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === 'string')) throw new Error(`not an exec-form array: ${args}`);
-  return parsed as string[];
+  return parsed;
 }
 
 /** `ENV A=1 B=2` → { A: '1', B: '2' } (unquoted values only, which is all this Dockerfile uses). */

@@ -95,7 +95,7 @@ export async function startLocationsSubgraph(): Promise<LocationsSubgraph> {
     },
   });
   const yoga = createYoga({ schema, graphqlEndpoint: '/graphql', landingPage: false, graphiql: false, logging: false });
-  const server: Server = createServer(yoga);
+  const server: Server = createServer((req, res) => void yoga(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -35,7 +35,7 @@ export async function startRedis(): Promise<RedisServer> {
     child = started;
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      started.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      started.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         output += chunk;
         if (output.includes('Ready to accept connections')) resolve();
       });

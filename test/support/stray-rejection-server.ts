@@ -17,7 +17,7 @@ const app = createYoga({
     resolvers: {
       Query: {
         drop: async () => {
-          await null;
+          await Promise.resolve();
           void Promise.reject(new Error('dropped on the floor'));
           return true;
         },
@@ -33,7 +33,7 @@ const app = createYoga({
   healthCheckEndpoint: '/health',
 });
 
-const server = createHttpServer(app);
+const server = createHttpServer((req, res) => void app(req, res));
 server.listen(0, '127.0.0.1', () => {
   logger.info({ port: (server.address() as AddressInfo).port }, 'listening');
 });

@@ -3,7 +3,7 @@ import { createRetryBudget } from '../../src/upstream/retry-budget.ts';
 
 describe('retry budget', () => {
   it('allows the floor, then a share of recent calls', () => {
-    let now = 0;
+    const now = 0;
     const budget = createRetryBudget({ ratio: 0.1, minPerSecond: 1, windowMs: 10_000, now: () => now });
     const take = (n: number) => Array.from({ length: n }, () => budget.tryRetry()).filter(Boolean).length;
     expect(take(20)).toBe(10); // the floor: 1 per second of the window

@@ -1,4 +1,4 @@
-import type { DocumentNode, GraphQLSchema, Token } from 'graphql';
+import type { DocumentNode, GraphQLSchema, Source, Token } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createByteBoundedCache, stringBytes } from '../../caches/byte-bounded-cache.ts';
 
@@ -38,17 +38,20 @@ export function createDocumentCache({ maxEntries, maxBytes }: DocumentCacheSetti
   const sourceOf = new WeakMap<DocumentNode, string>();
   const plugin: Plugin = {
     onParse({ params, setParsedDocument }) {
-      const source = typeof params.source === 'string' ? params.source : params.source.body;
+      // envelop types the parse parameters loosely; Yoga passes graphql-js's (source, options).
+      const given = params.source as string | Source;
+      const source = typeof given === 'string' ? given : given.body;
       const cached = cache.get(source);
       if (cached) {
         setParsedDocument(cached);
         return;
       }
       return ({ result }) => {
-        if (result && !(result instanceof Error)) sourceOf.set(result, source);
+        if (result && !(result instanceof Error)) sourceOf.set(result as DocumentNode, source);
       };
     },
-    onValidate({ params: { schema, documentAST }, setResult }) {
+    onValidate({ params, setResult }) {
+      const { schema, documentAST } = params as { schema: GraphQLSchema; documentAST: DocumentNode };
       if (validFor.get(documentAST) === schema) {
         setResult([]);
         return;

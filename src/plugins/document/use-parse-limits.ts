@@ -1,4 +1,4 @@
-import { Lexer, parse, Source, TokenKind } from 'graphql';
+import { Lexer, parse, Source, TokenKind, type ParseOptions } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { LIMITS } from '../../limits.ts';
 
@@ -6,8 +6,8 @@ import { LIMITS } from '../../limits.ts';
 const limitExceeded = (message: string) =>
   createGraphQLError(`Syntax Error: ${message}`, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { spec: true, status: 400 } } });
 
-const OPENING = new Set<string>([TokenKind.BRACE_L, TokenKind.BRACKET_L]);
-const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.BRACKET_R]);
+const OPENING = new Set<TokenKind>([TokenKind.BRACE_L, TokenKind.BRACKET_L]);
+const CLOSING = new Set<TokenKind>([TokenKind.BRACE_R, TokenKind.BRACKET_R]);
 
 /**
  * graphql-js parses recursively, one group of stack frames per nesting level: a few KB of
@@ -21,7 +21,7 @@ const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.BRACKET_R]);
 export function useParseLimits({ maxTokens = LIMITS.tokens.value, maxNesting = LIMITS.nesting.value } = {}): Plugin {
   return {
     onParse({ setParseFn }) {
-      setParseFn((source, options) => {
+      setParseFn((source: string | Source, options?: ParseOptions) => {
         checkTokens(typeof source === 'string' ? new Source(source) : source, maxTokens, maxNesting);
         return parse(source, { ...options, maxTokens });
       });
@@ -36,7 +36,7 @@ function checkTokens(source: Source, maxTokens: number, maxNesting: number): voi
   for (let count = 0; ; count += 1) {
     if (count > maxTokens) throw limitExceeded(`Token limit of ${maxTokens} exceeded.`);
     // A lexing error is left to parse, which reports it with its position.
-    let kind: string;
+    let kind: TokenKind;
     try {
       kind = lexer.advance().kind;
     } catch {

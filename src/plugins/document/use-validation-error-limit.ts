@@ -1,4 +1,4 @@
-import { validate } from 'graphql';
+import { validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LIMITS } from '../../limits.ts';
 
@@ -8,7 +8,9 @@ export function useValidationErrorLimit(maxErrors = LIMITS.validationErrors.valu
     onValidate({ setValidationFn }) {
       // Yoga validates with (schema, document) and the rules its plugins added; graphql-js
       // takes options fourth.
-      setValidationFn((schema, documentAST, rules) => validate(schema, documentAST, rules, { maxErrors }));
+      setValidationFn((schema: GraphQLSchema, documentAST: DocumentNode, rules?: readonly ValidationRule[]) =>
+        validate(schema, documentAST, rules, { maxErrors }),
+      );
     },
   };
 }

@@ -1,6 +1,6 @@
 import { Trace } from '@apollo/usage-reporting-protobuf';
 import { useApolloInstrumentation } from '@graphql-yoga/plugin-apollo-inline-trace';
-import { isAsyncIterable, type Plugin, type YogaInitialContext } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LIMITS } from '../../limits.ts';
 
 /**
@@ -28,7 +28,7 @@ export function useFederatedTraces(): Plugin {
       addPlugin({
         onExecutionResult({ request, result, context, setResult }) {
           if (!result || isAsyncIterable(result)) return; // incremental delivery: no trace
-          const trace = tracesOf.get(request)?.traces.get(context as YogaInitialContext)?.trace;
+          const trace = tracesOf.get(request)?.traces.get(context)?.trace;
           if (!trace) return;
           const encoded = Trace.encode(trace).finish();
           if (encoded.byteLength > LIMITS.traceBytes.value) return;

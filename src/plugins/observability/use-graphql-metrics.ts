@@ -1,4 +1,4 @@
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
@@ -52,7 +52,8 @@ export function useGraphQLMetrics(registry: Registry, endpoint = '/metrics'): Pl
       return undefined;
     },
     onExecute({ args }) {
-      const operationType = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
+      const operationType =
+        getOperationAST(args.document as DocumentNode, args.operationName as string | undefined)?.operation ?? 'unknown';
       const entry = started.get((args.contextValue as { request: Request }).request);
       if (entry) entry.operationType = operationType;
       const at = performance.now();

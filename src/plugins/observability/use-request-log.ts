@@ -1,4 +1,4 @@
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../context.ts';
 import type { Logger } from '../../logger.ts';
@@ -27,7 +27,7 @@ export function useRequestLog(logger: Logger, traceIdOf: (request: Request) => s
       const entry = seen.get(args.contextValue.request);
       if (!entry) return;
       entry.requestId = args.contextValue.requestId;
-      const name = args.operationName ?? getOperationAST(args.document)?.name?.value;
+      const name = (args.operationName as string | undefined) ?? getOperationAST(args.document as DocumentNode)?.name?.value;
       if (name) entry.operation = name.slice(0, 100);
     },
     onResponse({ request, response }) {

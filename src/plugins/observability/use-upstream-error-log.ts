@@ -1,3 +1,4 @@
+import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { FacadeError } from '../../errors.ts';
 import { describeError, type Logger } from '../../logger.ts';
@@ -18,7 +19,7 @@ export function useUpstreamErrorLog(logger: Logger): Plugin<Context> {
           if (!('errors' in result) || !result.errors) return;
           const failures: Record<string, number> = {};
           let example: { path?: string; error: FacadeError } | undefined;
-          for (const error of result.errors) {
+          for (const error of result.errors as readonly GraphQLError[]) {
             const original = error.originalError;
             if (!(original instanceof FacadeError) || original.code === 'BAD_USER_INPUT' || original.code === 'NOT_FOUND') continue;
             failures[original.code] = (failures[original.code] ?? 0) + 1;

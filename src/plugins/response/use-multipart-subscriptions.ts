@@ -52,7 +52,7 @@ function multipartResponse(
   heartbeatMs: number,
 ): Response {
   const encoder = new TextEncoder();
-  const iterator = stream[Symbol.asyncIterator]();
+  const iterator = (stream as AsyncIterable<ExecutionResult, undefined>)[Symbol.asyncIterator]();
   let heartbeat: NodeJS.Timeout | undefined;
   let first = true;
   // The first part opens with the boundary; every part ends with the next one.

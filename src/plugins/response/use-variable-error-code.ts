@@ -1,3 +1,4 @@
+import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../context.ts';
 
@@ -12,7 +13,7 @@ export function useVariableErrorCode(): Plugin<Context> {
       return {
         onExecuteDone({ result }) {
           if (!('errors' in result) || !result.errors || result.data !== undefined) return;
-          for (const error of result.errors) {
+          for (const error of result.errors as readonly GraphQLError[]) {
             (error.extensions as Record<string, unknown>).code ??= 'BAD_USER_INPUT';
           }
         },
