@@ -1,6 +1,7 @@
 import { printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import { builder } from '../builder.ts';
+import { printClientSchema as printClient } from './client-schema.ts';
 import { checkRepresentationsFirst } from './entities.ts';
 import { servingSdl, withoutSecurityDirectives } from './service-sdl.ts';
 import './scalars.ts';
@@ -25,6 +26,9 @@ export const schema = checkRepresentationsFirst(
 
 /** The SDL a router composes (`printSubgraphSchema` form), as committed in schema.graphql. */
 export const printSchema = (): string => printSubgraphSchema(schema);
+
+/** The API schema apps generate code from, as committed in schema.client.graphql. */
+export const printClientSchema = (): string => printClient(schema);
 
 let withoutSecurity: GraphQLSchema | undefined;
 
