@@ -222,5 +222,11 @@ describe('demand control at the gateway (@cost, @listSize)', () => {
     const { body } = await viaGateway(page(17), owner);
     expect(body.errors?.map((error) => error.extensions?.code)).toEqual(['COST_ESTIMATED_TOO_EXPENSIVE']);
     expect(devicesProxy.requests).toHaveLength(0);
+
+    // Without first, its default (30): 1 + 30 × 3 = 91 each; 55 → 5,005.
+    const unsized = `{ ${Array.from({ length: 55 }, (_, i) => `p${i}: myDevices { edges { node { id } } }`).join(' ')} }`;
+    const defaulted = await viaGateway(unsized, owner);
+    expect(defaulted.body.errors?.map((error) => error.extensions?.code)).toEqual(['COST_ESTIMATED_TOO_EXPENSIVE']);
+    expect(devicesProxy.requests).toHaveLength(0);
   });
 });
