@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { CodegenConfig } from '@graphql-codegen/cli';
 import { addTypenameSelectionDocumentTransform } from '@graphql-codegen/client-preset';
 import { printSchema as printExecutableSchema } from 'graphql';
-import { printSchema, schema } from './src/schema/index.ts';
+import { printClientSchema, printSchema, schema } from './src/schema/index.ts';
 
 /**
  * `npm run codegen`: the Pothos schema is the source of truth. It writes
  * - schema.graphql: the subgraph SDL a router composes (printSubgraphSchema form);
+ * - schema.client.graphql: the API schema apps generate code from (no federation);
  * - typed documents (TypedDocumentNode) for the operations the tests send;
  * - typed documents and the persisted-documents manifest for the operations the mobile
  *   apps send (examples/operations), which the service loads to run them by hash.
@@ -21,6 +22,9 @@ const config: CodegenConfig = {
   generates: {
     'schema.graphql': {
       plugins: [{ add: { content: printSchema() } }],
+    },
+    'schema.client.graphql': {
+      plugins: [{ add: { content: printClientSchema() } }],
     },
     'test/__generated__/': {
       documents: ['test/operations/**/*.graphql'],

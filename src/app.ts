@@ -32,7 +32,7 @@ import { useBoundedErrorMessages } from './plugins/response/use-bounded-error-me
 import { useCostlyRequestLane } from './plugins/request/use-costly-request-lane.ts';
 import { useReadinessEndpoint } from './plugins/request/use-readiness-endpoint.ts';
 import { useStatusEndpoint } from './plugins/request/use-status-endpoint.ts';
-import { schema } from './schema/index.ts';
+import { servedSchema } from './schema/index.ts';
 import { createRequestTracing } from './telemetry/request-tracing.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
@@ -188,7 +188,7 @@ export function createApp({
   const bodyLimit = useBodyLimit(LIMITS.requestBodyBytes.value);
   const pluginList = listPlugins();
   const yoga = createYoga<Record<string, unknown>, Context>({
-    schema,
+    schema: servedSchema({ omitSecurityDirectives: config.omitSecurityDirectives }),
     context: createContextFactory({
       client,
       devices,

@@ -153,4 +153,8 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
     description:
       "`on`: answer a router that sends `apollo-federation-include-trace: ftv1` with Apollo's inline trace (`extensions.ftv1`). Only for trusted routers: a trace holds every resolver's timing, which tells a cached device of someone else's from a missing one. See [Routers](consumers.md#the-company-supergraph-routers).",
   },
+  SUBGRAPH_SDL_OMIT_SECURITY_DIRECTIVES: {
+    description:
+      '`true`: `_service.sdl` leaves out `@authenticated` and `@requiresScopes`, so that Apollo Gateway (JS), which refuses a supergraph with `for: SECURITY` features, can compose this subgraph without edits. The subgraph enforces every rule itself either way. See [Apollo Gateway](consumers.md#apollo-gateway-js).',
+  },
 };

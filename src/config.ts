@@ -52,6 +52,8 @@ export interface Config {
   readonly documentCache: DocumentCacheSettings;
   /** ftv1 traces for the routers that ask (FTV1_TRACES): resolver timings, for trusted routers only. */
   readonly federatedTraces: boolean;
+  /** `_service.sdl` without @authenticated/@requiresScopes (SUBGRAPH_SDL_OMIT_SECURITY_DIRECTIVES), for Apollo Gateway. */
+  readonly omitSecurityDirectives: boolean;
 }
 
 export interface SubscriptionSettings {
@@ -271,6 +273,7 @@ export const envSchema = z.object({
   DOCUMENT_CACHE_MB: integer(1, 1_024, 32),
   APQ_CACHE_MB: integer(1, 1_024, 8),
   FTV1_TRACES: z.enum(['off', 'on'], { error: 'must be off or on' }).default('off'),
+  SUBGRAPH_SDL_OMIT_SECURITY_DIRECTIVES: z.enum(['false', 'true'], { error: 'must be true or false' }).default('false'),
 });
 
 /** The name of every environment variable the service reads. */
@@ -371,6 +374,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
     documentCache: Object.freeze({ maxEntries: LIMITS.documentCacheEntries.value, maxBytes: e.DOCUMENT_CACHE_MB * MB }),
     federatedTraces: e.FTV1_TRACES === 'on',
+    omitSecurityDirectives: e.SUBGRAPH_SDL_OMIT_SECURITY_DIRECTIVES === 'true',
   });
 }
 

@@ -8,6 +8,7 @@ import type { DeviceListQuery } from '../upstream/flatpeak.ts';
 import type { Device } from '../upstream/types.ts';
 import { DeviceRef } from './device.ts';
 import { LIMITS } from '../limits.ts';
+import { PAGE_SIZE } from './cost-hints.ts';
 
 const DEFAULT_PAGE = 30;
 
@@ -99,6 +100,7 @@ builder.queryFields((t) => ({
   myDevices: t.field({
     type: DeviceConnection,
     authenticated: true,
+    listSize: PAGE_SIZE,
     description:
       'The devices registered under your own reference (the devices whose referenceId is your reference), newest first. Pass pageInfo.endCursor as `after` for the next page.',
     args: {
@@ -113,6 +115,7 @@ builder.queryFields((t) => ({
   deviceList: t.field({
     type: DeviceConnection,
     requiresScopes: [['devices:read:all']],
+    listSize: PAGE_SIZE,
     description: `Every device of the account, newest first, optionally only those with a given referenceId. Needs the devices:read:all scope.`,
     args: {
       first: t.arg.int({

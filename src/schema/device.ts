@@ -3,6 +3,7 @@ import { badUserInput, FacadeError } from '../errors.ts';
 import type { Device, DeviceProperties } from '../upstream/types.ts';
 import { LocationRef } from './location.ts';
 import { LIMITS } from '../limits.ts';
+import { DEVICE_COST, DEVICES_BY_ID_SIZE } from './cost-hints.ts';
 
 // Descriptions follow Flatpeak's API reference for "Retrieve a device".
 export const DevicePropertiesRef = builder.objectRef<DeviceProperties>('DeviceProperties').implement({
@@ -68,6 +69,7 @@ function required(device: Device, field: 'manufacturer' | 'model_code' | 'model_
 
 export const DeviceRef = builder.objectRef<Device>('Device').implement({
   description: 'This object represents a device or another asset of a compatible type.',
+  cost: DEVICE_COST,
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Flatpeak unique object id (dev_…).' }),
     liveMode: t.exposeBoolean('live_mode', {
@@ -140,6 +142,7 @@ builder.queryFields((t) => ({
     type: [DeviceRef],
     authenticated: true,
     nullable: { list: false, items: true },
+    listSize: DEVICES_BY_ID_SIZE,
     description: `Retrieve up to ${LIMITS.deviceIds.value} devices by ID. The result has one entry per requested ID, in the same order (duplicates included); a device that cannot be loaded is null with an error at its index.`,
     args: { ids: t.arg.idList({ required: true, description: `Flatpeak device IDs, at most ${LIMITS.deviceIds.value}.` }) },
     resolve: (_root, { ids }, context) => {

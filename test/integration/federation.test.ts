@@ -17,7 +17,7 @@ describe('federation subgraph', () => {
     const { body } = await h.query(ServiceSdlDocument);
     expect(body.errors).toBeUndefined();
     expect(body.data?._service.sdl?.trim()).toBe(committed.trim());
-    expect(body.data?._service.sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.6"');
+    expect(body.data?._service.sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.9"');
     expect(h.standin.count()).toBe(0);
   });
 

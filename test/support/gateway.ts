@@ -13,8 +13,12 @@ import { LOCATIONS_SDL } from './locations-subgraph.ts';
  * Server over real HTTP, calling each subgraph over real HTTP.
  */
 
-export async function composeSupergraph(urls: { devices: URL; locations: URL }) {
-  const devicesSdl = await readFile(new URL('../../schema.graphql', import.meta.url), 'utf8');
+export async function composeSupergraph(
+  urls: { devices: URL; locations: URL },
+  /** This subgraph's SDL; the committed schema.graphql if not given. */
+  sdl?: string,
+) {
+  const devicesSdl = sdl ?? (await readFile(new URL('../../schema.graphql', import.meta.url), 'utf8'));
   return composeServices([
     { name: 'devices', typeDefs: parse(devicesSdl), url: urls.devices.href },
     { name: 'locations', typeDefs: parse(LOCATIONS_SDL), url: urls.locations.href },
@@ -60,6 +64,11 @@ export const CAPTURE_TRACES_HEADER = 'x-capture-traces';
 export interface GatewayOptions {
   /** Send subgraph operations as automatic persisted queries (hash first), as a router can. */
   readonly apq?: boolean;
+  /**
+   * False: serve the supergraph exactly as composed (a subgraph that leaves the security
+   * directives out of its SDL needs no edit); Apollo Gateway then refuses any that has them.
+   */
+  readonly stripSecurityFeatures?: boolean;
 }
 
 const SECURITY_DIRECTIVES = new Set(['authenticated', 'requiresScopes']);
@@ -83,8 +92,11 @@ export function withoutSecurityFeatures(supergraphSdl: string): string {
   return print(visit(parse(supergraphSdl), { enter: (node) => (isSecurity(node) ? null : undefined) }));
 }
 
-export async function startGateway(composedSdl: string, { apq = false }: GatewayOptions = {}): Promise<Gateway> {
-  const supergraphSdl = withoutSecurityFeatures(composedSdl);
+export async function startGateway(
+  composedSdl: string,
+  { apq = false, stripSecurityFeatures = true }: GatewayOptions = {},
+): Promise<Gateway> {
+  const supergraphSdl = stripSecurityFeatures ? withoutSecurityFeatures(composedSdl) : composedSdl;
   const fetches: SubgraphFetch[] = [];
   const sent: SentBody[] = [];
   const queryPlanTraces: Trace.IQueryPlanNode[] = [];

@@ -18,6 +18,10 @@ export const LOCATIONS_SDL = /* GraphQL */ `
   type Location @key(fields: "id") {
     id: ID!
     """
+    What the location's owner calls it.
+    """
+    name: String!
+    """
     IANA time zone of the location.
     """
     timezone: String!
@@ -43,6 +47,7 @@ export const LOCATIONS_SDL = /* GraphQL */ `
 
 export interface LocationRecord {
   readonly id: string;
+  readonly name: string;
   readonly timezone: string;
   readonly country: string;
   readonly deviceIds: readonly string[];
@@ -68,7 +73,7 @@ export function sampleLocations(): ReadonlyMap<string, LocationRecord> {
   return new Map(
     [...byId.values()].map((entry, i) => {
       const [timezone, country] = ZONES[i % ZONES.length]!;
-      return [entry.id, { ...entry, timezone, country }];
+      return [entry.id, { ...entry, name: `Site ${i + 1}`, timezone, country }];
     }),
   );
 }
