@@ -1,6 +1,6 @@
 import { mayRead } from '../callers/access.ts';
 import type { Caller } from '../callers/caller.ts';
-import { deviceNotFound, readAs } from '../callers/read-as.ts';
+import { type DeviceAnswer, deviceNotFound, readAs } from '../callers/read-as.ts';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Authorize } from '../upstream/auth.ts';
@@ -261,8 +261,9 @@ export function createLiveDevices({
     subscriber.queue.end();
   }
 
-  async function firstVersion(poller: Poller, signal: AbortSignal): Promise<Device> {
-    if (poller.last) return poller.last.device;
+  /** The poller's last version (remembered), else its first poll's answer (fresh, for everyone waiting on it). */
+  async function firstVersion(poller: Poller, signal: AbortSignal): Promise<DeviceAnswer> {
+    if (poller.last) return { device: poller.last.device, remembered: true };
     let entry!: Poller['waiting'][number];
     const answer = new Promise<Device>((resolve, reject) => {
       entry = { resolve, reject };
@@ -275,7 +276,7 @@ export function createLiveDevices({
     };
     signal.addEventListener('abort', leave, { once: true });
     try {
-      return await answer;
+      return { device: await answer, remembered: false };
     } finally {
       signal.removeEventListener('abort', leave);
     }
@@ -287,8 +288,17 @@ export function createLiveDevices({
       const poller = join(credential, id);
       let subscribed = false;
       try {
-        // Refused exactly as a query's read would be: ids cannot be probed here either.
-        const first = await readAs(caller, id, () => firstVersion(poller, signal), { logger, requestId });
+        // Refused exactly as a query's read would be, at the same cost: a version someone else's
+        // poller holds is not refused as it stands, Flatpeak is asked (as it is for a missing id).
+        const first = await readAs(caller, id, () => firstVersion(poller, signal), {
+          logger,
+          requestId,
+          readNow: async () => {
+            const device = await poll(credential, id, AbortSignal.any([signal, AbortSignal.timeout(settings.pollTimeoutMs)]));
+            if (!poller.stopped) publish(poller, device);
+            return device;
+          },
+        });
         if (closing) throw shuttingDown();
         const subscriber: Subscriber = {
           caller,
