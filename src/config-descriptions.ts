@@ -104,6 +104,10 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   AUTH_AUDIENCE: { description: "`jwt`: the `aud` every token must carry (this service's identifier at the identity provider)." },
   AUTH_ALGORITHMS: { description: '`jwt`: accepted signature algorithms, asymmetric only (RS/PS/ES 256–512, EdDSA).' },
   AUTH_JWKS_COOLDOWN_MS: { description: '`jwt`: a token with an unknown key id refetches the key set at most this often.' },
+  AUTH_CLOCK_TOLERANCE_S: {
+    description:
+      "`jwt`: seconds of leeway on a token's `exp` and `nbf` (clocks drift). A `deviceUpdated` stream ends at the token's `exp` plus this, with `UNAUTHENTICATED`.",
+  },
   AUTH_REFERENCE_CLAIM: { description: "`jwt`: the claim whose value (or values) are the caller's device `reference_id`s." },
   AUTH_LOCATIONS_CLAIM: {
     description: "`jwt`: the claim listing the caller's location ids (`loc_…`); devices at those locations are the caller's too.",

@@ -28,7 +28,15 @@ function contextFor(caller: Caller, client: Partial<FlatpeakClient>) {
   return factory({ request: new Request('http://facade/graphql') } as never);
 }
 
-const user = (references: string[]): Caller => ({ kind: 'user', key: 'sub:u', subject: 'u', scopes: new Set(), references, locations: [] });
+const user = (references: string[]): Caller => ({
+  kind: 'user',
+  key: 'sub:u',
+  subject: 'u',
+  scopes: new Set(),
+  references,
+  locations: [],
+  acceptedUntil: Number.POSITIVE_INFINITY,
+});
 
 describe('myDevices', () => {
   it('primes the request’s loader: a listed device loaded afterwards costs no call', async () => {

@@ -19,6 +19,7 @@ const user = (subject: string): Caller => ({
   scopes: new Set(),
   references: [subject],
   locations: [],
+  acceptedUntil: Number.POSITIVE_INFINITY,
 });
 const settings = { pollIntervalMs: 10, maxErrors: 2, maxPerCaller: 5, maxTotal: 10, pollTimeoutMs: 1_000 };
 
