@@ -129,7 +129,10 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
     description: '`deviceUpdated`: after this many failed polls of a device in a row, its subscriptions end with the error.',
   },
   MAX_SUBSCRIPTIONS_PER_CALLER: { description: 'Subscriptions one caller may hold open at once; beyond that `TOO_MANY_SUBSCRIPTIONS`.' },
-  MAX_SUBSCRIPTIONS: { description: 'Subscriptions this instance holds open at once; beyond that `TOO_MANY_SUBSCRIPTIONS`.' },
+  MAX_SUBSCRIPTIONS: {
+    description:
+      'Subscriptions this instance holds open at once; beyond that `TOO_MANY_SUBSCRIPTIONS`. Lowered at start-up to what the heap holds (48 KB each above 256 MB of `heap_size_limit`: 2,048 with the documented `NODE_OPTIONS`); see [Memory](operations.md#memory).',
+  },
   REDIS_URL: {
     description:
       '`redis://` or `rediss://` URL of a Redis shared by the replicas: the device cache, APQ registrations and the per-caller limits live there. Unset: in process. A Redis outage degrades to in-process state, never to failed queries.',
