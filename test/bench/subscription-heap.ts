@@ -19,7 +19,8 @@ const HEAP_MB = Number(process.env.SUB_HEAP_MB ?? 256);
 const DEVICES = Number(process.env.SUB_HEAP_DEVICES ?? 10);
 const MB = 1024 * 1024;
 
-const devices = sampleDevices();
+// Well-formed devices only (the stand-in's dev_…0002 is deliberately malformed, and refused).
+const devices = sampleDevices().filter((device) => device.id !== 'dev_000000000000000000000002');
 const standin = await startStandin({ logRequests: false });
 const port = await freePort();
 const facade = startMain(
@@ -71,10 +72,12 @@ for (const total of steps) {
   const startedAt = performance.now();
   const added = await openSseMany(port, total - open.length, (index) => body(open.length + index));
   open.push(...added);
-  const refused = open.filter((subscription) => subscription.outcome !== 'open').length;
+  const outcomes: Record<string, number> = {};
+  for (const { outcome } of open) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  const refused = open.length - (outcomes.open ?? 0);
   const heap = await heapAfterGc();
   console.log(
-    `${total} subscriptions (${refused} refused) in ${((performance.now() - startedAt) / 1000).toFixed(1)} s: heap ${(heap / MB).toFixed(1)} MB, ` +
+    `${total} subscriptions (${JSON.stringify(outcomes)}) in ${((performance.now() - startedAt) / 1000).toFixed(1)} s: heap ${(heap / MB).toFixed(1)} MB, ` +
       `${((heap - idle) / (total - refused) / 1024).toFixed(1)} KB per open subscription`,
   );
 }
