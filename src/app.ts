@@ -53,6 +53,7 @@ import { createUpstreamPolicy } from './upstream/resilience.ts';
 import { createUpstreamMonitor } from './upstream/status.ts';
 import { createLiveDevices } from './live/live-devices.ts';
 import { createDevicePoll } from './live/poll-device.ts';
+import { subscriptionsTheHeapHolds } from './live/subscription-budget.ts';
 import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
 import { createFastLane, listPlugins, yogaListener } from './http/fast-lane.ts';
 
@@ -173,8 +174,20 @@ export function createApp({
     onCacheError: onSharedStateError,
     observer: metrics.deviceReads,
   });
+  // Bounded by the heap too: more open streams than it holds would exhaust it (issue 21).
+  const heapHolds = subscriptionsTheHeapHolds();
+  if (heapHolds < config.subscriptions.maxTotal) {
+    logger.info(
+      { maxSubscriptions: heapHolds, configured: config.subscriptions.maxTotal },
+      'MAX_SUBSCRIPTIONS lowered to what the heap holds (~48 KB each; see docs/operations.md#memory)',
+    );
+  }
   const live = createLiveDevices({
-    settings: { ...config.subscriptions, pollTimeoutMs: config.requestDeadlineMs },
+    settings: {
+      ...config.subscriptions,
+      maxTotal: Math.min(config.subscriptions.maxTotal, heapHolds),
+      pollTimeoutMs: config.requestDeadlineMs,
+    },
     poll: createDevicePoll(client, devices, config.requestDeadlineMs),
     logger,
     observer: metrics.live,

@@ -104,6 +104,10 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   AUTH_AUDIENCE: { description: "`jwt`: the `aud` every token must carry (this service's identifier at the identity provider)." },
   AUTH_ALGORITHMS: { description: '`jwt`: accepted signature algorithms, asymmetric only (RS/PS/ES 256–512, EdDSA).' },
   AUTH_JWKS_COOLDOWN_MS: { description: '`jwt`: a token with an unknown key id refetches the key set at most this often.' },
+  AUTH_CLOCK_TOLERANCE_S: {
+    description:
+      "`jwt`: seconds of leeway on a token's `exp` and `nbf` (clocks drift). A `deviceUpdated` stream ends at the token's `exp` plus this, with `UNAUTHENTICATED`.",
+  },
   AUTH_REFERENCE_CLAIM: { description: "`jwt`: the claim whose value (or values) are the caller's device `reference_id`s." },
   AUTH_LOCATIONS_CLAIM: {
     description: "`jwt`: the claim listing the caller's location ids (`loc_…`); devices at those locations are the caller's too.",
@@ -125,7 +129,10 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
     description: '`deviceUpdated`: after this many failed polls of a device in a row, its subscriptions end with the error.',
   },
   MAX_SUBSCRIPTIONS_PER_CALLER: { description: 'Subscriptions one caller may hold open at once; beyond that `TOO_MANY_SUBSCRIPTIONS`.' },
-  MAX_SUBSCRIPTIONS: { description: 'Subscriptions this instance holds open at once; beyond that `TOO_MANY_SUBSCRIPTIONS`.' },
+  MAX_SUBSCRIPTIONS: {
+    description:
+      'Subscriptions this instance holds open at once; beyond that `TOO_MANY_SUBSCRIPTIONS`. Lowered at start-up to what the heap holds (48 KB each above 256 MB of `heap_size_limit`: 2,048 with the documented `NODE_OPTIONS`); see [Memory](operations.md#memory).',
+  },
   REDIS_URL: {
     description:
       '`redis://` or `rediss://` URL of a Redis shared by the replicas: the device cache, APQ registrations and the per-caller limits live there. Unset: in process. A Redis outage degrades to in-process state, never to failed queries.',

@@ -97,6 +97,8 @@ export interface JwtSettings {
   readonly algorithms: readonly JwtAlgorithm[];
   /** A token with an unknown key id refetches the key set at most this often. */
   readonly jwksCooldownMs: number;
+  /** Leeway for `exp` and `nbf`, in seconds: the identity provider's clock and ours drift a little. */
+  readonly clockToleranceS: number;
 }
 
 /**
@@ -251,6 +253,7 @@ export const envSchema = z.object({
     )
     .default(['RS256', 'ES256', 'EdDSA']),
   AUTH_JWKS_COOLDOWN_MS: integer(0, 600_000, 30_000),
+  AUTH_CLOCK_TOLERANCE_S: integer(0, 300, 30),
   AUTH_REFERENCE_CLAIM: claimName.default('sub'),
   AUTH_LOCATIONS_CLAIM: claimName.optional(),
   RATE_LIMIT_PER_SECOND: decimal(0, 100_000, 20, 'must be a number from 0 (off) to 100000'),
@@ -424,6 +427,7 @@ function callerSettings(e: Env): CallerSettings {
         audience: e.AUTH_AUDIENCE!,
         algorithms: Object.freeze([...new Set(e.AUTH_ALGORITHMS)]),
         jwksCooldownMs: e.AUTH_JWKS_COOLDOWN_MS,
+        clockToleranceS: e.AUTH_CLOCK_TOLERANCE_S,
       }),
       referenceClaim: e.AUTH_REFERENCE_CLAIM,
       locationsClaim: e.AUTH_LOCATIONS_CLAIM,

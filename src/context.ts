@@ -138,17 +138,24 @@ export function createContextFactory({
       async (id) => {
         if (!takeLoad()) throw tooManyLoads(id);
         await admit();
+        const fetch = (shared: AbortSignal) => upstream((options) => client.getDevice(id, options), shared);
         return readAs(
           caller,
           id,
           async () => {
-            const read = await devices.read(credential, id, lifetime, (shared) =>
-              upstream((options) => client.getDevice(id, options), shared),
-            );
+            const read = await devices.read(credential, id, lifetime, fetch);
             freshness.maxAgeMs = Math.min(freshness.maxAgeMs, read.maxAgeMs);
-            return read.device;
+            return read;
           },
-          { logger, requestId },
+          {
+            logger,
+            requestId,
+            // A cached device this caller may not read: Flatpeak's answer now decides.
+            readNow: () => {
+              freshness.maxAgeMs = 0;
+              return devices.refresh(credential, id, lifetime, fetch);
+            },
+          },
         );
       },
       { maxDevices: maxDevicesPerRequest },

@@ -139,7 +139,7 @@ export const LIMITS = {
     refusal: '`TOO_MANY_SUBSCRIPTIONS`',
   },
   subscriptions: {
-    bounds: 'subscriptions this replica holds open',
+    bounds: 'subscriptions this replica holds open (lowered to what its heap holds: 2,048 with the documented heap)',
     value: 10_000,
     variable: 'MAX_SUBSCRIPTIONS',
     refusal: '`TOO_MANY_SUBSCRIPTIONS`',

@@ -14,6 +14,11 @@ export type Caller =
       readonly references: readonly string[];
       /** Values of AUTH_LOCATIONS_CLAIM: devices at one of these locations are the caller's. */
       readonly locations: readonly string[];
+      /**
+       * When the token stops being accepted (ms since the epoch): its `exp` plus the clock
+       * leeway. What outlives the request (a subscription) ends then.
+       */
+      readonly acceptedUntil: number;
     }
   /** CALLER_AUTH=jwt and no token: may read nothing. */
   | { readonly kind: 'anonymous'; readonly key: string }

@@ -7,8 +7,6 @@ import type { FailureReason, ReportDependencyFailure } from '../telemetry/depend
 import type { Caller } from './caller.ts';
 import { LIMITS } from '../limits.ts';
 
-/** Leeway for the token's times: identity providers' and our clocks drift a little. */
-const CLOCK_TOLERANCE_S = 30;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 const JWKS_TIMEOUT_MS = 5_000;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -28,8 +26,8 @@ export type VerifyJwt = (token: string) => Promise<Extract<Caller, { kind: 'user
 
 /**
  * Verifies callers' JWTs with jose against the identity provider's JWKS: signature by a
- * published key, an allowed asymmetric algorithm, issuer, audience, exp/nbf with 30 s of
- * leeway, and a subject. Failures are UNAUTHENTICATED (HTTP 401) and never quote the token.
+ * published key, an allowed asymmetric algorithm, issuer, audience, exp/nbf with
+ * AUTH_CLOCK_TOLERANCE_S of leeway (30 s by default), and a subject. Failures are UNAUTHENTICATED (HTTP 401) and never quote the token.
  */
 export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
   const {
@@ -38,6 +36,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
     audience,
     algorithms,
     jwksCooldownMs,
+    clockToleranceS,
     referenceClaim,
     locationsClaim,
     now = Date.now,
@@ -80,7 +79,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
         issuer,
         audience,
         algorithms: [...algorithms],
-        clockTolerance: CLOCK_TOLERANCE_S,
+        clockTolerance: clockToleranceS,
         requiredClaims: ['sub', 'exp'],
         currentDate: new Date(now()),
       }));
@@ -92,7 +91,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
     // jose checks that `sub` is present, not that it is a string: an array or object would
     // become a caller key and a reference it was never meant to be.
     if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthenticated('The bearer token lacks a required claim');
-    const caller = callerOf(payload, referenceClaim, locationsClaim);
+    const caller = callerOf(payload, referenceClaim, locationsClaim, (payload.exp! + clockToleranceS) * 1000);
     // Remembered until exp, without the leeway (a cached answer is never more lenient), and
     // for an hour at most: a key withdrawn from the key set stops counting within that.
     verified.set(digest, { caller, expiresAt: Math.min(payload.exp! * 1000, now() + VERIFIED_AT_MOST_MS) });
@@ -100,7 +99,12 @@ export function createJwtVerifier(options: JwtVerifierOptions): VerifyJwt {
   };
 }
 
-function callerOf(payload: JWTPayload, referenceClaim: string, locationsClaim: string | undefined): Extract<Caller, { kind: 'user' }> {
+function callerOf(
+  payload: JWTPayload,
+  referenceClaim: string,
+  locationsClaim: string | undefined,
+  acceptedUntil: number,
+): Extract<Caller, { kind: 'user' }> {
   const subject = payload.sub!;
   return {
     kind: 'user',
@@ -109,6 +113,7 @@ function callerOf(payload: JWTPayload, referenceClaim: string, locationsClaim: s
     scopes: new Set([...strings(payload.scope, ' '), ...strings(payload.scp, ' ')]),
     references: strings(payload[referenceClaim]),
     locations: locationsClaim ? strings(payload[locationsClaim]) : [],
+    acceptedUntil,
   };
 }
 

@@ -10,22 +10,56 @@ import type { Caller } from './caller.ts';
  */
 export const deviceNotFound = (id: string) => new FacadeError('NOT_FOUND', `No device ${id}`);
 
+/** A device as the service had it: from Flatpeak just now, or remembered (the device cache, a poller's last version). */
+export interface DeviceAnswer {
+  readonly device: Device;
+  /** True when it came from something the service keeps, not from a Flatpeak call made for this read. */
+  readonly remembered: boolean;
+}
+
 /**
  * A device read as `caller` may learn of it, whichever entry point asked (a query's loader,
  * a subscription's first version), so that they all answer alike: the device if the access
  * rule lets the caller read it; `deviceNotFound` if not, if Flatpeak has no such device, or
  * if Flatpeak sent it in a shape whose error the caller could not have read; any other error
  * as it is.
+ *
+ * A remembered device the caller may not read is never refused as it stands: `readNow`
+ * asks Flatpeak, and the fresh answer decides. A missing id always costs a Flatpeak call
+ * (nothing remembers it), so a refusal must cost one too, or its speed would tell that the
+ * device exists (issue 21). It also means a device that has just become the caller's is not
+ * refused on an older copy.
  */
 export async function readAs(
   caller: Caller,
   id: string,
-  read: () => Promise<Device>,
-  { logger, requestId }: { logger: Logger; requestId?: string | undefined },
+  read: () => Promise<DeviceAnswer>,
+  { logger, requestId, readNow }: { logger: Logger; requestId?: string | undefined; readNow: () => Promise<Device> },
 ): Promise<Device> {
-  let device: Device;
+  const first = await fetchAs(caller, id, read, logger, requestId);
+  const device =
+    first.remembered && !mayRead(caller, first.device)
+      ? (await fetchAs(caller, id, wrap(readNow), logger, requestId)).device
+      : first.device;
+  if (!mayRead(caller, device)) {
+    logger.info({ requestId, caller: caller.key, device: id }, 'device access denied');
+    throw deviceNotFound(id);
+  }
+  return device;
+}
+
+const wrap = (readNow: () => Promise<Device>) => async (): Promise<DeviceAnswer> => ({ device: await readNow(), remembered: false });
+
+/** `read`, its errors told to the caller only as far as the caller may learn them. */
+async function fetchAs(
+  caller: Caller,
+  id: string,
+  read: () => Promise<DeviceAnswer>,
+  logger: Logger,
+  requestId: string | undefined,
+): Promise<DeviceAnswer> {
   try {
-    device = await read();
+    return await read();
   } catch (error) {
     if (!(error instanceof FacadeError)) throw error;
     if (error.code === 'NOT_FOUND') throw deviceNotFound(id);
@@ -36,9 +70,4 @@ export async function readAs(
     }
     throw error;
   }
-  if (!mayRead(caller, device)) {
-    logger.info({ requestId, caller: caller.key, device: id }, 'device access denied');
-    throw deviceNotFound(id);
-  }
-  return device;
 }

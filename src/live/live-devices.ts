@@ -1,11 +1,12 @@
 import { mayRead } from '../callers/access.ts';
 import type { Caller } from '../callers/caller.ts';
-import { deviceNotFound, readAs } from '../callers/read-as.ts';
+import { type DeviceAnswer, deviceNotFound, readAs } from '../callers/read-as.ts';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Authorize } from '../upstream/auth.ts';
 import type { Device } from '../upstream/types.ts';
 import { createLatestQueue, type LatestQueue } from './latest-queue.ts';
+import { timerAt } from './timer-at.ts';
 
 /** A Flatpeak credential that outlives the request it came with: whose answers may be shared, and how to call with it. */
 export interface UpstreamCredential {
@@ -223,6 +224,12 @@ export function createLiveDevices({
   function deliver(poller: Poller, subscriber: Subscriber): void {
     const { device, json } = poller.last!;
     if (subscriber.sent === json) return;
+    // A version found after the caller's token stopped being accepted is not sent (the
+    // subscriber's timer ends the stream then; this holds should it run late).
+    if (expired(subscriber.caller)) {
+      endExpired(poller, subscriber);
+      return;
+    }
     // The rule again on every version: a device whose reference or locations changed may
     // no longer be this caller's.
     if (!mayRead(subscriber.caller, device)) {
@@ -254,6 +261,13 @@ export function createLiveDevices({
     halt(poller);
   }
 
+  function endExpired(poller: Poller, subscriber: Subscriber): void {
+    if (!poller.subscribers.has(subscriber)) return;
+    logger.info({ caller: subscriber.caller.key, device: poller.id }, 'token expired; subscription ended');
+    finish(poller, subscriber, tokenExpired());
+    stopIfIdle(poller);
+  }
+
   /** Sends `subscriber` its last event; its slot is given back when the stream closes. */
   function finish(poller: Poller, subscriber: Subscriber, error: FacadeError): void {
     poller.subscribers.delete(subscriber);
@@ -261,8 +275,9 @@ export function createLiveDevices({
     subscriber.queue.end();
   }
 
-  async function firstVersion(poller: Poller, signal: AbortSignal): Promise<Device> {
-    if (poller.last) return poller.last.device;
+  /** The poller's last version (remembered), else its first poll's answer (fresh, for everyone waiting on it). */
+  async function firstVersion(poller: Poller, signal: AbortSignal): Promise<DeviceAnswer> {
+    if (poller.last) return { device: poller.last.device, remembered: true };
     let entry!: Poller['waiting'][number];
     const answer = new Promise<Device>((resolve, reject) => {
       entry = { resolve, reject };
@@ -275,7 +290,7 @@ export function createLiveDevices({
     };
     signal.addEventListener('abort', leave, { once: true });
     try {
-      return await answer;
+      return { device: await answer, remembered: false };
     } finally {
       signal.removeEventListener('abort', leave);
     }
@@ -287,15 +302,26 @@ export function createLiveDevices({
       const poller = join(credential, id);
       let subscribed = false;
       try {
-        // Refused exactly as a query's read would be: ids cannot be probed here either.
-        const first = await readAs(caller, id, () => firstVersion(poller, signal), { logger, requestId });
+        // Refused exactly as a query's read would be, at the same cost: a version someone else's
+        // poller holds is not refused as it stands, Flatpeak is asked (as it is for a missing id).
+        const first = await readAs(caller, id, () => firstVersion(poller, signal), {
+          logger,
+          requestId,
+          readNow: async () => {
+            const device = await poll(credential, id, AbortSignal.any([signal, AbortSignal.timeout(settings.pollTimeoutMs)]));
+            if (!poller.stopped) publish(poller, device);
+            return device;
+          },
+        });
         if (closing) throw shuttingDown();
+        let cancelExpiry = () => {};
         const subscriber: Subscriber = {
           caller,
           sent: undefined,
           queue: createLatestQueue<DeviceEvent>(
             (event) => 'device' in event,
             () => {
+              cancelExpiry();
               signal.removeEventListener('abort', leave);
               poller.subscribers.delete(subscriber);
               release(caller);
@@ -308,6 +334,9 @@ export function createLiveDevices({
         signal.addEventListener('abort', leave, { once: true });
         poller.subscribers.add(subscriber);
         subscribed = true;
+        // Every transport (SSE, multipart, WebSocket) reads this stream: it ends when the
+        // caller's token stops being accepted, whether or not the device changes by then.
+        if (caller.kind === 'user') cancelExpiry = timerAt(caller.acceptedUntil, () => endExpired(poller, subscriber));
         report();
         if (poller.last) deliver(poller, subscriber);
         else {
@@ -353,5 +382,11 @@ export const noLiveDevices: LiveDevices = {
   subscriptions: 0,
   pollers: 0,
 };
+
+/** True once the token the caller subscribed with (a JWT's exp plus the leeway) is no longer accepted. */
+const expired = (caller: Caller) => caller.kind === 'user' && Date.now() >= caller.acceptedUntil;
+
+const tokenExpired = () =>
+  new FacadeError('UNAUTHENTICATED', 'Your token has expired, so this subscription ended; subscribe again with a new token');
 
 const shuttingDown = () => new FacadeError('SHUTTING_DOWN', 'This server is shutting down; subscribe again to continue');

@@ -8,6 +8,8 @@ export interface DeviceRead {
   readonly device: Device;
   /** How long a client may keep this answer (ms); 0 when it came straight from Flatpeak uncached. */
   readonly maxAgeMs: number;
+  /** From the cache (fresh or stale), not from a Flatpeak call made for this read. */
+  readonly remembered: boolean;
 }
 
 /** What the device source reports as it works (metrics). */
@@ -103,7 +105,7 @@ export function createDeviceSource({
     },
 
     async read(credential: string, id: string, signal: GiveUpSignal, fetch: FetchDevice): Promise<DeviceRead> {
-      if (!cache) return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: 0 };
+      if (!cache) return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: 0, remembered: false };
       const cached = await cache.get(credential, id).catch((error: unknown) => {
         onCacheError(error);
         return undefined;
@@ -111,16 +113,16 @@ export function createDeviceSource({
       const at = now();
       if (cached && at < cached.freshUntil) {
         observer?.read('cache');
-        return { device: cached.device, maxAgeMs: cached.freshUntil - at };
+        return { device: cached.device, maxAgeMs: cached.freshUntil - at, remembered: true };
       }
       if (cached) {
         observer?.read('stale');
         // Stale: answer now, refresh behind the caller's back (once, however many ask).
         if (!coalescer.has(keyOf(credential, id)))
           void fetchShared(credential, id, AbortSignal.timeout(refreshDeadlineMs), fetch).catch(() => {});
-        return { device: cached.device, maxAgeMs: 0 };
+        return { device: cached.device, maxAgeMs: 0, remembered: true };
       }
-      return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: ttlMs };
+      return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: ttlMs, remembered: false };
     },
   };
 }

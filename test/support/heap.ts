@@ -16,6 +16,8 @@ export async function memoryOf(serviceUrl: URL): Promise<Memory> {
 export interface Inspector {
   /** A full garbage collection, so that the heap shows what is retained rather than not yet collected. */
   collectGarbage(): Promise<void>;
+  /** The value of `expression` evaluated in the child's main context (a number, a string, a plain object). */
+  evaluate<T>(expression: string): Promise<T>;
   close(): void;
 }
 
@@ -29,20 +31,28 @@ export async function connectInspector(output: () => string): Promise<Inspector>
   const socket = new WebSocket(address);
   await once(socket, 'open');
   let id = 0;
+  const call = (method: string, params?: Record<string, unknown>) => {
+    id += 1;
+    const sent = id;
+    const done = new Promise<{ result?: unknown }>((resolve) => {
+      const onMessage = (event: { data: unknown }) => {
+        const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
+        if (message.id !== sent) return;
+        socket.removeEventListener('message', onMessage);
+        resolve(message);
+      };
+      socket.addEventListener('message', onMessage);
+    });
+    socket.send(JSON.stringify({ id: sent, method, params }));
+    return done;
+  };
   return {
-    collectGarbage() {
-      id += 1;
-      const sent = id;
-      const done = new Promise<void>((resolve) => {
-        const onMessage = (event: { data: unknown }) => {
-          if ((JSON.parse(String(event.data)) as { id?: number }).id !== sent) return;
-          socket.removeEventListener('message', onMessage);
-          resolve();
-        };
-        socket.addEventListener('message', onMessage);
-      });
-      socket.send(JSON.stringify({ id: sent, method: 'HeapProfiler.collectGarbage' }));
-      return done;
+    async collectGarbage() {
+      await call('HeapProfiler.collectGarbage');
+    },
+    async evaluate<T>(expression: string) {
+      const { result } = await call('Runtime.evaluate', { expression, returnByValue: true });
+      return (result as { result: { value: T } }).result.value;
     },
     close: () => socket.close(),
   };

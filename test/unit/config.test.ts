@@ -137,7 +137,7 @@ describe('CALLER_AUTH', () => {
     expect(loadConfig({ ...service, CALLER_AUTH: 'none' }).callers).toEqual({ mode: 'none' });
   });
 
-  it('reads the JWT settings, with asymmetric algorithms, sub as the reference claim and a 30 s JWKS cool-down by default', () => {
+  it('reads the JWT settings, with asymmetric algorithms, sub as the reference claim a 30 s JWKS cool-down and 30 s of clock leeway by default', () => {
     expect(loadConfig({ ...service, ...jwt }).callers).toEqual({
       mode: 'jwt',
       jwt: {
@@ -146,6 +146,7 @@ describe('CALLER_AUTH', () => {
         audience: jwt.AUTH_AUDIENCE,
         algorithms: ['RS256', 'ES256', 'EdDSA'],
         jwksCooldownMs: 30_000,
+        clockToleranceS: 30,
       },
       referenceClaim: 'sub',
       locationsClaim: undefined,

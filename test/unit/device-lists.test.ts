@@ -17,8 +17,8 @@ function contextFor(caller: Caller, client: Partial<FlatpeakClient>) {
   const factory = createContextFactory({
     client: client as FlatpeakClient,
     devices: createDeviceSource({ coalescer: createCoalescer(), cache: undefined, ttlMs: 0, refreshDeadlineMs: 5_000 }),
-    serviceToken: { token: async () => 'service-token', invalidate() {} },
-    authenticate: async () => caller,
+    serviceToken: { token: () => Promise.resolve('service-token'), invalidate() {} },
+    authenticate: () => Promise.resolve(caller),
     rateLimiter: createRateLimiter({ perSecond: 0, burst: 1 }),
     logger: createLogger('silent'),
     requestDeadlineMs: 5_000,
@@ -28,12 +28,20 @@ function contextFor(caller: Caller, client: Partial<FlatpeakClient>) {
   return factory({ request: new Request('http://facade/graphql') } as never);
 }
 
-const user = (references: string[]): Caller => ({ kind: 'user', key: 'sub:u', subject: 'u', scopes: new Set(), references, locations: [] });
+const user = (references: string[]): Caller => ({
+  kind: 'user',
+  key: 'sub:u',
+  subject: 'u',
+  scopes: new Set(),
+  references,
+  locations: [],
+  acceptedUntil: Number.POSITIVE_INFINITY,
+});
 
 describe('myDevices', () => {
   it('primes the request’s loader: a listed device loaded afterwards costs no call', async () => {
-    const getDevice = vi.fn(async (id: string) => raw(id, 'ref-1'));
-    const listDevices = vi.fn(async () => ({ hasMore: false, items: [raw('dev_1', 'ref-1'), raw('dev_2', 'ref-1')] }));
+    const getDevice = vi.fn((id: string) => Promise.resolve(raw(id, 'ref-1')));
+    const listDevices = vi.fn(() => Promise.resolve({ hasMore: false, items: [raw('dev_1', 'ref-1'), raw('dev_2', 'ref-1')] }));
     const context = await contextFor(user(['ref-1']), { getDevice, listDevices });
     const result = await execute({ schema, document: parse('{ myDevices { edges { node { id } } } }'), contextValue: context });
     expect(result.errors).toBeUndefined();
@@ -43,7 +51,7 @@ describe('myDevices', () => {
   });
 
   it('leaves out a listed device the caller may not read, even if Flatpeak sent it', async () => {
-    const listDevices = vi.fn(async () => ({ hasMore: false, items: [raw('dev_1', 'ref-1'), raw('dev_9', 'someone-else')] }));
+    const listDevices = vi.fn(() => Promise.resolve({ hasMore: false, items: [raw('dev_1', 'ref-1'), raw('dev_9', 'someone-else')] }));
     const context = await contextFor(user(['ref-1']), { listDevices });
     const result = await execute({
       schema,

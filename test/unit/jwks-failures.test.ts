@@ -29,6 +29,7 @@ it('counts a failed fetch of the key set once, however many verifications waited
     audience: AUDIENCE,
     algorithms: ['RS256'],
     jwksCooldownMs: 30_000,
+    clockToleranceS: 30,
     referenceClaim: 'sub',
     locationsClaim: undefined,
     onKeySetFailure: (failure) => reported.push(failure),

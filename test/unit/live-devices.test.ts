@@ -19,6 +19,7 @@ const user = (subject: string): Caller => ({
   scopes: new Set(),
   references: [subject],
   locations: [],
+  acceptedUntil: Number.POSITIVE_INFINITY,
 });
 const settings = { pollIntervalMs: 10, maxErrors: 2, maxPerCaller: 5, maxTotal: 10, pollTimeoutMs: 1_000 };
 
@@ -44,9 +45,9 @@ describe('live devices', () => {
     const live = createLiveDevices({
       settings,
       logger,
-      poll: async (cred, id) => {
+      poll: (cred, id) => {
         polls.push(`${cred.key}:${id}`);
-        return device(`seen with ${cred.key}`);
+        return Promise.resolve(device(`seen with ${cred.key}`));
       },
     });
     const signal = new AbortController().signal;
@@ -71,8 +72,8 @@ describe('live devices', () => {
     expect(live.pollers).toBe(2);
     expect(live.subscriptions).toBe(3);
     const first = async (events: AsyncIterableIterator<DeviceEvent>) => {
-      const { value } = await events.next();
-      return 'device' in value! ? value.device.model_name : value!.error.code;
+      const { value } = (await events.next()) as IteratorYieldResult<DeviceEvent>;
+      return 'device' in value ? value.device.model_name : value.error.code;
     };
     expect([await first(a), await first(a2), await first(b)]).toEqual(['seen with token:a', 'seen with token:a', 'seen with token:b']);
     await a.return!();
