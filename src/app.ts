@@ -1,6 +1,7 @@
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
@@ -55,6 +56,7 @@ import { createLiveDevices } from './live/live-devices.ts';
 import { createDevicePoll } from './live/poll-device.ts';
 import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
 import { createFastLane, listPlugins } from './http/fast-lane.ts';
+import { createWebSocketSubscriptions } from './subscriptions/websocket.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -88,6 +90,13 @@ export interface App {
   readonly yoga: Yoga;
   /** For `node:http`: plain JSON POSTs through the fast lane, everything else through Yoga. */
   readonly listener: RequestListener;
+  /** For the HTTP server's `upgrade` event: subscriptions over WebSocket (graphql-transport-ws). */
+  readonly upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /**
+   * SIGTERM, once `shutdownSignal` has ended every subscription: resolves when their last
+   * messages are out (WebSocket close frames, callbacks' `complete`), or after `graceMs`.
+   */
+  closeSubscriptions(graceMs: number): Promise<void>;
 }
 
 /** Where GraphQL is served: Yoga, the fast lane, the endpoint guard and the operation spans agree on it. */
@@ -181,6 +190,7 @@ export function createApp({
   });
   shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
 
+  const authenticate = createAuthenticator(config.callers, { onDependencyFailure });
   const documents = createDocumentCache(config.documentCache);
   const allowedOrigins = new Set(config.corsOrigins);
   const costlyRequests = useCostlyRequestLane(documents.isKnown);
@@ -194,7 +204,7 @@ export function createApp({
       devices,
       live,
       serviceToken,
-      authenticate: createAuthenticator(config.callers, { onDependencyFailure }),
+      authenticate,
       rateLimiter,
       logger,
       requestDeadlineMs: config.requestDeadlineMs,
@@ -287,7 +297,27 @@ export function createApp({
         onStandAside: (reason) => logger.warn(reason),
       })
     : yoga;
-  return { yoga, listener: admission.wrap(served) };
+  const webSockets = createWebSocketSubscriptions({
+    yoga,
+    authenticate,
+    settings: {
+      endpoint: GRAPHQL_ENDPOINT,
+      maxConnections: config.subscriptions.maxWebSockets,
+      keepAliveMs: config.subscriptions.webSocketKeepAliveMs,
+      maxMessageBytes: LIMITS.webSocketMessageBytes.value,
+      allowedOrigins,
+    },
+    logger,
+    onOpen: metrics.transports.webSockets,
+  });
+  return {
+    yoga,
+    listener: admission.wrap(served),
+    upgrade: webSockets.upgrade,
+    async closeSubscriptions(graceMs) {
+      await webSockets.close(graceMs);
+    },
+  };
 }
 
 function deadlineIn(ms: number): Deadline {
