@@ -17,7 +17,7 @@ export interface Metrics {
   watchConcurrency(read: () => { limit: number; inFlight: number; queued: number }): void;
   readonly live: LiveObserver;
   /** Open graphql-transport-ws sockets and HTTP callback subscriptions (src/subscriptions/). */
-  readonly transports: { webSockets(open: number): void; callbacks(open: number): void };
+  readonly transports: { readonly webSockets: (open: number) => void; readonly callbacks: (open: number) => void };
   /** A request answered by the fast lane (src/http/fast-lane.ts) rather than by Yoga's HTTP layer. */
   fastLane(): void;
   /** A request refused by the admission limits (src/http/admission.ts). */

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ExecutionArgs, getOperationAST, GraphQLError } from 'graphql';
-import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import type { Socket } from 'node:net';
+import { type DocumentNode, type ExecutionArgs, getOperationAST, GraphQLError, type GraphQLSchema, OperationTypeNode } from 'graphql';
+import { CloseCode, handleProtocols, makeServer, type OperationResult } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Yoga } from '../app.ts';
 import type { Authenticate } from '../callers/authenticate.ts';
@@ -23,7 +24,7 @@ export interface WebSocketSettings {
 
 export interface WebSocketSubscriptions {
   /** For the HTTP server's `upgrade` event. */
-  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /**
    * SIGTERM: no new sockets; each open one is closed (1001) once its subscriptions have sent
    * their last message, and any still open after `graceMs` is cut off.
@@ -79,8 +80,8 @@ export function createWebSocketSubscriptions({
     // No compression: a client could make the server inflate far more than it sent.
     perMessageDeflate: false,
   });
-  // The execution each operation was prepared with (Yoga's, for that operation's context).
-  const enveloped = new WeakMap<object, ReturnType<Yoga['getEnveloped']>>();
+  // How each operation runs: Yoga's execution, prepared for that operation's context.
+  const enveloped = new WeakMap<object, Execution>();
 
   const server = makeServer<Record<string, unknown> | undefined, Connection>({
     // The token may come in connection_init (browsers cannot set headers on a WebSocket)
@@ -109,23 +110,27 @@ export function createWebSocketSubscriptions({
       };
       const run = yoga.getEnveloped({ request, params: payload, req: connection.request } as never);
       try {
-        const document = run.parse(payload.query);
-        const errors = run.validate(run.schema, document);
+        const schema = run.schema as GraphQLSchema;
+        const document = run.parse(payload.query) as DocumentNode;
+        const errors = run.validate(schema, document) as readonly GraphQLError[];
         if (errors.length > 0) return refused(errors);
-        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') {
+        if (getOperationAST(document, payload.operationName)?.operation !== OperationTypeNode.SUBSCRIPTION) {
           return refused([
             new FacadeError('BAD_USER_INPUT', 'Only subscriptions are served over WebSocket: send queries and mutations over HTTP'),
           ]);
         }
         const contextValue: object = await run.contextFactory();
         const args: ExecutionArgs = {
-          schema: run.schema,
+          schema,
           document,
           contextValue,
           variableValues: payload.variables,
           operationName: payload.operationName,
         };
-        enveloped.set(contextValue, run);
+        enveloped.set(contextValue, {
+          execute: (execution) => run.execute(execution) as OperationResult,
+          subscribe: (execution) => run.subscribe(execution) as OperationResult,
+        });
         return args;
       } catch (error) {
         if (error instanceof GraphQLError) return refused([error]);
@@ -194,7 +199,7 @@ export function createWebSocketSubscriptions({
         onMessage: (handle) =>
           socket.on('message', (data, isBinary) => {
             if (isBinary) return void socket.close(CloseCode.BadRequest, 'Messages must be text');
-            handle(String(data)).catch((error: unknown) => {
+            handle((data as Buffer).toString('utf8')).catch((error: unknown) => {
               // A refused connection_init (a bad token) ends the connection, with the reason.
               if (error instanceof FacadeError) {
                 socket.close(CloseCode.Forbidden, closeReason(`Forbidden: ${error.message}`));
@@ -240,7 +245,7 @@ export function createWebSocketSubscriptions({
         );
       }
       // The server's idle timeout is for HTTP requests; a socket is kept alive by pings.
-      if ('setTimeout' in socket && typeof socket.setTimeout === 'function') socket.setTimeout(0);
+      (socket as Socket).setTimeout(0);
       wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request));
     },
     async close(graceMs) {
@@ -264,6 +269,11 @@ export function createWebSocketSubscriptions({
       return sockets.size;
     },
   };
+}
+
+interface Execution {
+  execute(args: ExecutionArgs): OperationResult;
+  subscribe(args: ExecutionArgs): OperationResult;
 }
 
 /** The upgrade request's headers as a Fetch Headers (what the context factory reads). */

@@ -1,12 +1,16 @@
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
 
+/** A message of the protocol, as the server sent it (tests look into its payload freely). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Message = Record<string, any>;
+
 /** A graphql-transport-ws connection driven message by message, to see exactly what the server sends. */
 export interface RawSocket {
   readonly socket: WebSocket;
   send(message: Record<string, unknown>): void;
   /** The next message from the server (parsed), or undefined once the socket has closed. */
-  next(): Promise<Record<string, any> | undefined>;
+  next(): Promise<Message | undefined>;
   /** Resolves with the close code and reason. */
   readonly closed: Promise<{ code: number; reason: string }>;
   /** WebSocket ping frames received so far. */
@@ -18,15 +22,15 @@ export async function openRawSocket(
   { headers = {}, autoPong = true }: { headers?: Record<string, string>; autoPong?: boolean } = {},
 ): Promise<RawSocket> {
   const socket = new WebSocket(String(url).replace(/^http/, 'ws'), 'graphql-transport-ws', { headers, autoPong });
-  const messages: Array<Record<string, any> | undefined> = [];
-  const waiters: Array<(message: Record<string, any> | undefined) => void> = [];
+  const messages: Array<Message | undefined> = [];
+  const waiters: Array<(message: Message | undefined) => void> = [];
   let pings = 0;
-  const deliver = (message: Record<string, any> | undefined) => {
+  const deliver = (message: Message | undefined) => {
     const waiter = waiters.shift();
     if (waiter) waiter(message);
     else messages.push(message);
   };
-  socket.on('message', (data) => deliver(JSON.parse(String(data)) as Record<string, any>));
+  socket.on('message', (data) => deliver(JSON.parse((data as Buffer).toString('utf8')) as Message));
   socket.on('ping', () => {
     pings += 1;
   });
