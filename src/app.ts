@@ -57,6 +57,8 @@ import { createDevicePoll } from './live/poll-device.ts';
 import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
 import { createFastLane, listPlugins } from './http/fast-lane.ts';
 import { createWebSocketSubscriptions } from './subscriptions/websocket.ts';
+import { createCallbackEmitter } from './subscriptions/callbacks.ts';
+import { useSubscriptionCallbacks } from './plugins/execution/use-subscription-callbacks.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -190,6 +192,7 @@ export function createApp({
   });
   shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
 
+  const callbacks = createCallbackEmitter({ logger, timeoutMs: config.requestDeadlineMs, onOpen: metrics.transports.callbacks });
   const authenticate = createAuthenticator(config.callers, { onDependencyFailure });
   const documents = createDocumentCache(config.documentCache);
   const allowedOrigins = new Set(config.corsOrigins);
@@ -272,6 +275,8 @@ export function createApp({
       useDeferStream(),
       useDeferStreamArguments(),
       useMultipartSubscriptions(),
+      // After Yoga's result processors: a callback subscription's answer replaces theirs.
+      useSubscriptionCallbacks({ emitter: callbacks, allowed: config.subscriptions.callbackUrls }),
       ...(config.federatedTraces ? [useFederatedTraces()] : []),
       bodyLimit,
       // What keeps callers from growing the heap with documents or holding up the others with
@@ -315,7 +320,7 @@ export function createApp({
     listener: admission.wrap(served),
     upgrade: webSockets.upgrade,
     async closeSubscriptions(graceMs) {
-      await webSockets.close(graceMs);
+      await Promise.all([webSockets.close(graceMs), callbacks.close(graceMs)]);
     },
   };
 }
