@@ -136,7 +136,7 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   },
   SUBSCRIPTION_CALLBACK_URLS: {
     description:
-      "Apollo Router's HTTP callback subscriptions: comma-separated URL prefixes (origin and path, e.g. `http://router.internal:4000/callback/`) a router's `callbackUrl` must start with. Every callback is a request this service makes, so no other address is ever called. See [Apollo Router](consumers.md#subscriptions-through-apollo-router).",
+      "Apollo Router's HTTP callback subscriptions: comma-separated URL prefixes (origin and path, e.g. `http://router.internal:4000/callback/`) a router's `callbackUrl` must start with. Every callback is a request this service makes, so no other address is ever called. See [Subscriptions through a router](consumers.md#subscriptions-through-a-router).",
     default: '*(unset: callback subscriptions refused)*',
   },
   REDIS_URL: {
