@@ -2,10 +2,9 @@ import { once } from 'node:events';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { type RawDevice, SEED_DEVICE_ID, seedDevice } from '../../src/standin/data.ts';
+import { type RawDevice, seedDevice } from '../../src/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider, unsignedToken } from '../support/identity-provider.ts';
-import { startMain } from '../support/process.ts';
 import { subscribeSse } from '../support/sse.ts';
 import { connectRaw, openRawSocket } from '../support/websocket.ts';
 
@@ -244,24 +243,4 @@ describe('MAX_WEBSOCKETS', () => {
     await first.closed;
     await vi.waitFor(async () => (await connectRaw(h.url)).socket.close(1000));
   });
-});
-
-it('SIGTERM: a WebSocket subscription ends with SHUTTING_DOWN, complete and close 1001, and the service exits', async () => {
-  const main = startMain({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000' });
-  try {
-    const url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);
-    const raw = await connectRaw(url);
-    raw.send({ id: '1', type: 'subscribe', payload: { query: WATCH, variables: { id: SEED_DEVICE_ID } } });
-    expect(await raw.next()).toMatchObject({ type: 'next', payload: { data: { deviceUpdated: { id: SEED_DEVICE_ID } } } });
-    const signalledAt = performance.now();
-    main.child.kill('SIGTERM');
-    expect(await raw.next()).toMatchObject({ type: 'next', payload: { errors: [{ extensions: { code: 'SHUTTING_DOWN' } }] } });
-    expect(await raw.next()).toEqual({ id: '1', type: 'complete' });
-    expect((await raw.closed).code).toBe(1001);
-    expect((await main.exit()).code).toBe(0);
-    expect(performance.now() - signalledAt).toBeLessThan(15_000);
-    expect(main.output()).not.toContain('grace period over');
-  } finally {
-    if (main.child.exitCode === null) main.child.kill('SIGKILL');
-  }
 });
