@@ -159,7 +159,7 @@ describe('deviceUpdated over WebSocket (graphql-transport-ws), CALLER_AUTH=jwt',
 
   it('an SSE and a WebSocket subscriber of a device share one poller: one GET per interval', async () => {
     await vi.waitFor(async () => expect(await metric(h, 'flatpeak_device_pollers')).toBe(0));
-    const socketsBefore = (await metric(h, 'flatpeak_websockets_open'))!;
+    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_websockets_open')).toBe(0));
     h.standin.resetLog();
     const startedAt = performance.now();
     const client = wsClient(h.url, bearer(tokens.carol));
@@ -168,7 +168,7 @@ describe('deviceUpdated over WebSocket (graphql-transport-ws), CALLER_AUTH=jwt',
     expect((await overWs.next())?.data?.deviceUpdated?.id).toBe('dev_c1');
     expect(((await overSse.next()) as Event | undefined)?.data?.deviceUpdated?.id).toBe('dev_c1');
     expect(await metric(h, 'flatpeak_device_pollers')).toBe(1);
-    expect(await metric(h, 'flatpeak_websockets_open')).toBe(socketsBefore + 1);
+    expect(await metric(h, 'flatpeak_websockets_open')).toBe(1);
     await vi.waitFor(() => expect(gets(h, 'dev_c1')).toBeGreaterThanOrEqual(5), { timeout: 10_000, interval: 20 });
     const elapsed = performance.now() - startedAt;
     // One poll, then one per interval after the previous ends: two pollers would make twice as many.
@@ -184,6 +184,8 @@ describe('deviceUpdated over WebSocket (graphql-transport-ws), CALLER_AUTH=jwt',
   });
 
   it('pings every socket (WEBSOCKET_KEEPALIVE_MS) and closes one that does not answer', async () => {
+    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_websockets_open')).toBe(0));
+    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_subscriptions_open')).toBe(0));
     const alive = await connectRaw(h.url, bearer(tokens.alice));
     await vi.waitFor(() => expect(alive.pings).toBeGreaterThanOrEqual(3));
     expect(alive.socket.readyState).toBe(WebSocket.OPEN);
@@ -194,10 +196,11 @@ describe('deviceUpdated over WebSocket (graphql-transport-ws), CALLER_AUTH=jwt',
     expect((await silent.next())?.type).toBe('connection_ack');
     silent.send({ id: 's', type: 'subscribe', payload: { query: WATCH, variables: { id: 'dev_a2' } } });
     expect((await silent.next())?.type).toBe('next');
-    const open = (await metric(h, 'flatpeak_websockets_open'))!;
-    // Cut off (no close frame) once a ping went unanswered; its subscription and slot with it.
+    expect(await metric(h, 'flatpeak_subscriptions_open')).toBe(1);
+    // Cut off by the server (no close frame: 1006) once a ping went unanswered; its subscription with it.
     expect((await silent.closed).code).toBe(1006);
-    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_websockets_open')).toBe(open - 1));
+    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_websockets_open')).toBe(0));
+    await vi.waitFor(async () => expect(await metric(h, 'flatpeak_subscriptions_open')).toBe(0));
   });
 
   it("refuses a web page's socket from an origin not in CORS_ORIGINS (cross-site WebSocket hijacking)", async () => {
