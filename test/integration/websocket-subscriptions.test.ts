@@ -67,7 +67,8 @@ describe('deviceUpdated over WebSocket (graphql-transport-ws), CALLER_AUTH=jwt',
         AUTH_AUDIENCE: AUDIENCE,
         DEVICE_POLL_INTERVAL_MS: String(INTERVAL_MS),
         MAX_SUBSCRIPTIONS_PER_CALLER: '2',
-        WEBSOCKET_KEEPALIVE_MS: '100',
+        // Short, but not so short that a busy test process (client and server in one) misses a pong.
+        WEBSOCKET_KEEPALIVE_MS: '500',
       },
       shutdownSignal: shutdown.signal,
     });
@@ -187,7 +188,7 @@ describe('deviceUpdated over WebSocket (graphql-transport-ws), CALLER_AUTH=jwt',
     await vi.waitFor(async () => expect(await metric(h, 'flatpeak_websockets_open')).toBe(0));
     await vi.waitFor(async () => expect(await metric(h, 'flatpeak_subscriptions_open')).toBe(0));
     const alive = await connectRaw(h.url, bearer(tokens.alice));
-    await vi.waitFor(() => expect(alive.pings).toBeGreaterThanOrEqual(3));
+    await vi.waitFor(() => expect(alive.pings).toBeGreaterThanOrEqual(3), { timeout: 5_000 });
     expect(alive.socket.readyState).toBe(WebSocket.OPEN);
     alive.socket.close(1000);
 
