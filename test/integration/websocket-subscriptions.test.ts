@@ -204,6 +204,15 @@ describe('deviceUpdated over WebSocket (graphql-transport-ws), CALLER_AUTH=jwt',
     await vi.waitFor(async () => expect(await metric(h, 'flatpeak_subscriptions_open')).toBe(0));
   });
 
+  it('closes a socket that sends a message over 128 KB (1009) or a binary one (4400)', async () => {
+    const big = await connectRaw(h.url, bearer(tokens.alice));
+    big.send({ id: 'big', type: 'subscribe', payload: { query: `subscription { __typename } # ${'x'.repeat(130 * 1024)}` } });
+    expect((await big.closed).code).toBe(1009);
+    const binary = await connectRaw(h.url, bearer(tokens.alice));
+    binary.socket.send(Buffer.from('{"type":"ping"}'), { binary: true });
+    expect((await binary.closed).code).toBe(4400);
+  });
+
   it("refuses a web page's socket from an origin not in CORS_ORIGINS (cross-site WebSocket hijacking)", async () => {
     const socket = new WebSocket(h.url.href.replace(/^http/, 'ws'), 'graphql-transport-ws', {
       headers: { origin: 'https://evil.example' },
