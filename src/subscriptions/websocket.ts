@@ -91,8 +91,18 @@ export function createWebSocketSubscriptions({
       const connection = ctx.extra;
       if (token !== undefined) connection.headers.set('authorization', token);
       // Refused here with a close code, before any subscription: a bad token is a bad connection.
-      // Anonymous callers are let in, and refused per operation exactly as over HTTP.
-      await authenticate(new Request(connection.url, { headers: connection.headers }), connection.request.socket.remoteAddress);
+      const caller = await authenticate(
+        new Request(connection.url, { headers: connection.headers }),
+        connection.request.socket.remoteAddress,
+      );
+      // Without a token (CALLER_AUTH=jwt, or pass-through) every subscription would be refused:
+      // such a socket would only hold a connection.
+      if (caller.kind === 'anonymous') {
+        throw new FacadeError(
+          'UNAUTHENTICATED',
+          'Sign in: send your token in connection_init as { "Authorization": "Bearer <token>" }, or in the Authorization header',
+        );
+      }
       return true;
     },
     async onSubscribe(ctx, id, payload) {

@@ -131,13 +131,15 @@ describe('deviceUpdated over WebSocket (graphql-transport-ws), CALLER_AUTH=jwt',
     expect((await raw.closed).code).toBe(4403);
   });
 
-  it('refuses a subscription without a token (UNAUTHENTICATED), and a query over the socket', async () => {
-    const raw = await connectRaw(h.url);
-    raw.send({ id: 'a', type: 'subscribe', payload: { query: WATCH, variables: { id: 'dev_a1' } } });
-    const refused = await raw.next();
-    expect(refused?.id).toBe('a');
-    expect(JSON.stringify(refused?.payload)).toContain('UNAUTHENTICATED');
-    expect(await raw.next()).toEqual({ id: 'a', type: 'complete' });
+  it('refuses a connection without a token at connection_init (4403), and a query over the socket', async () => {
+    const anonymous = await openRawSocket(h.url);
+    anonymous.send({ type: 'connection_init' });
+    expect(await anonymous.next()).toBeUndefined();
+    const { code, reason } = await anonymous.closed;
+    expect(code).toBe(4403);
+    expect(reason).toMatch(/^Forbidden: Sign in/);
+
+    const raw = await connectRaw(h.url, bearer(tokens.alice));
     raw.send({ id: 'b', type: 'subscribe', payload: { query: '{ __typename }' } });
     expect(await raw.next()).toMatchObject({ id: 'b', type: 'error', payload: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
     raw.socket.close(1000);
