@@ -1,6 +1,7 @@
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
@@ -56,6 +57,9 @@ import { createDevicePoll } from './live/poll-device.ts';
 import { subscriptionsTheHeapHolds } from './live/subscription-budget.ts';
 import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
 import { createFastLane, listPlugins, yogaListener } from './http/fast-lane.ts';
+import { createWebSocketSubscriptions } from './subscriptions/websocket.ts';
+import { createCallbackEmitter } from './subscriptions/callbacks.ts';
+import { useSubscriptionCallbacks } from './plugins/execution/use-subscription-callbacks.ts';
 
 export interface AppOptions {
   readonly config: Config;
@@ -89,6 +93,13 @@ export interface App {
   readonly yoga: Yoga;
   /** For `node:http`: plain JSON POSTs through the fast lane, everything else through Yoga. */
   readonly listener: RequestListener;
+  /** For the HTTP server's `upgrade` event: subscriptions over WebSocket (graphql-transport-ws). */
+  readonly upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /**
+   * SIGTERM, once `shutdownSignal` has ended every subscription: resolves when their last
+   * messages are out (WebSocket close frames, callbacks' `complete`), or after `graceMs`.
+   */
+  closeSubscriptions(graceMs: number): Promise<void>;
 }
 
 /** Where GraphQL is served: Yoga, the fast lane, the endpoint guard and the operation spans agree on it. */
@@ -194,6 +205,8 @@ export function createApp({
   });
   shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
 
+  const callbacks = createCallbackEmitter({ logger, timeoutMs: config.requestDeadlineMs, onOpen: metrics.transports.callbacks });
+  const authenticate = createAuthenticator(config.callers, { onDependencyFailure });
   const documents = createDocumentCache(config.documentCache);
   const allowedOrigins = new Set(config.corsOrigins);
   const costlyRequests = useCostlyRequestLane(documents.isKnown);
@@ -207,7 +220,7 @@ export function createApp({
       devices,
       live,
       serviceToken,
-      authenticate: createAuthenticator(config.callers, { onDependencyFailure }),
+      authenticate,
       rateLimiter,
       logger,
       requestDeadlineMs: config.requestDeadlineMs,
@@ -275,6 +288,8 @@ export function createApp({
       useDeferStream(),
       useDeferStreamArguments(),
       useMultipartSubscriptions(),
+      // After Yoga's result processors: a callback subscription's answer replaces theirs.
+      useSubscriptionCallbacks({ emitter: callbacks, allowed: config.subscriptions.callbackUrls }),
       ...(config.federatedTraces ? [useFederatedTraces()] : []),
       bodyLimit,
       // What keeps callers from growing the heap with documents or holding up the others with
@@ -300,7 +315,27 @@ export function createApp({
         onStandAside: (reason) => logger.warn(reason),
       })
     : undefined;
-  return { yoga, listener: admission.wrap(lane ?? yogaListener(yoga)) };
+  const webSockets = createWebSocketSubscriptions({
+    yoga,
+    authenticate,
+    settings: {
+      endpoint: GRAPHQL_ENDPOINT,
+      maxConnections: config.subscriptions.maxWebSockets,
+      keepAliveMs: config.subscriptions.webSocketKeepAliveMs,
+      maxMessageBytes: LIMITS.webSocketMessageBytes.value,
+      allowedOrigins,
+    },
+    logger,
+    onOpen: metrics.transports.webSockets,
+  });
+  return {
+    yoga,
+    listener: admission.wrap(lane ?? yogaListener(yoga)),
+    upgrade: webSockets.upgrade,
+    async closeSubscriptions(graceMs) {
+      await Promise.all([webSockets.close(graceMs), callbacks.close(graceMs)]);
+    },
+  };
 }
 
 function deadlineIn(ms: number): Deadline {

@@ -133,6 +133,19 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
     description:
       'Subscriptions this instance holds open at once; beyond that `TOO_MANY_SUBSCRIPTIONS`. Lowered at start-up to what the heap holds (48 KB each above 256 MB of `heap_size_limit`: 2,048 with the documented `NODE_OPTIONS`); see [Memory](operations.md#memory).',
   },
+  MAX_WEBSOCKETS: {
+    description:
+      "WebSocket connections (`graphql-transport-ws` on `/graphql`) this instance holds open at once; beyond that the upgrade is answered 503. Each connection's subscriptions count towards the two limits above as well.",
+  },
+  WEBSOCKET_KEEPALIVE_MS: {
+    description:
+      'Each WebSocket is pinged this often (a WebSocket ping frame); one that has not answered the previous ping is closed, and its subscriptions with it.',
+  },
+  SUBSCRIPTION_CALLBACK_URLS: {
+    description:
+      "Apollo Router's HTTP callback subscriptions: comma-separated URL prefixes (origin and path, e.g. `http://router.internal:4000/callback/`) a router's `callbackUrl` must start with. Every callback is a request this service makes, so no other address is ever called. See [Subscriptions through a router](consumers.md#subscriptions-through-a-router).",
+    default: '*(unset: callback subscriptions refused)*',
+  },
   REDIS_URL: {
     description:
       '`redis://` or `rediss://` URL of a Redis shared by the replicas: the device cache, APQ registrations and the per-caller limits live there. Unset: in process. A Redis outage degrades to in-process state, never to failed queries.',

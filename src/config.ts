@@ -62,6 +62,15 @@ export interface SubscriptionSettings {
   readonly maxErrors: number;
   readonly maxPerCaller: number;
   readonly maxTotal: number;
+  /** graphql-transport-ws connections this instance holds open at once. */
+  readonly maxWebSockets: number;
+  /** A WebSocket is pinged this often; one that has not answered the previous ping by then is closed. */
+  readonly webSocketKeepAliveMs: number;
+  /**
+   * Where Apollo's HTTP callback protocol may send events: URL prefixes (origin and path).
+   * None: callback subscriptions are refused (a callback URL is a request this service makes).
+   */
+  readonly callbackUrls: readonly URL[];
 }
 
 /** The samplers of the OpenTelemetry specification (OTEL_TRACES_SAMPLER). */
@@ -263,6 +272,21 @@ export const envSchema = z.object({
   SUBSCRIPTION_MAX_ERRORS: integer(1, 1_000, 5),
   MAX_SUBSCRIPTIONS_PER_CALLER: integer(0, 100_000, 20),
   MAX_SUBSCRIPTIONS: integer(0, 1_000_000, 10_000),
+  MAX_WEBSOCKETS: integer(0, 1_000_000, LIMITS.webSockets.value),
+  WEBSOCKET_KEEPALIVE_MS: integer(100, 600_000, 12_000),
+  SUBSCRIPTION_CALLBACK_URLS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((prefix) => prefix.trim())
+        .filter(Boolean),
+    )
+    .refine((prefixes) => prefixes.every((prefix) => URL.canParse(prefix) && /^https?:$/.test(new URL(prefix).protocol)), {
+      error: 'must be a comma-separated list of http(s) URL prefixes such as https://router.internal:4000/callback/',
+    })
+    .transform((prefixes) => prefixes.map((prefix) => new URL(prefix)))
+    .default([]),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
     .transform((value) => new URL(value))
@@ -367,6 +391,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxErrors: e.SUBSCRIPTION_MAX_ERRORS,
       maxPerCaller: e.MAX_SUBSCRIPTIONS_PER_CALLER,
       maxTotal: e.MAX_SUBSCRIPTIONS,
+      maxWebSockets: e.MAX_WEBSOCKETS,
+      webSocketKeepAliveMs: e.WEBSOCKET_KEEPALIVE_MS,
+      callbackUrls: Object.freeze(e.SUBSCRIPTION_CALLBACK_URLS),
     }),
     tracing: Object.freeze({
       tracesUrl:

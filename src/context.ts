@@ -47,6 +47,11 @@ export interface Context {
   readonly upstreamCredential: UpstreamCredential;
   /** The live device pollers behind subscriptions, shared by every request. */
   readonly live: LiveDevices;
+  /**
+   * When a subscription ends, if not with its request's connection: an HTTP callback
+   * subscription (use-subscription-callbacks.ts), whose request is answered at once.
+   */
+  readonly subscriptionSignal?: AbortSignal;
 }
 
 // Abort reasons: plain errors made once, not a DOMException per request.

@@ -144,6 +144,18 @@ export const LIMITS = {
     variable: 'MAX_SUBSCRIPTIONS',
     refusal: '`TOO_MANY_SUBSCRIPTIONS`',
   },
+  webSockets: {
+    bounds: 'graphql-transport-ws connections this replica holds open',
+    value: 10_000,
+    variable: 'MAX_WEBSOCKETS',
+    refusal: 'HTTP 503 to the upgrade request',
+  },
+  webSocketMessageBytes: { bounds: 'bytes of one WebSocket message', value: 128 * KB, refusal: 'connection closed (1009)' },
+  callbackHeartbeatMs: {
+    bounds: "milliseconds of the shortest `heartbeatIntervalMs` a router's callback subscription may ask for",
+    value: 100,
+    refusal: 'HTTP 400 `BAD_USER_INPUT`',
+  },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

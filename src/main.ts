@@ -61,10 +61,11 @@ const app = createApp({
   onDependencyFailure,
 });
 // A request may stay silent until its deadline: only past that is a connection stalled.
-const server = createHttpServer(app.listener, {
-  ...HTTP_TIMEOUTS,
-  stalledMs: Math.max(HTTP_TIMEOUTS.stalledMs, config.requestDeadlineMs + 5_000),
-});
+const server = createHttpServer(
+  app.listener,
+  { ...HTTP_TIMEOUTS, stalledMs: Math.max(HTTP_TIMEOUTS.stalledMs, config.requestDeadlineMs + 5_000) },
+  app.upgrade,
+);
 const closeGracefully = gracefulCloser(server);
 
 server.on('error', (error) => {
@@ -108,7 +109,11 @@ async function shutdown(signal: string): Promise<void> {
   // Subscriptions never finish on their own: end them (SHUTTING_DOWN, then the stream's
   // proper end) so that their responses complete within the grace period like any other.
   closingStreams.abort();
-  await closeGracefully(config.shutdownGraceMs, () => logger.warn('grace period over: closing the connections still open'));
+  // WebSockets and callbacks are not HTTP requests in flight: their last messages are awaited apart.
+  await Promise.all([
+    closeGracefully(config.shutdownGraceMs, () => logger.warn('grace period over: closing the connections still open')),
+    app.closeSubscriptions(config.shutdownGraceMs),
+  ]);
   await tracing?.shutdown(); // the spans of the last requests
   await dispatcher.close();
   redis?.disconnect();

@@ -16,6 +16,8 @@ export interface Metrics {
   /** Reports the adaptive concurrency limit (read at each scrape). */
   watchConcurrency(read: () => { limit: number; inFlight: number; queued: number }): void;
   readonly live: LiveObserver;
+  /** Open graphql-transport-ws sockets and HTTP callback subscriptions (src/subscriptions/). */
+  readonly transports: { readonly webSockets: (open: number) => void; readonly callbacks: (open: number) => void };
   /** A request answered by the fast lane (src/http/fast-lane.ts) rather than by Yoga's HTTP layer. */
   fastLane(): void;
   /** A request refused by the admission limits (src/http/admission.ts). */
@@ -108,6 +110,16 @@ export function createMetrics(): Metrics {
     help: 'Devices polled now: one poller per upstream credential and device.',
     registers: [registry],
   });
+  const webSockets = new Gauge({
+    name: 'flatpeak_websockets_open',
+    help: 'graphql-transport-ws connections open now (MAX_WEBSOCKETS).',
+    registers: [registry],
+  });
+  const callbacks = new Gauge({
+    name: 'flatpeak_callback_subscriptions_open',
+    help: "Subscriptions sending their events to a router's callback URL now (Apollo's HTTP callback protocol).",
+    registers: [registry],
+  });
   const fastLane = new Counter({
     name: 'flatpeak_http_fast_lane_requests_total',
     help: "GraphQL requests answered by the fast lane (plain JSON POSTs) rather than by Yoga's HTTP layer.",
@@ -156,6 +168,10 @@ export function createMetrics(): Metrics {
         subscriptions.set(open);
         pollers.set(polling);
       },
+    },
+    transports: {
+      webSockets: (open) => webSockets.set(open),
+      callbacks: (open) => callbacks.set(open),
     },
     deviceReads: {
       read: (source) => reads.inc({ source }),

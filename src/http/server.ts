@@ -45,7 +45,11 @@ const BAD_REQUEST = JSON.stringify({
  * whose target or Host cannot make a URL are answered 400 here, before Yoga's adapter
  * would answer them 500 with a stack trace.
  */
-export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts = HTTP_TIMEOUTS): Server {
+export function createHttpServer(
+  app: RequestListener,
+  timeouts: HttpTimeouts = HTTP_TIMEOUTS,
+  upgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void,
+): Server {
   const server = createServer(
     {
       headersTimeout: timeouts.headersTimeoutMs,
@@ -73,5 +77,18 @@ export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts = 
       `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(BAD_REQUEST)}\r\nconnection: close\r\n\r\n${BAD_REQUEST}`,
     );
   });
+  // WebSocket subscriptions; without a listener Node destroys the upgrading connection.
+  if (upgrade) {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!hasValidTarget(request)) {
+        socket.on('error', () => {});
+        socket.end(
+          `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(BAD_REQUEST)}\r\nconnection: close\r\n\r\n${BAD_REQUEST}`,
+        );
+        return;
+      }
+      upgrade(request, socket, head);
+    });
+  }
   return server;
 }

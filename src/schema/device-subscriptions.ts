@@ -14,7 +14,8 @@ builder.subscriptionFields((t) => ({
       assertDeviceId(id);
       await context.admit();
       // The connection's own signal, not the request's deadline: a subscription outlives it.
-      const { signal } = (context as typeof context & { request: Request }).request;
+      // A callback subscription outlives its request too: its end is the callback's to say.
+      const signal = context.subscriptionSignal ?? (context as typeof context & { request: Request }).request.signal;
       return context.live.watch({
         id,
         caller: context.caller,

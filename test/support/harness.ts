@@ -25,6 +25,8 @@ export interface Harness {
   readonly url: URL;
   /** The facade's HTTP server (to see its side of a connection, e.g. when it closes). */
   readonly server: Server;
+  /** As main.ts on SIGTERM, after `shutdownSignal`: resolves when the subscriptions' last messages are out. */
+  closeSubscriptions(graceMs: number): Promise<void>;
   query<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables> | string,
     variables?: TVariables,
@@ -89,7 +91,7 @@ export async function startHarness({
     metrics,
     onDependencyFailure,
   });
-  const server: Server = createHttpServer(app.listener);
+  const server: Server = createHttpServer(app.listener, undefined, app.upgrade);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = new URL(`http://127.0.0.1:${port}/graphql`);
@@ -98,6 +100,7 @@ export async function startHarness({
     standin,
     url,
     server,
+    closeSubscriptions: (graceMs) => app.closeSubscriptions(graceMs),
     async query(document, variables, headers = {}) {
       const response = await fetch(url, {
         method: 'POST',
@@ -107,6 +110,7 @@ export async function startHarness({
       return { status: response.status, headers: response.headers, body: (await response.json()) as never };
     },
     async close() {
+      await app.closeSubscriptions(0);
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await tracing?.shutdown(); // sends the spans still buffered
