@@ -53,6 +53,7 @@ import { createUpstreamPolicy } from './upstream/resilience.ts';
 import { createUpstreamMonitor } from './upstream/status.ts';
 import { createLiveDevices } from './live/live-devices.ts';
 import { createDevicePoll } from './live/poll-device.ts';
+import { createRedisLiveFleet } from './live/live-fleet.ts';
 import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
 import { createFastLane, listPlugins } from './http/fast-lane.ts';
 
@@ -178,6 +179,11 @@ export function createApp({
     poll: createDevicePoll(client, devices, config.requestDeadlineMs),
     logger,
     observer: metrics.live,
+    // A lease of two intervals: renewed every interval by its holder, and taken over by another
+    // replica at most two intervals after its holder died (at once when it stopped).
+    fleet: redis
+      ? createRedisLiveFleet(redis, { leaseMs: 2 * config.subscriptions.pollIntervalMs, logger, onError: onSharedStateError })
+      : undefined,
   });
   shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
 
