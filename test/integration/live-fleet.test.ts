@@ -54,12 +54,15 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
     [redis, standin] = await Promise.all([startRedis(), startStandin()]);
   });
 
+  async function stopAll(): Promise<void> {
+    const stopping = replicas.splice(0);
+    for (const { main } of stopping) main.child.kill('SIGTERM');
+    await Promise.all(stopping.map(({ main }) => main.exit()));
+  }
+
   afterAll(async () => {
     for (const stream of streams) stream.close();
-    for (const { main } of replicas) {
-      main.child.kill('SIGTERM');
-      await main.exit();
-    }
+    await stopAll();
     await standin?.close();
     await redis?.close();
   });
@@ -80,13 +83,10 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
     expect(written).toEqual({ data: { updateDevice: { device: { id: device.id, modelName: 'Renamed on replica 0' } } } });
     expect(updated(await stream.next())).toEqual({ id: device.id, modelName: 'Renamed on replica 0' });
     stream.close();
-    for (const { main } of replicas.splice(0)) {
-      main.child.kill('SIGTERM');
-      await main.exit();
-    }
-  }, 20_000);
+    await stopAll();
+  }, 40_000);
 
-  it('polls a device watched on two replicas from one of them, and the other takes over when the holder stops', async () => {
+  it('polls a device watched on two replicas from one of them; the other takes over when the holder leaves or dies', async () => {
     replicas.push(...(await Promise.all([startReplica(INTERVAL_MS), startReplica(INTERVAL_MS)])));
     const device = sampleDevices()[5]!;
     const watch = async (replica: number) => {
@@ -95,33 +95,47 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
       expect(updated(await stream.next())?.id).toBe(device.id);
       return stream;
     };
-    const [, survivor] = [await watch(0), await watch(1)];
+    const watching = [await watch(0), await watch(1)];
+    const gets = () => standin.requests.filter((request) => request.path === `/devices/${device.id}`).length;
+    /** Waits until the replicas together have polled `count` more times; returns what each polled meanwhile. */
+    const pollsFor = async (count: number) => {
+      const before = [await polls(0), await polls(1)];
+      await vi.waitFor(async () => expect((await polls(0)) + (await polls(1)) - before[0]! - before[1]!).toBeGreaterThanOrEqual(count), {
+        timeout: 10_000,
+        interval: INTERVAL_MS,
+      });
+      return [(await polls(0)) - before[0]!, (await polls(1)) - before[1]!];
+    };
 
     // Several intervals: every GET of the device comes from one replica, the lease holder.
-    const before = [await polls(0), await polls(1)];
-    const getsBefore = standin.requests.filter((request) => request.path === `/devices/${device.id}`).length;
-    await vi.waitFor(async () => expect((await polls(0)) + (await polls(1)) - before[0]! - before[1]!).toBeGreaterThanOrEqual(6), {
-      timeout: 10_000,
-      interval: INTERVAL_MS,
-    });
-    const grown = [(await polls(0)) - before[0]!, (await polls(1)) - before[1]!];
-    const gets = standin.requests.filter((request) => request.path === `/devices/${device.id}`).length - getsBefore;
+    const getsBefore = gets();
+    const grown = await pollsFor(6);
     expect(grown.filter((count) => count > 0)).toHaveLength(1);
-    expect(gets).toBe(grown[0]! + grown[1]!);
+    expect(gets() - getsBefore).toBe(grown[0]! + grown[1]!);
     const holder = grown[0]! > 0 ? 0 : 1;
     const other = 1 - holder;
 
-    // A change found by the holder's poll reaches the other replica's subscriber (pushed: it does not poll).
+    // A change found by the holder's poll reaches the other replica's subscriber (pushed: that one does not poll).
     standin.modify(device.id, { model_name: 'Changed upstream' });
-    const otherStream = other === 1 ? survivor : streams.at(-2)!;
-    expect(updated(await otherStream.next())?.modelName).toBe('Changed upstream');
+    expect(updated(await watching[other]!.next())?.modelName).toBe('Changed upstream');
 
-    // The holder stops (SIGTERM releases its lease): the other replica polls now, and finds the next change itself.
-    replicas[holder]!.main.child.kill('SIGTERM');
-    await replicas[holder]!.main.exit();
-    const takenOver = await polls(other);
-    await vi.waitFor(async () => expect(await polls(other)).toBeGreaterThan(takenOver), { timeout: 10_000, interval: INTERVAL_MS });
+    // The holder's last subscriber leaves: it stops polling and releases the lease, and the other
+    // replica polls from its next interval, finding the next change itself.
+    watching[holder]!.close();
+    await pollsFor(3);
+    const afterLeaving = await pollsFor(3);
+    expect(afterLeaving[holder]).toBe(0);
     standin.modify(device.id, { model_name: 'Changed again' });
-    expect(updated(await otherStream.next())?.modelName).toBe('Changed again');
-  }, 30_000);
+    expect(updated(await watching[other]!.next())?.modelName).toBe('Changed again');
+
+    // Subscribed again on the first replica, which now waits for the lease; the holder dies
+    // (SIGKILL: no release). Its lease lapses and the first replica takes the device over.
+    watching[holder] = await watch(holder);
+    replicas[other]!.main.child.kill('SIGKILL');
+    await replicas[other]!.main.exit();
+    const lastPolls = await polls(holder);
+    await vi.waitFor(async () => expect(await polls(holder)).toBeGreaterThan(lastPolls), { timeout: 10_000, interval: INTERVAL_MS });
+    standin.modify(device.id, { model_name: 'Changed after the holder died' });
+    expect(updated(await watching[holder].next())?.modelName).toBe('Changed after the holder died');
+  }, 40_000);
 });
