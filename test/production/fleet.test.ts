@@ -91,8 +91,8 @@ describe.skipIf(unavailable && !process.env.CI)('a fleet: three compiled replica
       DEVICE_POLL_INTERVAL_MS: String(INTERVAL_MS),
       RATE_LIMIT_PER_SECOND: String(RATE_PER_SECOND),
       RATE_LIMIT_BURST: String(BURST),
-      // Long enough for HAProxy (checking every 200 ms) to stop sending before the listener closes.
-      SHUTDOWN_DELAY_MS: '1000',
+      // Long enough for HAProxy (two failed checks, 200 ms apart) to stop sending before the listener closes.
+      SHUTDOWN_DELAY_MS: '2000',
     };
   }
 
@@ -111,7 +111,10 @@ describe.skipIf(unavailable && !process.env.CI)('a fleet: three compiled replica
       headers: { 'content-type': 'application/json', authorization: `Bearer ${authorization}` },
       body: JSON.stringify({ query, variables }),
     });
-    const body = (await response.json()) as GraphQLBody;
+    const text = await response.text();
+    // HAProxy's own error pages are HTML: say which status, not a JSON parse error.
+    if (!response.headers.get('content-type')?.includes('json')) throw new Error(`HTTP ${response.status}: ${text.slice(0, 80)}`);
+    const body = JSON.parse(text) as GraphQLBody;
     if (!response.ok && !body.errors) throw new Error(`HTTP ${response.status}`);
     return body;
   }

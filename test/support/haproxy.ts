@@ -18,7 +18,7 @@ export interface Haproxy {
 
 /**
  * HAProxy in front of replicas on loopback, as a cloud load balancer would be: round robin,
- * a replica taken out as soon as its `/ready` says so (checked every 200 ms) and put back when
+ * a replica taken out once its `/ready` says so twice (checked every 200 ms) and put back when
  * it answers again, a request whose connection failed retried on another replica.
  */
 export async function startHaproxy(replicaPorts: readonly number[]): Promise<Haproxy> {
@@ -50,7 +50,9 @@ export async function startHaproxy(replicaPorts: readonly number[]): Promise<Hap
       '  balance roundrobin',
       '  option httpchk GET /ready',
       '  http-check expect status 200',
-      '  default-server inter 200ms fall 1 rise 1',
+      // Two failed checks, not one: on a busy machine one slow /ready must not empty the backend.
+      '  timeout check 2s',
+      '  default-server inter 200ms fall 2 rise 1',
       ...replicaPorts.map((replica, i) => `  server replica${i} 127.0.0.1:${replica} check`),
       '',
     ].join('\n'),
