@@ -364,12 +364,13 @@ export function createLiveDevices({
     },
     close() {
       closing = true;
+      // First: the push connection goes, without unsubscribing channel by channel.
+      fleet?.close();
       for (const poller of [...pollers.values()]) {
         for (const waiter of poller.waiting.splice(0)) waiter.reject(shuttingDown());
         for (const subscriber of [...poller.subscribers]) finish(poller, subscriber, shuttingDown());
         halt(poller);
       }
-      fleet?.close();
     },
     get subscriptions() {
       return open;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_ACCOUNT_ID, sampleDevices } from '../../src/standin/data.ts';
+import { DEMO_ACCOUNT_ID, sampleDevices, seedDevice } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from '../../src/standin/server.ts';
+import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { startMain, type Started } from '../support/process.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../support/redis.ts';
 import { type SseSubscription, subscribeSse } from '../support/sse.ts';
@@ -12,6 +13,9 @@ import { type SseSubscription, subscribeSse } from '../support/sse.ts';
  */
 const WATCH = 'subscription ($id: ID!) { deviceUpdated(id: $id) { id modelName } }';
 const RENAME = 'mutation ($id: ID!, $name: String!) { updateDevice(id: $id, input: { modelName: $name }) { device { id modelName } } }';
+const REASSIGN = 'mutation ($id: ID!, $ref: String!) { updateDevice(id: $id, input: { referenceId: $ref }) { device { id referenceId } } }';
+/** user-a's own device (its reference is user-a's subject). */
+const OWN = { ...seedDevice, id: 'dev_usera1', reference_id: 'user-a', locations: [] };
 const INTERVAL_MS = 300;
 
 /** The device an SSE event carries. */
@@ -21,10 +25,11 @@ const updated = (event: Record<string, unknown> | undefined) =>
 describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across replicas (REDIS_URL)', () => {
   let redis: RedisServer;
   let standin: Standin;
+  let idp: IdentityProvider;
   const replicas: Array<{ main: Started; url: string }> = [];
   const streams: SseSubscription[] = [];
 
-  async function startReplica(pollIntervalMs: number): Promise<{ main: Started; url: string }> {
+  async function startReplica(pollIntervalMs: number, env: Record<string, string> = {}): Promise<{ main: Started; url: string }> {
     const main = startMain({
       PORT: '0',
       LOG_LEVEL: 'info',
@@ -36,6 +41,7 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
       DEVICE_POLL_INTERVAL_MS: String(pollIntervalMs),
       RATE_LIMIT_PER_SECOND: '0',
       SHUTDOWN_DELAY_MS: '0',
+      ...env,
     });
     const url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);
     await main.waitForLog((line) => String(line.msg).startsWith('connected to Redis'));
@@ -51,7 +57,11 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
 
   beforeAll(async () => {
     if (redisUnavailable) throw new Error(`${redisUnavailable} (CI must run it: .ci/run installs it)`);
-    [redis, standin] = await Promise.all([startRedis(), startStandin()]);
+    [redis, standin, idp] = await Promise.all([
+      startRedis(),
+      startStandin({ devices: [...sampleDevices(), OWN] }),
+      startIdentityProvider(),
+    ]);
   });
 
   async function stopAll(): Promise<void> {
@@ -65,28 +75,53 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
     await stopAll();
     await standin?.close();
     await redis?.close();
+    await idp?.close();
   });
 
-  it('pushes a write through one replica to a subscriber of another, long before that replica would poll', async () => {
+  it('pushes a write through one replica to the subscribers of another, long before that replica would poll, each under its own access rule', async () => {
     // A minute between polls: an event within the test's few seconds can only have been pushed.
-    replicas.push(...(await Promise.all([startReplica(60_000), startReplica(60_000)])));
+    const jwt = { CALLER_AUTH: 'jwt', AUTH_JWKS_URL: idp.jwksUrl.href, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE };
+    replicas.push(...(await Promise.all([startReplica(60_000, jwt), startReplica(60_000, jwt)])));
+    const admin = { authorization: `Bearer ${await idp.token({ claims: { sub: 'admin', scope: 'devices:read:all devices:write' } })}` };
+    const userA = { authorization: `Bearer ${await idp.token({ claims: { sub: 'user-a' } })}` };
+    const write = (query: string, variables: Record<string, unknown>) =>
+      fetch(replicas[0]!.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...admin },
+        body: JSON.stringify({ query, variables }),
+      }).then((response) => response.json() as Promise<unknown>);
+
     const device = sampleDevices()[3]!;
-    const stream = await subscribeSse(replicas[1]!.url, WATCH, { id: device.id });
+    const stream = await subscribeSse(replicas[1]!.url, WATCH, { id: device.id }, admin);
     streams.push(stream);
     expect(updated(await stream.next())).toEqual({ id: device.id, modelName: device.model_name });
-
-    const written = await fetch(replicas[0]!.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: RENAME, variables: { id: device.id, name: 'Renamed on replica 0' } }),
-    }).then((response) => response.json() as Promise<unknown>);
-    expect(written).toEqual({ data: { updateDevice: { device: { id: device.id, modelName: 'Renamed on replica 0' } } } });
+    expect(await write(RENAME, { id: device.id, name: 'Renamed on replica 0' })).toEqual({
+      data: { updateDevice: { device: { id: device.id, modelName: 'Renamed on replica 0' } } },
+    });
     expect(updated(await stream.next())).toEqual({ id: device.id, modelName: 'Renamed on replica 0' });
-    stream.close();
+
+    // The attack: user-a's device is given to someone else through replica 0. The pushed version
+    // reaches replica 1, where user-a's subscription ends NOT_FOUND (the rule, applied per
+    // subscriber to every version) while the admin's gets the device.
+    const own = await subscribeSse(replicas[1]!.url, WATCH, { id: OWN.id }, userA);
+    const watched = await subscribeSse(replicas[1]!.url, WATCH, { id: OWN.id }, admin);
+    streams.push(own, watched);
+    expect(updated(await own.next())?.id).toBe(OWN.id);
+    expect(updated(await watched.next())?.id).toBe(OWN.id);
+    expect(await write(REASSIGN, { id: OWN.id, ref: 'user-b' })).toEqual({
+      data: { updateDevice: { device: { id: OWN.id, referenceId: 'user-b' } } },
+    });
+    const refused = await own.next();
+    expect(refused?.data ?? null).toBeNull();
+    expect((refused?.errors as Array<{ extensions?: { code?: string } }>).map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
+    expect(await own.next()).toBeUndefined(); // and the stream ends
+    expect(JSON.stringify(refused)).not.toContain('user-b');
+    expect(updated(await watched.next())?.id).toBe(OWN.id);
     await stopAll();
   }, 40_000);
 
   it('polls a device watched on two replicas from one of them; the other takes over when the holder leaves or dies', async () => {
+    await stopAll(); // whatever an earlier test left running
     replicas.push(...(await Promise.all([startReplica(INTERVAL_MS), startReplica(INTERVAL_MS)])));
     const device = sampleDevices()[5]!;
     const watch = async (replica: number) => {
