@@ -55,6 +55,7 @@ import { createUpstreamMonitor } from './upstream/status.ts';
 import { createLiveDevices } from './live/live-devices.ts';
 import { createDevicePoll } from './live/poll-device.ts';
 import { subscriptionsTheHeapHolds } from './live/subscription-budget.ts';
+import { createRedisLiveFleet } from './live/live-fleet.ts';
 import { useMultipartSubscriptions } from './plugins/response/use-multipart-subscriptions.ts';
 import { createFastLane, listPlugins, yogaListener } from './http/fast-lane.ts';
 import { createWebSocketSubscriptions } from './subscriptions/websocket.ts';
@@ -202,6 +203,11 @@ export function createApp({
     poll: createDevicePoll(client, devices, config.requestDeadlineMs),
     logger,
     observer: metrics.live,
+    // A lease of two intervals: renewed every interval by its holder, and taken over by another
+    // replica at most two intervals after its holder died (at once when it stopped).
+    fleet: redis
+      ? createRedisLiveFleet(redis, { leaseMs: 2 * config.subscriptions.pollIntervalMs, logger, onError: onSharedStateError })
+      : undefined,
   });
   shutdownSignal?.addEventListener('abort', () => live.close(), { once: true });
 

@@ -123,7 +123,8 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
     default: '`0` (off)',
   },
   DEVICE_POLL_INTERVAL_MS: {
-    description: '`deviceUpdated`: each watched device is fetched this often (after the previous poll ends), once for all its subscribers.',
+    description:
+      '`deviceUpdated`: each watched device is fetched this often (after the previous poll ends), once for all its subscribers (with `REDIS_URL`, once for the whole fleet).',
   },
   SUBSCRIPTION_MAX_ERRORS: {
     description: '`deviceUpdated`: after this many failed polls of a device in a row, its subscriptions end with the error.',
@@ -148,7 +149,7 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   },
   REDIS_URL: {
     description:
-      '`redis://` or `rediss://` URL of a Redis shared by the replicas: the device cache, APQ registrations and the per-caller limits live there. Unset: in process. A Redis outage degrades to in-process state, never to failed queries.',
+      '`redis://` or `rediss://` URL of a Redis shared by the replicas: the device cache, APQ registrations and the per-caller limits live there, and `deviceUpdated` is polled by one replica per device and pushed to all ([Running a fleet](operations.md#running-a-fleet)). Unset: in process. A Redis outage degrades to in-process state, never to failed queries.',
   },
   OTEL_EXPORTER_OTLP_ENDPOINT: {
     description:

@@ -7,6 +7,7 @@ import type { Authorize } from '../upstream/auth.ts';
 import type { Device } from '../upstream/types.ts';
 import { createLatestQueue, type LatestQueue } from './latest-queue.ts';
 import { timerAt } from './timer-at.ts';
+import type { LiveFleet } from './live-fleet.ts';
 
 /** A Flatpeak credential that outlives the request it came with: whose answers may be shared, and how to call with it. */
 export interface UpstreamCredential {
@@ -103,11 +104,14 @@ export function createLiveDevices({
   poll,
   logger,
   observer = quiet,
+  fleet,
 }: {
   settings: LiveSettings;
   poll: PollDevice;
   logger: Logger;
   observer?: LiveObserver;
+  /** Replicas sharing Redis: one of them polls each device, and every version reaches all of them. */
+  fleet?: LiveFleet | undefined;
 }): LiveDevices {
   const pollers = new Map<string, Poller>();
   const perCaller = new Map<string, number>();
@@ -160,6 +164,13 @@ export function createLiveDevices({
       };
       pollers.set(key, poller);
       logger.debug({ device: id, pollers: pollers.size }, 'device poller started');
+      const started = poller;
+      fleet?.listen(credential.key, id, (device) => {
+        if (!started.stopped) publish(started, device);
+      });
+      // The first version is fetched here whoever holds the lease (a new subscriber wants it
+      // now); taking the lease, if it is free, goes alongside.
+      if (fleet) void fleet.claim(credential.key, id);
       void pollOnce(poller);
     } else poller.joining += 1;
     return poller;
@@ -177,6 +188,8 @@ export function createLiveDevices({
     clearTimeout(poller.timer);
     poller.inFlight?.abort();
     pollers.delete(poller.key);
+    fleet?.unlisten(poller.credential.key, poller.id);
+    fleet?.release(poller.credential.key, poller.id);
     report();
     logger.debug({ device: poller.id, pollers: pollers.size }, 'device poller stopped');
   }
@@ -194,7 +207,7 @@ export function createLiveDevices({
       if (poller.stopped) return;
       observer.poll('ok');
       poller.failures = 0;
-      publish(poller, device);
+      if (publish(poller, device)) fleet?.announce(poller.credential.key, device);
     } catch (error) {
       if (poller.stopped) return;
       const failure =
@@ -205,20 +218,39 @@ export function createLiveDevices({
       fail(poller, failure);
     } finally {
       poller.inFlight = undefined;
-      if (!poller.stopped) {
-        poller.timer = setTimeout(() => void pollOnce(poller), settings.pollIntervalMs);
-        // Pollers live only while someone is subscribed; they never keep the process up alone.
-        poller.timer.unref();
-      }
+      schedule(poller, settings.pollIntervalMs);
     }
   }
 
-  function publish(poller: Poller, device: Device): void {
+  function schedule(poller: Poller, delayMs: number): void {
+    if (poller.stopped) return;
+    poller.timer = setTimeout(() => void nextTurn(poller), delayMs);
+    // Pollers live only while someone is subscribed; they never keep the process up alone.
+    poller.timer.unref();
+  }
+
+  /** In a fleet, polls only while this replica holds the device's lease; another's changes arrive pushed. */
+  async function nextTurn(poller: Poller): Promise<void> {
+    if (fleet) {
+      const turn = await fleet.claim(poller.credential.key, poller.id);
+      if (poller.stopped) return;
+      if (!turn.poll) {
+        // Ask again when the holder's lease would lapse (it died), at the latest after an interval.
+        schedule(poller, Math.min(settings.pollIntervalMs, turn.retryInMs ?? settings.pollIntervalMs));
+        return;
+      }
+    }
+    await pollOnce(poller);
+  }
+
+  /** Sends a version to the subscribers that have not had it; true if it was new to this poller. */
+  function publish(poller: Poller, device: Device): boolean {
     const json = JSON.stringify(device);
     for (const waiter of poller.waiting.splice(0)) waiter.resolve(device);
-    if (poller.last?.json === json) return;
+    if (poller.last?.json === json) return false;
     poller.last = { device, json };
     for (const subscriber of [...poller.subscribers]) deliver(poller, subscriber);
+    return true;
   }
 
   function deliver(poller: Poller, subscriber: Subscriber): void {
@@ -356,9 +388,13 @@ export function createLiveDevices({
     offer(credentialKey, device) {
       const poller = pollers.get(`${credentialKey}\u0000${device.id}`);
       if (poller && !poller.stopped) publish(poller, device);
+      // Every replica's watchers, whether or not anyone watches here.
+      fleet?.announce(credentialKey, device);
     },
     close() {
       closing = true;
+      // First: the push connection goes, without unsubscribing channel by channel.
+      fleet?.close();
       for (const poller of [...pollers.values()]) {
         for (const waiter of poller.waiting.splice(0)) waiter.reject(shuttingDown());
         for (const subscriber of [...poller.subscribers]) finish(poller, subscriber, shuttingDown());

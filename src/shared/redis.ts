@@ -24,8 +24,17 @@ export function connectRedis(url: URL, { logger, onFailure }: RedisOptions): Red
     retryStrategy: (attempt) => Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)),
     keyPrefix: 'flatpeak-graph:',
   });
+  // One line each way of an outage, whatever its failures (those are counted, and logged per reason).
+  let connected = false;
   redis.on('ready', () => {
-    logger.info({ redis: url.host }, 'connected to Redis: cache, APQ and rate limits are shared');
+    connected = true;
+    logger.info({ redis: url.host }, 'connected to Redis: cache, APQ, rate limits and live devices are shared');
+  });
+  // 'reconnecting', not 'close': a disconnect at shutdown is no outage.
+  redis.on('reconnecting', () => {
+    if (!connected) return;
+    connected = false;
+    logger.warn({ redis: url.host }, 'lost the connection to Redis: this replica serves on its own until it is back');
   });
   // Every failed attempt (one every 2 s while Redis is away) is counted; the log says it once a minute.
   redis.on('error', redisFailures(redis, onFailure));

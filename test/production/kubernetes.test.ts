@@ -23,11 +23,13 @@ const container = pod.containers[0];
 const portNamed = (name: string | number): number =>
   typeof name === 'number' ? name : container.ports.find((port: Doc) => port.name === name).containerPort;
 
+const SECRET_PLACEHOLDERS: Record<string, string> = { FLATPEAK_ACCOUNT_ID: 'acc_placeholder', REDIS_URL: 'rediss://redis.example:6380' };
+
 /** The container's environment as the service would see it; Secret values stand in as placeholders. */
 function containerEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const entry of container.env as Doc[]) {
-    if (entry.valueFrom?.secretKeyRef) env[entry.name] = entry.name === 'FLATPEAK_ACCOUNT_ID' ? 'acc_placeholder' : 'sk_placeholder';
+    if (entry.valueFrom?.secretKeyRef) env[entry.name] = SECRET_PLACEHOLDERS[entry.name] ?? 'sk_placeholder';
     else env[entry.name] = String(entry.value);
   }
   return env;
@@ -83,6 +85,28 @@ describe('deploy/kubernetes', () => {
       expect(entry?.valueFrom?.secretKeyRef?.name, name).toEqual(expect.any(String));
     }
     expect(JSON.stringify(docs)).not.toMatch(/sk_[a-z]|"kind":"Secret"/);
+  });
+
+  it('spreads the replicas over nodes (and zones), counting the pods of this Deployment', () => {
+    const labels = deployment.spec.template.metadata.labels;
+    const spread = pod.topologySpreadConstraints as Doc[];
+    const byKey = new Map(spread.map((constraint) => [constraint.topologyKey, constraint]));
+    for (const key of ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']) {
+      expect(byKey.get(key), key).toMatchObject({ maxSkew: 1, labelSelector: { matchLabels: labels } });
+      // Preferred, not required: a cluster with fewer nodes than replicas still schedules them all.
+      expect(byKey.get(key)?.whenUnsatisfiable, key).toBe('ScheduleAnyway');
+    }
+  });
+
+  it('shares state through an external Redis whose URL comes from a Secret, and says so', () => {
+    const entry = (container.env as Doc[]).find((candidate) => candidate.name === 'REDIS_URL');
+    expect(entry?.value).toBeUndefined();
+    expect(entry?.valueFrom?.secretKeyRef).toEqual({ name: expect.any(String), key: expect.any(String) });
+    expect(config.redisUrl?.protocol).toBe('rediss:');
+    // No Redis is deployed by these manifests: the operator provides it, as the comment says.
+    expect(docs.some((doc) => JSON.stringify(doc).toLowerCase().includes('redis') && doc.kind !== 'Deployment')).toBe(false);
+    expect(readFileSync(join(directory, 'deployment.yaml'), 'utf8')).toMatch(/external Redis/);
+    expect(readFileSync(join(root, 'docs', 'operations.md'), 'utf8')).toMatch(/flatpeak-graph-redis/);
   });
 
   it('runs as non-root on a read-only root filesystem, without privileges', () => {

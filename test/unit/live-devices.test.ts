@@ -3,9 +3,10 @@ import type { Caller } from '../../src/callers/caller.ts';
 import { FacadeError } from '../../src/errors.ts';
 import { createLatestQueue } from '../../src/live/latest-queue.ts';
 import { createLiveDevices, type DeviceEvent, type UpstreamCredential } from '../../src/live/live-devices.ts';
+import type { LiveFleet } from '../../src/live/live-fleet.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedDevice } from '../../src/standin/data.ts';
-import { device as deviceSchema } from '../../src/upstream/types.ts';
+import { type Device, device as deviceSchema } from '../../src/upstream/types.ts';
 
 const logger = createLogger('silent');
 const trusted: Caller = { kind: 'trusted', key: 'ip:1' };
@@ -174,5 +175,125 @@ describe('live devices', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('live devices in a fleet (a LiveFleet stand-in: lease and push in memory)', () => {
+  /** Two replicas' worth of fleet: one lease per device, and announcements to every listener. */
+  function memoryFleet() {
+    const leases = new Map<string, string>();
+    const listeners = new Map<string, Set<(device: Device) => void>>();
+    let redisDown = false;
+    const replica = (name: string): LiveFleet => {
+      const mine = new Map<string, (device: Device) => void>();
+      return {
+        claim: (key, id) => {
+          if (redisDown) return Promise.resolve({ poll: true });
+          const holder = leases.get(`${key}:${id}`);
+          if (holder === undefined) leases.set(`${key}:${id}`, name);
+          return Promise.resolve({ poll: (holder ?? name) === name });
+        },
+        release: (key, id) => {
+          if (leases.get(`${key}:${id}`) === name) leases.delete(`${key}:${id}`);
+        },
+        announce: (key, announced) => {
+          for (const onDevice of listeners.get(`${key}:${announced.id}`) ?? []) onDevice(announced);
+        },
+        listen: (key, id, onDevice) => {
+          mine.set(`${key}:${id}`, onDevice);
+          listeners.set(`${key}:${id}`, (listeners.get(`${key}:${id}`) ?? new Set()).add(onDevice));
+        },
+        unlisten: (key, id) => {
+          listeners.get(`${key}:${id}`)?.delete(mine.get(`${key}:${id}`)!);
+        },
+        close() {},
+      };
+    };
+    return { replica, leases, setRedisDown: (down: boolean) => (redisDown = down) };
+  }
+
+  it('polls on the lease holder only, pushes what it finds to the other, and hands over when the holder’s last subscriber leaves', async () => {
+    const fleet = memoryFleet();
+    const polls = { a: 0, b: 0 };
+    let current = device('v1');
+    const replica = (name: 'a' | 'b') =>
+      createLiveDevices({
+        settings,
+        logger,
+        fleet: fleet.replica(name),
+        poll: () => {
+          polls[name] += 1;
+          return Promise.resolve(current);
+        },
+      });
+    const [a, b] = [replica('a'), replica('b')];
+    const watching = new AbortController();
+    const onA = await a.watch({ id: seedDevice.id, caller: trusted, credential: credential('service'), signal: watching.signal });
+    const onB = await b.watch({
+      id: seedDevice.id,
+      caller: trusted,
+      credential: credential('service'),
+      signal: new AbortController().signal,
+    });
+    expect((await onA.next()).value).toMatchObject({ device: { model_name: 'v1' } });
+    expect((await onB.next()).value).toMatchObject({ device: { model_name: 'v1' } });
+    expect(fleet.leases.get(`service:${seedDevice.id}`)).toBe('a');
+
+    // Many intervals: b fetched its first version and nothing since; a's polls find the change, b gets it pushed.
+    const first = polls.b;
+    await vi.waitFor(() => expect(polls.a).toBeGreaterThan(5));
+    current = device('v2');
+    expect((await onB.next()).value).toMatchObject({ device: { model_name: 'v2' } });
+    expect(polls.b).toBe(first);
+
+    // a's last subscriber leaves: a stops and releases, b takes the lease and polls.
+    watching.abort();
+    await vi.waitFor(() => expect(fleet.leases.get(`service:${seedDevice.id}`)).toBe('b'));
+    const stopped = polls.a;
+    await vi.waitFor(() => expect(polls.b).toBeGreaterThan(first + 5));
+    expect(polls.a).toBe(stopped);
+    b.close();
+    a.close();
+  });
+
+  it('polls on every replica while the fleet is unreachable (claim answers "poll")', async () => {
+    const fleet = memoryFleet();
+    fleet.setRedisDown(true);
+    const polls = { a: 0, b: 0 };
+    const replica = (name: 'a' | 'b') =>
+      createLiveDevices({
+        settings,
+        logger,
+        fleet: fleet.replica(name),
+        poll: () => {
+          polls[name] += 1;
+          return Promise.resolve(device('v1'));
+        },
+      });
+    const [a, b] = [replica('a'), replica('b')];
+    for (const live of [a, b]) {
+      await live.watch({ id: seedDevice.id, caller: trusted, credential: credential('service'), signal: new AbortController().signal });
+    }
+    await vi.waitFor(() => expect(Math.min(polls.a, polls.b)).toBeGreaterThan(5));
+    a.close();
+    b.close();
+  });
+
+  it('sends a write offered on one replica to the other replica’s subscribers', async () => {
+    const fleet = memoryFleet();
+    const replica = (name: string) =>
+      createLiveDevices({ settings, logger, fleet: fleet.replica(name), poll: () => Promise.resolve(device('v1')) });
+    const [a, b] = [replica('a'), replica('b')];
+    const onB = await b.watch({
+      id: seedDevice.id,
+      caller: trusted,
+      credential: credential('service'),
+      signal: new AbortController().signal,
+    });
+    expect((await onB.next()).value).toMatchObject({ device: { model_name: 'v1' } });
+    a.offer('service', device('written through a'));
+    expect((await onB.next()).value).toMatchObject({ device: { model_name: 'written through a' } });
+    a.close();
+    b.close();
   });
 });
