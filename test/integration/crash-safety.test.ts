@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { type Started, startMain } from '../support/process.ts';
 
 const ENTITIES = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Device { id } } }';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { connectInspector, type Inspector, memoryOf } from '../support/heap.ts';
 import { type HostileKind, hostileBody } from '../support/hostile-documents.ts';
 import { freePort, type Started, startMain } from '../support/process.ts';

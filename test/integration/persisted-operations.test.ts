@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceListDocument } from '../../examples/__generated__/graphql.ts';
 import { loadConfig } from '../../src/config.ts';
 import { sha256Hex } from '../../src/persisted/manifest.ts';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { type GraphQLResponse, type Harness, startHarness } from '../support/harness.ts';
 import { subscribeSse } from '../support/sse.ts';
 import { LIMITS } from '../../src/limits.ts';

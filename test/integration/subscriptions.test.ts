@@ -3,7 +3,7 @@ import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeviceUpdatedDocument } from '../../examples/__generated__/graphql.ts';
 import { createLogger } from '../../src/logger.ts';
-import { type RawDevice, SEED_DEVICE_ID, sampleDevices, seedDevice } from '../../src/standin/data.ts';
+import { type RawDevice, SEED_DEVICE_ID, sampleDevices, seedDevice } from '../../tools/standin/data.ts';
 import { faultOn } from '../support/faults.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
-import { DEMO_API_KEY, startStandin } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY, startStandin } from '../../tools/standin/server.ts';
 import { copyPaths, envOf, execForm, instructionsOf, parseDockerfile, type Stage } from '../support/dockerfile.ts';
 import { root, startCommand, type Started } from '../support/process.ts';
 

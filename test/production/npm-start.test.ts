@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
-import { DEMO_API_KEY, startStandin } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY, startStandin } from '../../tools/standin/server.ts';
 import { faultOn } from '../support/faults.ts';
 import { descendantsOf, isAlive, startCommand } from '../support/process.ts';
 

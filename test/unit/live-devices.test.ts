@@ -4,7 +4,7 @@ import { FacadeError } from '../../src/errors.ts';
 import { createLatestQueue } from '../../src/live/latest-queue.ts';
 import { createLiveDevices, type DeviceEvent, type UpstreamCredential } from '../../src/live/live-devices.ts';
 import { createLogger } from '../../src/logger.ts';
-import { seedDevice } from '../../src/standin/data.ts';
+import { seedDevice } from '../../tools/standin/data.ts';
 import { device as deviceSchema } from '../../src/upstream/types.ts';
 
 const logger = createLogger('silent');
