@@ -10,7 +10,7 @@ import { LIMITS } from '../../src/limits.ts';
 
 /** The wire protocol, without a client library: what each mode accepts and answers. */
 
-const manifest = loadConfig({}).persistedOperations.manifest;
+const manifest = loadConfig({ FLATPEAK_API_URL: 'https://api.flatpeak.com' }).persistedOperations.manifest;
 const listHash = (DeviceListDocument as unknown as { __meta__: { hash: string } }).__meta__.hash;
 const persisted = (sha256Hash: string) => ({ persistedQuery: { version: 1, sha256Hash } });
 

@@ -26,10 +26,11 @@ describe('npm start', () => {
         left.push({ pid: npm.child.pid! });
         const url = String((await npm.waitForLog((line) => typeof line.url === 'string')).url);
 
-        // npm, and under it the service itself: no shell, no tsx, no second node.
+        // npm, and under it one node: the launcher running the compiled service in its own
+        // process (tsx only as a loader for the launcher), no shell, no second node.
         const serving = descendantsOf(npm.child.pid!);
         left.push(...serving);
-        expect(serving.map((process) => process.command)).toEqual(['node dist/main.js']);
+        expect(serving.map((process) => process.command)).toEqual(['node --import tsx tools/dev.ts dist/main.js']);
 
         const inFlight = fetch(url, {
           method: 'POST',
