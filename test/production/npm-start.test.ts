@@ -11,7 +11,7 @@ describe('npm start', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`serves from one node process; ${signal} sent to npm drains the request in flight, exits 0, leaves no process`, async () => {
       const standin = await startStandin();
-      let left: Array<{ pid: number }> = [];
+      const left: Array<{ pid: number }> = [];
       try {
         standin.setFault(faultOn(`/devices/${SEED_DEVICE_ID}`, { delayMs: 1_500 }));
         const npm = startCommand('npm', ['start'], {

@@ -48,7 +48,7 @@ export function startCommand(command: string, args: readonly string[], env: Reco
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
 
   let partial = ''; // a chunk may end in the middle of a line
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;
     const texts = (partial + chunk).split('\n');
     partial = texts.pop()!;
@@ -62,7 +62,7 @@ export function startCommand(command: string, args: readonly string[], env: Reco
       }
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;
   });
 
