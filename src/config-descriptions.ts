@@ -23,7 +23,7 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   },
   NODE_ENV: {
     description:
-      '`production` (the image and the manifests set it) refuses to start without `FLATPEAK_API_URL` and refuses the sample-data stand-in (`FLATPEAK_STANDIN`). Any other value, or none, changes nothing else.',
+      '`production` (the image sets it, and so every pod of deploy/kubernetes) refuses to start without `FLATPEAK_API_URL` and refuses the sample-data stand-in (`FLATPEAK_STANDIN`). Any other value, or none, changes nothing else.',
   },
   FLATPEAK_API_URL: {
     description:
