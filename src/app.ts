@@ -64,7 +64,7 @@ import { useSubscriptionCallbacks } from './plugins/execution/use-subscription-c
 
 export interface AppOptions {
   readonly config: Config;
-  /** Where Flatpeak is: `config.flatpeakApiUrl`, or the embedded stand-in's address. */
+  /** Where Flatpeak is: `config.flatpeakApiUrl` (tests give a stand-in's address). */
   readonly upstreamUrl: URL;
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
@@ -176,7 +176,10 @@ export function createApp({
       return { status, ok: status < 500 && (token === undefined || status < 400 || status === 429) };
     },
   });
-  registerUpstreamStatusMetrics(metrics.registry, monitor.status, { serviceCredentials: serviceToken !== undefined });
+  registerUpstreamStatusMetrics(metrics.registry, monitor.status, {
+    serviceCredentials: serviceToken !== undefined,
+    standin: config.standin,
+  });
 
   const devices = createDeviceSource({
     coalescer: createCoalescer(),
@@ -267,7 +270,7 @@ export function createApp({
       // not draining. Not Flatpeak's state: when Flatpeak fails, every replica would turn
       // unready at once, and callers would get connection failures instead of coded errors.
       useReadinessEndpoint(() => !isStopping()),
-      useStatusEndpoint({ ready: () => !isStopping(), upstream: monitor.status }),
+      useStatusEndpoint({ ready: () => !isStopping(), standin: config.standin, upstream: monitor.status }),
       useGraphQLMetrics(metrics.registry),
       // After the probes and /metrics: any other path is not GraphQL's either.
       useEndpointOnly(GRAPHQL_ENDPOINT),

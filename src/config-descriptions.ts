@@ -21,9 +21,18 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
     description:
       '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. JSON logs on stdout: one access-log line per request at `info` (probes and scrapes at `debug`), with its request id and trace id; upstream failures at `warn`.',
   },
+  NODE_ENV: {
+    description:
+      '`production` (the image sets it, and so every pod of deploy/kubernetes) refuses to start without `FLATPEAK_API_URL` and refuses the sample-data stand-in (`FLATPEAK_STANDIN`). Any other value, or none, changes nothing else.',
+  },
   FLATPEAK_API_URL: {
-    description: "Flatpeak's base URL, e.g. `https://api.flatpeak.com`; `https` unless it is on this machine.",
-    default: '*(unset: the embedded stand-in)*',
+    description:
+      "Flatpeak's base URL, e.g. `https://api.flatpeak.com`; `https` unless it is on this machine. The service refuses to start without it; `npm start` and `npm run dev` from a clone start a local stand-in with sample devices when it is unset, and set it to that.",
+    default: '*(required)*',
+  },
+  FLATPEAK_STANDIN: {
+    description:
+      '`true`: `FLATPEAK_API_URL` is the development stand-in (sample data), as set by `npm start` / `npm run dev` (tools/dev.ts); the start-up line, `/status` (`upstream: "standin"`, `sampleData: true`) and `/metrics` (`flatpeak_upstream_standin 1`) say so. Refused with `NODE_ENV=production`.',
   },
   FLATPEAK_ACCOUNT_ID: {
     description:
@@ -93,7 +102,7 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
   },
   CALLER_AUTH: {
     description:
-      "How callers are known: `jwt` (verify each caller's JWT) or `none` (callers are not identified and read every device of the account). Required with service credentials and a real `FLATPEAK_API_URL`; `none` on the embedded stand-in; must be unset in pass-through mode. See [Callers](security.md#callers-who-may-read-which-device).",
+      "How callers are known: `jwt` (verify each caller's JWT) or `none` (callers are not identified and read every device of the account). Required with service credentials; `npm start` on the stand-in sets `none` unless told `jwt` (then it serves a development identity: [Trying JWT locally](security.md#trying-jwt-locally)); must be unset in pass-through mode. See [Callers](security.md#callers-who-may-read-which-device).",
     default: '*(see meaning)*',
   },
   AUTH_JWKS_URL: {

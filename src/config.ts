@@ -14,8 +14,13 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
-  /** Unset means: start the embedded Flatpeak stand-in and talk to it. */
-  readonly flatpeakApiUrl: URL | undefined;
+  /** Where Flatpeak's API is: always given (the sample-data stand-in is started by tools/dev.ts, never by the service). */
+  readonly flatpeakApiUrl: URL;
+  /**
+   * FLATPEAK_STANDIN: the URL is the development stand-in's (tools/dev.ts says so), which
+   * serves sample data; `/status`, `/metrics` and the start-up line tell. Never in production.
+   */
+  readonly standin: boolean;
   /** Service credentials; unset means pass the caller's bearer token through. */
   readonly serviceCredentials: ServiceCredentials | undefined;
   readonly upstream: UpstreamSettings;
@@ -114,7 +119,7 @@ export interface JwtSettings {
  * - `jwt`: callers send a JWT from the company's identity provider; each device read is
  *   checked against its claims.
  * - `none`: callers are not identified and read every device of the account (a service
- *   only the router can reach, or the embedded stand-in).
+ *   only the router can reach, or the development stand-in).
  * - `pass-through`: no service credentials; each caller's own Flatpeak token is its identity.
  */
 export type CallerSettings =
@@ -184,6 +189,9 @@ const secureUrl = z
 
 const otlpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((value) => new URL(value));
 
+/** `NODE_ENV=production` (the image and the manifests set it): a real Flatpeak only, never the stand-in. */
+const PRODUCTION = 'production';
+
 const claimName = z.string().regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name (letters, digits, _:./-)');
 
 // Values of the secret variables are never echoed back in an error message.
@@ -194,7 +202,9 @@ export const envSchema = z.object({
   PORT: integer(0, 65_535, 4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  NODE_ENV: z.string().max(100).optional(),
   FLATPEAK_API_URL: secureUrl.optional(),
+  FLATPEAK_STANDIN: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   FLATPEAK_ACCOUNT_ID: z
     .string()
     .regex(/^acc_[A-Za-z0-9]+$/, 'must look like acc_…')
@@ -324,7 +334,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `${missing}: must be set together with ${missing === 'FLATPEAK_API_KEY' ? 'FLATPEAK_ACCOUNT_ID' : 'FLATPEAK_API_KEY'} (service credentials), or both left unset (pass-through)`,
     );
   }
-  if (parsed.success) problems.push(...callerProblems(parsed.data, present));
+  if (parsed.success) problems.push(...upstreamProblems(parsed.data, present), ...callerProblems(parsed.data, present));
   // Read here so that a missing or broken manifest stops the start, named like any bad variable.
   let manifest: PersistedManifest = new Map();
   if (parsed.success && parsed.data.PERSISTED_OPERATIONS !== 'off') {
@@ -342,7 +352,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
-    flatpeakApiUrl: e.FLATPEAK_API_URL,
+    flatpeakApiUrl: e.FLATPEAK_API_URL!,
+    standin: e.FLATPEAK_STANDIN === 'true',
     serviceCredentials:
       e.FLATPEAK_ACCOUNT_ID && e.FLATPEAK_API_KEY
         ? Object.freeze({ accountId: e.FLATPEAK_ACCOUNT_ID, apiKey: e.FLATPEAK_API_KEY })
@@ -417,21 +428,56 @@ function signalUrl(base: URL, path: string): URL {
 
 type Env = z.output<typeof envSchema>;
 
+const hasServiceCredentials = (present: Record<string, string | undefined>) =>
+  'FLATPEAK_ACCOUNT_ID' in present || 'FLATPEAK_API_KEY' in present;
+
+/**
+ * Sample data is never served by mistake: the service always talks to the Flatpeak it is
+ * given. Only the development launcher (tools/dev.ts, `npm start` and `npm run dev` from a
+ * clone) starts a stand-in, and it marks it (FLATPEAK_STANDIN) so that the service says so;
+ * production refuses it. Service credentials are for a real Flatpeak: without its URL they
+ * would be sent nowhere, or to a stand-in that accepts anything.
+ */
+function upstreamProblems(e: Env, present: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const production = e.NODE_ENV === PRODUCTION;
+  if (!e.FLATPEAK_API_URL) {
+    if (production) {
+      problems.push(
+        "FLATPEAK_API_URL: must be set when NODE_ENV is production: the URL of Flatpeak's API (https://api.flatpeak.com); the service never serves sample data in production",
+      );
+    } else if (hasServiceCredentials(present)) {
+      problems.push(
+        "FLATPEAK_API_URL: must be set with service credentials (FLATPEAK_ACCOUNT_ID, FLATPEAK_API_KEY), which are meant for a real Flatpeak: set it to Flatpeak's API (https://api.flatpeak.com), or unset the credentials and run `npm start` for sample data",
+      );
+    } else {
+      problems.push(
+        "FLATPEAK_API_URL: must be set to Flatpeak's API (https://api.flatpeak.com); for sample data from a local stand-in, run `npm start` or `npm run dev` from a clone, which start one when it is unset",
+      );
+    }
+  }
+  if (e.FLATPEAK_STANDIN === 'true' && production) {
+    problems.push(
+      'FLATPEAK_STANDIN: the sample-data stand-in is a development tool and is refused when NODE_ENV is production; unset FLATPEAK_STANDIN and give the real FLATPEAK_API_URL',
+    );
+  }
+  return problems;
+}
+
 /**
  * Service credentials read every device of the account, so with them the service must
- * know its callers, or be told explicitly that it need not. The embedded stand-in serves
- * sample data only, so it defaults to `none`.
+ * know its callers, or be told explicitly that it need not (the development launcher says
+ * `none` for its stand-in unless told otherwise).
  */
 function callerProblems(e: Env, present: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  const serviceCredentials = 'FLATPEAK_ACCOUNT_ID' in present || 'FLATPEAK_API_KEY' in present;
-  if (!e.FLATPEAK_API_URL || serviceCredentials) {
+  if (hasServiceCredentials(present)) {
     if (e.CALLER_AUTH === undefined && e.FLATPEAK_API_URL) {
       problems.push(
         "CALLER_AUTH: must be set with service credentials: jwt (verify callers' tokens; see AUTH_JWKS_URL) or none (any caller reads every device of the account: only behind a router on a trusted network)",
       );
     }
-  } else if (e.CALLER_AUTH !== undefined) {
+  } else if (e.CALLER_AUTH !== undefined && e.FLATPEAK_API_URL) {
     problems.push(
       `CALLER_AUTH: must be unset in pass-through mode (no service credentials), where each caller's Authorization header carries its own Flatpeak token (got ${JSON.stringify(e.CALLER_AUTH)})`,
     );

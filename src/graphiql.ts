@@ -1,10 +1,15 @@
 import type { GraphiQLOptions } from 'graphql-yoga';
-import { SEED_DEVICE_ID } from './standin/data.ts';
+
+/**
+ * The device of Flatpeak's "Retrieve a device" documentation page: the example query names
+ * it (the development stand-in, tools/standin, serves it too).
+ */
+const EXAMPLE_DEVICE_ID = 'dev_63a6087272941ef077a8fd3e';
 
 export const EXAMPLE_QUERY = /* GraphQL */ `# flatpeak-graph: Flatpeak devices over GraphQL.
 # Press the run button (or Ctrl-Enter). Open "Docs" for every type and field.
 query SeedDevice {
-  device(id: "${SEED_DEVICE_ID}") {
+  device(id: "${EXAMPLE_DEVICE_ID}") {
     id
     referenceId
     manufacturer

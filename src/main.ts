@@ -5,8 +5,6 @@ import { gracefulCloser } from './graceful-close.ts';
 import { createHttpServer, HTTP_TIMEOUTS } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { DEMO_API_KEY, type Standin, startStandin } from './standin/server.ts';
-import { DEMO_ACCOUNT_ID } from './standin/data.ts';
 import { connectRedis } from './shared/redis.ts';
 import { handleStrayErrors } from './stray-errors.ts';
 import { createDependencyFailures } from './telemetry/dependency-failures.ts';
@@ -25,20 +23,7 @@ try {
 const logger = createLogger(config.logLevel);
 handleStrayErrors(process, { logger, exit: (code) => process.exit(code) });
 
-// No FLATPEAK_API_URL: a newcomer's `npm start`. Serve sample data from the stand-in,
-// logged in with its demo account (or with the credentials given, which it then accepts).
-let standin: Standin | undefined;
-let upstreamUrl = config.flatpeakApiUrl;
-if (!upstreamUrl) {
-  const credentials = config.serviceCredentials ?? { accountId: DEMO_ACCOUNT_ID, apiKey: DEMO_API_KEY };
-  standin = await startStandin({ accounts: [credentials], logRequests: false });
-  upstreamUrl = standin.url;
-  config = { ...config, serviceCredentials: credentials };
-  logger.warn(
-    { upstream: upstreamUrl.origin },
-    'FLATPEAK_API_URL is not set: using the embedded Flatpeak stand-in with sample devices (not real Flatpeak data)',
-  );
-}
+const upstreamUrl = config.flatpeakApiUrl;
 
 let stopping = false;
 const closingStreams = new AbortController();
@@ -75,15 +60,22 @@ server.on('error', (error) => {
 server.listen(config.port, config.host, () => {
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  // The line a newcomer reads: whether the data is real, and whether a token sent means anything.
+  const sampleData = config.standin ? ' serving SAMPLE DATA from the development stand-in (not Flatpeak)' : '';
+  const tokens =
+    config.callers.mode === 'none' ? '; CALLER_AUTH=none: Authorization headers are ignored, every caller reads every device' : '';
   logger.info(
     {
       url: `http://${host}:${port}/graphql`,
       mode: config.serviceCredentials ? 'service-credentials' : 'pass-through',
       callerAuth: config.callers.mode,
+      upstream: config.standin ? 'standin' : 'flatpeak',
+      sampleData: config.standin,
+      ...(config.callers.mode === 'none' ? { tokens: 'ignored' } : {}),
     },
-    `flatpeak-graph listening on http://${host}:${port}/graphql`,
+    `flatpeak-graph listening on http://${host}:${port}/graphql${sampleData}${tokens}`,
   );
-  if (config.callers.mode === 'none' && !standin) {
+  if (config.callers.mode === 'none' && !config.standin) {
     logger.warn(
       { callerAuth: 'none' },
       'CALLER_AUTH=none: callers are not authenticated and every caller reads every device of the account; only a router on a trusted network may reach this service',
@@ -117,7 +109,6 @@ async function shutdown(signal: string): Promise<void> {
   await tracing?.shutdown(); // the spans of the last requests
   await dispatcher.close();
   redis?.disconnect();
-  await standin?.close();
   logger.info('stopped');
   process.exit(0);
 }

@@ -193,8 +193,14 @@ export function createMetrics(): Metrics {
 export function registerUpstreamStatusMetrics(
   registry: Registry,
   status: () => Promise<UpstreamStatus>,
-  { serviceCredentials }: { serviceCredentials: boolean },
+  { serviceCredentials, standin }: { serviceCredentials: boolean; standin: boolean },
 ): void {
+  // Always present, so that an alert on `flatpeak_upstream_standin == 1` needs no absent() twin.
+  new Gauge({
+    name: 'flatpeak_upstream_standin',
+    help: 'Whether the upstream is the development stand-in serving sample data (FLATPEAK_STANDIN): 1 or 0. Never 1 in production.',
+    registers: [registry],
+  }).set(standin ? 1 : 0);
   new Gauge({
     name: 'flatpeak_upstream_reachable',
     help: 'Whether the last probe of Flatpeak (GET /devices?limit=1) succeeded: 1 or 0.',

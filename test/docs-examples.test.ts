@@ -1,7 +1,7 @@
 /**
  * Every GraphQL operation and curl command of README.md and docs/*.md, run as written
- * against the service as `npm start` runs it from a clone (src/main.ts without
- * FLATPEAK_API_URL: the embedded stand-in, CALLER_AUTH=none), each documented answer
+ * against the service as `npm start` runs it from a clone (tools/dev.ts without
+ * FLATPEAK_API_URL: the development stand-in, CALLER_AUTH=none), each documented answer
  * checked. One service per Markdown file (and per `example-env` of it), so that one
  * file's writes do not change another file's answers; a file's examples run in their
  * order, as a reader would run them.
@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DocExample, extractExamples, fillPlaceholders, missingLines } from './support/doc-examples.ts';
-import { root, type Started, startMain } from './support/process.ts';
+import { root, type Started, startDev } from './support/process.ts';
 import { subscribeSse } from './support/sse.ts';
 
 const files = [
@@ -41,7 +41,7 @@ beforeAll(async () => {
   );
   await Promise.all(
     [...wanted].map(async ([key, env]) => {
-      const started = startMain({ PORT: '0', LOG_LEVEL: 'info', ...env });
+      const started = startDev({ PORT: '0', LOG_LEVEL: 'info', ...env });
       const line = await started.waitForLog((entry) => typeof entry.url === 'string' && String(entry.msg).includes('listening'));
       services.set(key, { started, url: new URL(String(line.url)) });
     }),

@@ -18,7 +18,7 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { connectInspector, type Inspector, type Memory, memoryOf } from '../support/heap.ts';
 import { HOSTILE_KINDS, type HostileKind, hostileBody } from '../support/hostile-documents.ts';
 import { freePort, type Started, startMain } from '../support/process.ts';

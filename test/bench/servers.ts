@@ -11,8 +11,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
-import { DEMO_API_KEY } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY } from '../../tools/standin/server.ts';
 import { freePort, startCommand } from '../support/process.ts';
 
 export interface Target {

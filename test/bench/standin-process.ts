@@ -3,8 +3,8 @@
  * test do not share its event loop. The parent asks for request counts and sets faults and
  * upstream latency over IPC.
  */
-import { sampleDevices } from '../../src/standin/data.ts';
-import { startStandin } from '../../src/standin/server.ts';
+import { sampleDevices } from '../../tools/standin/data.ts';
+import { startStandin } from '../../tools/standin/server.ts';
 import { benchDevices } from './workloads.ts';
 
 export type StandinCommand =

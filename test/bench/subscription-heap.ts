@@ -7,8 +7,8 @@
  * through its inspector. Prints the heap per open subscription; asserts nothing.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEMO_ACCOUNT_ID, sampleDevices } from '../../src/standin/data.ts';
-import { DEMO_API_KEY, startStandin } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID, sampleDevices } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY, startStandin } from '../../tools/standin/server.ts';
 import { connectInspector } from '../support/heap.ts';
 import { freePort, startMain } from '../support/process.ts';
 import { openSseMany } from '../support/sse-flood.ts';

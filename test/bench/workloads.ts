@@ -3,7 +3,7 @@
  * stand-in serves so that `entities50` can ask for 50 distinct ones (the sample set has 35,
  * and a router deduplicates representations before it calls a subgraph).
  */
-import { type RawDevice, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { type RawDevice, SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 
 export const ALL_FIELDS = `id liveMode referenceId locations { id } manufacturer modelCode modelName timeCreated accountId lastSeen flexEnabled
   properties { powerRatingImportKwh capacityKwh powerRatingExportKwh pvAzimuth pvTilt pvTerrainShading pvForecastsEnabled installDate }`;

@@ -2,7 +2,7 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAdmission, type RefusalReason } from '../../src/http/admission.ts';
 import { createHttpServer, HTTP_TIMEOUTS } from '../../src/http/server.ts';
-import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { subscribeSse } from '../support/sse.ts';
 

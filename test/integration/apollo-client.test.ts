@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeviceDetailDocument, DeviceListDocument, DevicePropertiesCardFragmentDoc } from '../../examples/__generated__/graphql.ts';
 import { useFragment } from '../../examples/__generated__/index.ts';
 import { sha256Hex } from '../../src/persisted/manifest.ts';
-import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
 /**

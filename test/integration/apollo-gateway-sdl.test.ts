@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { composeSupergraph, type Gateway, startGateway } from '../support/gateway.ts';
 import { codesByPath, type GraphQLResponse, type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';

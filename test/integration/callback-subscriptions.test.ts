@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type RawDevice, SEED_DEVICE_ID, seedDevice } from '../../src/standin/data.ts';
+import { type RawDevice, SEED_DEVICE_ID, seedDevice } from '../../tools/standin/data.ts';
 import { type CallbackReceiver, startCallbackReceiver } from '../support/callback-receiver.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';

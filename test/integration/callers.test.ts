@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { type RawDevice, sampleDevices, seedDevice } from '../../src/standin/data.ts';
+import { type RawDevice, sampleDevices, seedDevice } from '../../tools/standin/data.ts';
 import { composeSupergraph, startGateway } from '../support/gateway.ts';
 import { codesByPath, type GraphQLResponse, type Harness, startHarness } from '../support/harness.ts';
 import { startLocationsSubgraph } from '../support/locations-subgraph.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SEED_DEVICE_ID, seedDevice } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID, seedDevice } from '../../tools/standin/data.ts';
 import { codesByPath, type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
-import { type Started, startMain } from '../support/process.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
+import { type Started, startDev, startMain } from '../support/process.ts';
 
 const ENTITIES = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Device { id } } }';
 
@@ -10,7 +10,7 @@ describe('no request ends the process', () => {
   let main: Started;
   let url: string;
   beforeAll(async () => {
-    main = startMain({ PORT: '0', LOG_LEVEL: 'info' });
+    main = startDev({ PORT: '0', LOG_LEVEL: 'info' });
     url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { DeviceByIdDocument, DeviceIdsOnlyDocument } from '../__generated__/graphql.ts';
 import { codesByPath, type Harness, startHarness } from '../support/harness.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { readMultipart } from '../support/multipart.ts';
 import { subscribeSse } from '../support/sse.ts';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { DEMO_API_KEY } from '../../src/standin/server.ts';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { DEMO_API_KEY } from '../../tools/standin/server.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { faultOn } from '../support/faults.ts';
 import { type Harness, type HarnessOptions, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';

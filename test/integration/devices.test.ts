@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LEGACY_DEVICE_ID, MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { LEGACY_DEVICE_ID, MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { DeviceByIdDocument, DeviceIdsOnlyDocument, DevicesByIdsDocument } from '../__generated__/graphql.ts';
 import { codesByPath, type Harness, startHarness } from '../support/harness.ts';
 

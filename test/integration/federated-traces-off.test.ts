@@ -3,7 +3,7 @@
 import { defaultFieldResolver, type GraphQLFieldResolver, isObjectType } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.ts';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
 const TRACE = { 'apollo-federation-include-trace': 'ftv1' };

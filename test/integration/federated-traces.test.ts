@@ -1,6 +1,6 @@
 import { Trace } from '@apollo/usage-reporting-protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
 const TRACE = { 'apollo-federation-include-trace': 'ftv1' };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { DeviceEntitiesDocument, ServiceSdlDocument } from '../__generated__/graphql.ts';
 import { codesByPath, type Harness, startHarness } from '../support/harness.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/limits.ts';
-import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { codesByPath, type GraphQLResponse, type Harness, startHarness } from '../support/harness.ts';
 import { composeWithTheGuild, HIVE_GATEWAY_CONFIG, type HiveGateway, startHiveGateway } from '../support/hive-gateway.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, HTTP_TIMEOUTS } from '../../src/http/server.ts';
-import { sampleDevices } from '../../src/standin/data.ts';
+import { sampleDevices } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { rawRequest } from '../support/raw-http.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_ACCOUNT_ID, sampleDevices, seedDevice } from '../../src/standin/data.ts';
-import { DEMO_API_KEY, type Standin, startStandin } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID, sampleDevices, seedDevice } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY, type Standin, startStandin } from '../../tools/standin/server.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { startMain, type Started } from '../support/process.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../support/redis.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MINIMAL_DEVICE_ID, type RawDevice, sampleDevices, seedDevice } from '../../src/standin/data.ts';
+import { MINIMAL_DEVICE_ID, type RawDevice, sampleDevices, seedDevice } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { root } from '../support/process.ts';
 

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { connectInspector, type Inspector, memoryOf } from '../support/heap.ts';
 import { type HostileKind, hostileBody } from '../support/hostile-documents.ts';
-import { freePort, type Started, startMain } from '../support/process.ts';
+import { freePort, type Started, startDev } from '../support/process.ts';
 
 // A bounded version of test/bench/memory-flood.ts: a few thousand distinct hostile documents
 // against `src/main.ts` with a small heap. Without byte bounds on its caches the service
@@ -29,7 +29,7 @@ let url: URL;
 
 beforeAll(async () => {
   const port = await freePort();
-  main = startMain(
+  main = startDev(
     {
       PORT: String(port),
       LOG_LEVEL: 'error',

@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceListDocument } from '../../examples/__generated__/graphql.ts';
 import { loadConfig } from '../../src/config.ts';
 import { sha256Hex } from '../../src/persisted/manifest.ts';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { type GraphQLResponse, type Harness, startHarness } from '../support/harness.ts';
 import { subscribeSse } from '../support/sse.ts';
 import { LIMITS } from '../../src/limits.ts';
 
 /** The wire protocol, without a client library: what each mode accepts and answers. */
 
-const manifest = loadConfig({}).persistedOperations.manifest;
+const manifest = loadConfig({ FLATPEAK_API_URL: 'https://api.flatpeak.com' }).persistedOperations.manifest;
 const listHash = (DeviceListDocument as unknown as { __meta__: { hash: string } }).__meta__.hash;
 const persisted = (sha256Hash: string) => ({ persistedQuery: { version: 1, sha256Hash } });
 

@@ -3,7 +3,7 @@
 // so its timing told an attacker which ids exist. A refusal must cost what a miss costs: the
 // same upstream read, which the stand-in counts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawDevice, sampleDevices, seedDevice } from '../../src/standin/data.ts';
+import { type RawDevice, sampleDevices, seedDevice } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { DeviceIdsOnlyDocument } from '../__generated__/graphql.ts';
 import { anyOf, faultOn } from '../support/faults.ts';
 import { codesByPath, type Harness, startHarness } from '../support/harness.ts';

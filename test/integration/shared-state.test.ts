@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
-import { DEMO_API_KEY, type Standin, startStandin } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY, type Standin, startStandin } from '../../tools/standin/server.ts';
 import { startMain, type Started } from '../support/process.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../support/redis.ts';
 

@@ -1,8 +1,8 @@
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Fault } from '../../src/standin/server.ts';
-import { sampleDevices } from '../../src/standin/data.ts';
+import type { Fault } from '../../tools/standin/server.ts';
+import { sampleDevices } from '../../tools/standin/data.ts';
 import { DeviceIdsOnlyDocument } from '../__generated__/graphql.ts';
 import { seededRandom } from '../support/faults.ts';
 import { type Harness, startHarness } from '../support/harness.ts';

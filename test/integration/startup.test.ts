@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
-import { DEMO_API_KEY, startStandin } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY, startStandin } from '../../tools/standin/server.ts';
 import { faultOn } from '../support/faults.ts';
-import { startMain } from '../support/process.ts';
+import { startDev, startMain } from '../support/process.ts';
 
 describe('npm start', () => {
   it('refuses to start on bad configuration, naming every bad variable and no secret', async () => {
@@ -23,12 +23,11 @@ describe('npm start', () => {
     expect(output).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('starts on the embedded stand-in, serves the seed device and GraphiQL, and stops on SIGTERM', async () => {
-    const main = startMain({ PORT: '0', LOG_LEVEL: 'info' });
+  it('starts on the development stand-in (npm run dev), serves the seed device and GraphiQL, and stops on SIGTERM', async () => {
+    const main = startDev({ PORT: '0', LOG_LEVEL: 'info' });
     try {
-      const standin = await main.waitForLog((line) => String(line.msg).includes('stand-in'));
-      expect(standin.level).toBe(40);
       const listening = await main.waitForLog((line) => typeof line.url === 'string');
+      expect(listening).toMatchObject({ upstream: 'standin', sampleData: true });
       const url = String(listening.url);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
 

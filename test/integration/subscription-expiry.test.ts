@@ -3,7 +3,7 @@
 // on every transport, by itself (a timer, not the next change of the device); and when the
 // device stops being the caller's, with the refusal's code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawDevice, sampleDevices, seedDevice } from '../../src/standin/data.ts';
+import { type RawDevice, sampleDevices, seedDevice } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { readMultipart } from '../support/multipart.ts';

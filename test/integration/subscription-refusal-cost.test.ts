@@ -3,7 +3,7 @@
 // (~50 ms), so the refusal's speed told that the device exists. A refusal must make the same
 // upstream read a missing id makes, which the stand-in counts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawDevice, sampleDevices, seedDevice } from '../../src/standin/data.ts';
+import { type RawDevice, sampleDevices, seedDevice } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { subscribeSse } from '../support/sse.ts';

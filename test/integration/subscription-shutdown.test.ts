@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { startCallbackReceiver } from '../support/callback-receiver.ts';
 import { readMultipart } from '../support/multipart.ts';
 import { startMain } from '../support/process.ts';

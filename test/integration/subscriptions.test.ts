@@ -3,12 +3,12 @@ import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeviceUpdatedDocument } from '../../examples/__generated__/graphql.ts';
 import { createLogger } from '../../src/logger.ts';
-import { type RawDevice, SEED_DEVICE_ID, sampleDevices, seedDevice } from '../../src/standin/data.ts';
+import { type RawDevice, SEED_DEVICE_ID, sampleDevices, seedDevice } from '../../tools/standin/data.ts';
 import { faultOn } from '../support/faults.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { readMultipart } from '../support/multipart.ts';
-import { startMain } from '../support/process.ts';
+import { startDev } from '../support/process.ts';
 import { type SseSubscription, subscribeSse } from '../support/sse.ts';
 
 const WATCH = 'subscription ($id: ID!) { deviceUpdated(id: $id) { id modelName lastSeen } }';
@@ -377,7 +377,7 @@ describe('deviceUpdated: callers, limits, shutdown (CALLER_AUTH=jwt)', () => {
 });
 
 it('SIGTERM: the service ends open subscription streams cleanly and exits within the grace period', async () => {
-  const main = startMain({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000' });
+  const main = startDev({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000' });
   let stream: SseSubscription | undefined;
   try {
     const url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);

@@ -1,6 +1,6 @@
 import { Trace } from '@apollo/usage-reporting-protobuf';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
 import { CAPTURE_TRACES_HEADER, composeSupergraph, type Gateway, startGateway } from '../support/gateway.ts';
 import { type GraphQLResponse, type Harness, startHarness } from '../support/harness.ts';
 import { LOCATIONS_SDL, type LocationsSubgraph, startLocationsSubgraph } from '../support/locations-subgraph.ts';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
-import { DEMO_API_KEY } from '../../src/standin/server.ts';
+import { MINIMAL_DEVICE_ID, SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY } from '../../tools/standin/server.ts';
 import { faultOn } from '../support/faults.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { readMultipart } from '../support/multipart.ts';

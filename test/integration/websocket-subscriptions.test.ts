@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { type RawDevice, seedDevice } from '../../src/standin/data.ts';
+import { type RawDevice, seedDevice } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider, unsignedToken } from '../support/identity-provider.ts';
 import { subscribeSse } from '../support/sse.ts';

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
-import { DEMO_API_KEY, startStandin } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY, startStandin } from '../../tools/standin/server.ts';
 import { copyPaths, envOf, execForm, instructionsOf, parseDockerfile, type Stage } from '../support/dockerfile.ts';
 import { root, startCommand, type Started } from '../support/process.ts';
 
@@ -111,30 +111,28 @@ async function healthcheck(port: string): Promise<number> {
 }
 
 describe('the production image, replayed', () => {
-  it('holds production dependencies only', () => {
+  it('holds production dependencies only, and neither the stand-in nor its sample data', () => {
     for (const dev of ['typescript', 'tsx', 'vitest']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(join(app, 'src'))).toBe(false);
+    expect(existsSync(join(app, 'tools'))).toBe(false);
     expect(existsSync(join(app, 'dist', 'main.js'))).toBe(true);
-  });
-
-  it('serves the seed query, GraphiQL and the probes on the embedded stand-in, passes its HEALTHCHECK, and stops on SIGTERM', async () => {
-    const service = startImage();
-    try {
-      const url = String((await service.waitForLog((line) => typeof line.url === 'string')).url);
-      expect(await seedQuery(url)).toEqual({ data: { device: { modelName: 'Pico Ultimate', manufacturer: 'Nova Systems' } } });
-      const page = await fetch(url, { headers: { accept: 'text/html' } });
-      expect(await page.text()).toContain(SEED_DEVICE_ID);
-      for (const path of ['/health', '/ready', '/metrics']) expect((await fetch(new URL(path, url))).status, path).toBe(200);
-      expect(await healthcheck(new URL(url).port)).toBe(0);
-      service.child.kill('SIGTERM');
-      expect(await service.exit()).toEqual({ code: 0, signal: null });
-      expect(await healthcheck(new URL(url).port)).not.toBe(0);
-    } finally {
-      service.child.kill('SIGKILL');
+    const compiled = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
+    expect(compiled.filter((file) => /standin/i.test(file))).toEqual([]);
+    for (const file of compiled) {
+      const text = readFileSync(join(app, 'dist', file), 'utf8');
+      expect(text, file).not.toContain(DEMO_API_KEY);
+      expect(text, file).not.toContain(DEMO_ACCOUNT_ID);
     }
   });
 
-  it('serves the seed query from a real upstream URL', async () => {
+  it('refuses to start without FLATPEAK_API_URL (the image sets NODE_ENV=production), naming it', async () => {
+    expect(envOf(runtime).NODE_ENV).toBe('production');
+    const service = startImage();
+    expect((await service.exit()).code).toBe(1);
+    expect(service.output()).toMatch(/FLATPEAK_API_URL: must be set when NODE_ENV is production/);
+  });
+
+  it('serves the seed query, GraphiQL and the probes from its upstream, passes its HEALTHCHECK, and stops on SIGTERM', async () => {
     const standin = await startStandin();
     const service = startImage({
       FLATPEAK_API_URL: standin.url.href,
@@ -143,10 +141,18 @@ describe('the production image, replayed', () => {
       CALLER_AUTH: 'none',
     });
     try {
-      const url = String((await service.waitForLog((line) => typeof line.url === 'string')).url);
-      expect(service.output()).not.toContain('stand-in');
+      const listening = await service.waitForLog((line) => typeof line.url === 'string');
+      expect(listening).toMatchObject({ upstream: 'flatpeak', sampleData: false });
+      const url = String(listening.url);
       expect(await seedQuery(url)).toEqual({ data: { device: { modelName: 'Pico Ultimate', manufacturer: 'Nova Systems' } } });
       expect(standin.count(`/devices/${SEED_DEVICE_ID}`)).toBe(1);
+      const page = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(await page.text()).toContain(SEED_DEVICE_ID);
+      for (const path of ['/health', '/ready', '/metrics']) expect((await fetch(new URL(path, url))).status, path).toBe(200);
+      expect(await healthcheck(new URL(url).port)).toBe(0);
+      service.child.kill('SIGTERM');
+      expect(await service.exit()).toEqual({ code: 0, signal: null });
+      expect(await healthcheck(new URL(url).port)).not.toBe(0);
     } finally {
       service.child.kill('SIGKILL');
       await standin.close();

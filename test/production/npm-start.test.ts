@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
-import { DEMO_API_KEY, startStandin } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY, startStandin } from '../../tools/standin/server.ts';
 import { faultOn } from '../support/faults.ts';
 import { descendantsOf, isAlive, startCommand } from '../support/process.ts';
 
@@ -26,10 +26,11 @@ describe('npm start', () => {
         left.push({ pid: npm.child.pid! });
         const url = String((await npm.waitForLog((line) => typeof line.url === 'string')).url);
 
-        // npm, and under it the service itself: no shell, no tsx, no second node.
+        // npm, and under it one node: the launcher running the compiled service in its own
+        // process (tsx only as a loader for the launcher), no shell, no second node.
         const serving = descendantsOf(npm.child.pid!);
         left.push(...serving);
-        expect(serving.map((process) => process.command)).toEqual(['node dist/main.js']);
+        expect(serving.map((process) => process.command)).toEqual(['node --import tsx tools/dev.ts dist/main.js']);
 
         const inFlight = fetch(url, {
           method: 'POST',
@@ -54,4 +55,35 @@ describe('npm start', () => {
       }
     }, 60_000);
   }
+
+  it('from a clone, with nothing set: serves GraphiQL and the sample devices from the development stand-in, and says so', async () => {
+    const npm = startCommand('npm', ['start'], { HOME: process.env.HOME ?? '/tmp', npm_config_update_notifier: 'false', PORT: '0' });
+    const left: Array<{ pid: number; command?: string }> = [{ pid: npm.child.pid! }];
+    try {
+      const line = await npm.waitForLog((entry) => typeof entry.url === 'string');
+      expect(line).toMatchObject({ upstream: 'standin', sampleData: true, callerAuth: 'none' });
+      const url = String(line.url);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      left.push(...descendantsOf(npm.child.pid!));
+      // The stand-in lives in the service's own process: one node under npm, as above.
+      expect(left.slice(1).map((process) => process.command)).toEqual(['node --import tsx tools/dev.ts dist/main.js']);
+      expect(npm.output()).toMatch(/started the development stand-in with SAMPLE devices at http:\/\/127\.0\.0\.1:\d+/);
+
+      const page = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(await page.text()).toContain(SEED_DEVICE_ID);
+      const answer = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ device(id: "${SEED_DEVICE_ID}") { referenceId } }` }),
+      });
+      expect(await answer.json()).toEqual({ data: { device: { referenceId: 'DEV1234567890' } } });
+      expect(await (await fetch(new URL('/status', url))).json()).toMatchObject({ upstream: 'standin', sampleData: true });
+
+      npm.child.kill('SIGTERM');
+      expect(await npm.exit()).toEqual({ code: 0, signal: null });
+      expect(left.filter((process) => isAlive(process.pid))).toEqual([]);
+    } finally {
+      for (const { pid } of left.filter((process) => isAlive(process.pid))) process.kill(pid, 'SIGKILL');
+    }
+  }, 60_000);
 });

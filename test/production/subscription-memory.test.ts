@@ -5,8 +5,8 @@
 // --max-semi-space-size=32) holds the documented maximum, 2,048 subscriptions, stays up
 // and serves, and refuses the next one with TOO_MANY_SUBSCRIPTIONS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID, sampleDevices } from '../../src/standin/data.ts';
-import { DEMO_API_KEY, type Standin, startStandin } from '../../src/standin/server.ts';
+import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID, sampleDevices } from '../../tools/standin/data.ts';
+import { DEMO_API_KEY, type Standin, startStandin } from '../../tools/standin/server.ts';
 import { subscriptionsTheHeapHolds } from '../../src/live/subscription-budget.ts';
 import { connectInspector, type Inspector } from '../support/heap.ts';
 import { freePort, type Started, startMain } from '../support/process.ts';

@@ -1,4 +1,4 @@
-import type { Fault, FaultRule } from '../../src/standin/server.ts';
+import type { Fault, FaultRule } from '../../tools/standin/server.ts';
 
 /** `fault` for requests to exactly `path`, the first `times` of them. */
 export function faultOn(path: string, fault: Fault, times = Number.POSITIVE_INFINITY): FaultRule {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SEED_DEVICE_ID } from '../../src/standin/data.ts';
+import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 
 /**
  * Request bodies a hostile client would send to fill memory, the i-th of each kind distinct

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { sampleDevices } from '../../src/standin/data.ts';
+import { sampleDevices } from '../../tools/standin/data.ts';
 
 /**
  * A stand-in for the other team's locations subgraph: it owns `Location` and knows which

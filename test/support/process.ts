@@ -26,6 +26,15 @@ export function startMain(
   return startCommand(process.execPath, [...nodeOptions, '--import', 'tsx', entry], env);
 }
 
+/**
+ * Runs the service as `npm run dev` does from a clone, from source: tools/dev.ts, which
+ * starts the development stand-in (sample devices) when FLATPEAK_API_URL is unset, then
+ * src/main.ts in the same process.
+ */
+export function startDev(env: Record<string, string>, { nodeOptions = [] }: { nodeOptions?: readonly string[] } = {}): Started {
+  return startMain(env, { entry: 'tools/dev.ts', nodeOptions });
+}
+
 /** Runs `command` in `cwd` (the repository by default) with exactly the given environment (and PATH). */
 export function startCommand(command: string, args: readonly string[], env: Record<string, string>, cwd = root): Started {
   const child = spawn(command, args, {

@@ -1,7 +1,7 @@
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FacadeError } from '../../src/errors.ts';
-import { seedDevice } from '../../src/standin/data.ts';
+import { seedDevice } from '../../tools/standin/data.ts';
 import { createFlatpeakClient, type FlatpeakClient } from '../../src/upstream/flatpeak.ts';
 
 const ORIGIN = 'https://api.flatpeak.test';

@@ -2,14 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { problemsOf } from '../support/config.ts';
 
+/** The one variable without a default: where Flatpeak is. */
+const FLATPEAK = { FLATPEAK_API_URL: 'https://api.flatpeak.com' };
+
 describe('loadConfig', () => {
-  it('has defaults for everything: port 4000, the embedded stand-in, pass-through', () => {
-    const config = loadConfig({});
+  it('has defaults for everything but FLATPEAK_API_URL: port 4000, pass-through, not the stand-in', () => {
+    const config = loadConfig(FLATPEAK);
     expect(config).toMatchObject({
       port: 4000,
       host: '127.0.0.1',
       logLevel: 'info',
-      flatpeakApiUrl: undefined,
+      flatpeakApiUrl: new URL('https://api.flatpeak.com'),
+      standin: false,
       serviceCredentials: undefined,
     });
     expect(config.upstream).toEqual({
@@ -76,15 +80,18 @@ describe('loadConfig', () => {
   });
 
   it('reads CORS_ORIGINS as a list of origins', () => {
-    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual([
+    expect(loadConfig({ ...FLATPEAK, CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual([
       'https://a.example',
       'http://localhost:3000',
     ]);
-    expect(problemsOf({ CORS_ORIGINS: 'a.example/path' })[0]).toMatch(/^CORS_ORIGINS: must be a comma-separated list of origins/);
+    expect(problemsOf({ ...FLATPEAK, CORS_ORIGINS: 'a.example/path' })[0]).toMatch(
+      /^CORS_ORIGINS: must be a comma-separated list of origins/,
+    );
   });
 
   it('treats empty variables as unset', () => {
-    expect(loadConfig({ PORT: '', FLATPEAK_API_URL: '' }).port).toBe(4000);
+    expect(loadConfig({ ...FLATPEAK, PORT: '', LOG_LEVEL: '' }).port).toBe(4000);
+    expect(problemsOf({ FLATPEAK_API_URL: '' })).toEqual([expect.stringMatching(/^FLATPEAK_API_URL: must be set/)]);
   });
 
   it('lists every bad variable at once, by name', () => {
@@ -99,8 +106,8 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ FLATPEAK_API_KEY: 'sk_x' }, 'FLATPEAK_ACCOUNT_ID'],
-    [{ FLATPEAK_ACCOUNT_ID: 'acc_1' }, 'FLATPEAK_API_KEY'],
+    [{ ...FLATPEAK, FLATPEAK_API_KEY: 'sk_x', CALLER_AUTH: 'none' }, 'FLATPEAK_ACCOUNT_ID'],
+    [{ ...FLATPEAK, FLATPEAK_ACCOUNT_ID: 'acc_1', CALLER_AUTH: 'none' }, 'FLATPEAK_API_KEY'],
   ])('wants both service credentials or neither (%j)', (env, missing) => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${missing}: must be set together`))]);
   });
@@ -118,6 +125,36 @@ describe('loadConfig', () => {
   });
 });
 
+describe('sample data never by mistake', () => {
+  const credentials = { FLATPEAK_ACCOUNT_ID: 'acc_1', FLATPEAK_API_KEY: 'sk_x', CALLER_AUTH: 'none' };
+
+  it('refuses to start without FLATPEAK_API_URL, saying how to get sample data', () => {
+    expect(problemsOf({})).toEqual([expect.stringMatching(/^FLATPEAK_API_URL: must be set .*run `npm start` or `npm run dev`/)]);
+  });
+
+  it('refuses it in production by name', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      expect.stringMatching(/^FLATPEAK_API_URL: must be set when NODE_ENV is production/),
+    ]);
+  });
+
+  it('refuses service credentials without FLATPEAK_API_URL, in production or not', () => {
+    for (const env of [credentials, { ...credentials, NODE_ENV: 'development' }]) {
+      expect(problemsOf(env)).toEqual([expect.stringMatching(/^FLATPEAK_API_URL: must be set with service credentials/)]);
+    }
+  });
+
+  it('reads FLATPEAK_STANDIN, and refuses it in production', () => {
+    const standin = { FLATPEAK_API_URL: 'http://127.0.0.1:9', ...credentials, FLATPEAK_STANDIN: 'true' };
+    expect(loadConfig(standin).standin).toBe(true);
+    expect(loadConfig({ ...standin, FLATPEAK_STANDIN: 'false' }).standin).toBe(false);
+    expect(problemsOf({ ...standin, NODE_ENV: 'production' })).toEqual([
+      expect.stringMatching(/^FLATPEAK_STANDIN: the sample-data stand-in is .* refused when NODE_ENV is production/),
+    ]);
+    expect(problemsOf({ ...standin, FLATPEAK_STANDIN: 'yes' })).toEqual(['FLATPEAK_STANDIN: must be true or false (got "yes")']);
+  });
+});
+
 describe('CALLER_AUTH', () => {
   const service = { FLATPEAK_API_URL: 'https://api.flatpeak.com', FLATPEAK_ACCOUNT_ID: 'acc_1', FLATPEAK_API_KEY: 'sk_x' };
   const jwt = {
@@ -131,8 +168,7 @@ describe('CALLER_AUTH', () => {
     expect(problemsOf(service)).toEqual([expect.stringMatching(/^CALLER_AUTH: must be set with service credentials: jwt .* or none /)]);
   });
 
-  it('defaults to none on the embedded stand-in, and to pass-through without service credentials', () => {
-    expect(loadConfig({}).callers).toEqual({ mode: 'none' });
+  it('defaults to pass-through without service credentials', () => {
     expect(loadConfig({ FLATPEAK_API_URL: 'https://api.flatpeak.com' }).callers).toEqual({ mode: 'pass-through' });
     expect(loadConfig({ ...service, CALLER_AUTH: 'none' }).callers).toEqual({ mode: 'none' });
   });
@@ -178,8 +214,8 @@ describe('CALLER_AUTH', () => {
   });
 
   it('reads the per-caller limits, 20/s with bursts of 40 by default, 0 for off', () => {
-    expect(loadConfig({}).rateLimit).toEqual({ perSecond: 20, burst: 40 });
-    expect(loadConfig({ RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_BURST: '5' }).rateLimit).toEqual({ perSecond: 0, burst: 5 });
-    expect(problemsOf({ RATE_LIMIT_PER_SECOND: '-1' })[0]).toMatch(/^RATE_LIMIT_PER_SECOND: /);
+    expect(loadConfig(FLATPEAK).rateLimit).toEqual({ perSecond: 20, burst: 40 });
+    expect(loadConfig({ ...FLATPEAK, RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_BURST: '5' }).rateLimit).toEqual({ perSecond: 0, burst: 5 });
+    expect(problemsOf({ ...FLATPEAK, RATE_LIMIT_PER_SECOND: '-1' })[0]).toMatch(/^RATE_LIMIT_PER_SECOND: /);
   });
 });

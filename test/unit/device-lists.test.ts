@@ -9,7 +9,7 @@ import { createCoalescer } from '../../src/upstream/coalescer.ts';
 import { createDeviceSource } from '../../src/upstream/device-source.ts';
 import { device as deviceSchema } from '../../src/upstream/types.ts';
 import type { FlatpeakClient } from '../../src/upstream/flatpeak.ts';
-import { seedDevice } from '../../src/standin/data.ts';
+import { seedDevice } from '../../tools/standin/data.ts';
 
 const raw = (id: string, referenceId: string) => deviceSchema.parse({ ...seedDevice, id, reference_id: referenceId });
 

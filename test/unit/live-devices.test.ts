@@ -5,7 +5,7 @@ import { createLatestQueue } from '../../src/live/latest-queue.ts';
 import { createLiveDevices, type DeviceEvent, type UpstreamCredential } from '../../src/live/live-devices.ts';
 import type { LiveFleet } from '../../src/live/live-fleet.ts';
 import { createLogger } from '../../src/logger.ts';
-import { seedDevice } from '../../src/standin/data.ts';
+import { seedDevice } from '../../tools/standin/data.ts';
 import { type Device, device as deviceSchema } from '../../src/upstream/types.ts';
 
 const logger = createLogger('silent');

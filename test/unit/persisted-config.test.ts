@@ -20,7 +20,7 @@ async function manifestFile(name: string, content: string): Promise<string> {
 
 describe('PERSISTED_OPERATIONS', () => {
   it('defaults to allow, with the committed manifest of the example operations', () => {
-    const { persistedOperations } = loadConfig({});
+    const { persistedOperations } = loadConfig({ FLATPEAK_API_URL: 'https://api.flatpeak.com' });
     expect(persistedOperations.mode).toBe('allow');
     expect(persistedOperations.manifestPath).toBe(DEFAULT_MANIFEST_PATH);
     const hash = (DeviceDetailDocument as unknown as { __meta__: { hash: string } }).__meta__.hash;
@@ -28,14 +28,20 @@ describe('PERSISTED_OPERATIONS', () => {
   });
 
   it('reads off and require; off does not read the manifest at all', () => {
-    expect(loadConfig({ PERSISTED_OPERATIONS: 'require' }).persistedOperations.mode).toBe('require');
-    const off = loadConfig({ PERSISTED_OPERATIONS: 'off', PERSISTED_OPERATIONS_MANIFEST: '/nonexistent.json' });
+    expect(loadConfig({ FLATPEAK_API_URL: 'https://api.flatpeak.com', PERSISTED_OPERATIONS: 'require' }).persistedOperations.mode).toBe(
+      'require',
+    );
+    const off = loadConfig({
+      FLATPEAK_API_URL: 'https://api.flatpeak.com',
+      PERSISTED_OPERATIONS: 'off',
+      PERSISTED_OPERATIONS_MANIFEST: '/nonexistent.json',
+    });
     expect(off.persistedOperations.mode).toBe('off');
     expect(off.persistedOperations.manifest.size).toBe(0);
   });
 
   it('names a bad mode', () => {
-    expect(problemsOf({ PERSISTED_OPERATIONS: 'sometimes' })).toEqual([
+    expect(problemsOf({ FLATPEAK_API_URL: 'https://api.flatpeak.com', PERSISTED_OPERATIONS: 'sometimes' })).toEqual([
       'PERSISTED_OPERATIONS: must be one of off, allow, require (got "sometimes")',
     ]);
   });
@@ -43,7 +49,11 @@ describe('PERSISTED_OPERATIONS', () => {
   it('reads another manifest', async () => {
     const document = 'query Hello { __typename }';
     const path = await manifestFile('ok.json', JSON.stringify({ [sha256Hex(document)]: document }));
-    const { persistedOperations } = loadConfig({ PERSISTED_OPERATIONS: 'require', PERSISTED_OPERATIONS_MANIFEST: path });
+    const { persistedOperations } = loadConfig({
+      FLATPEAK_API_URL: 'https://api.flatpeak.com',
+      PERSISTED_OPERATIONS: 'require',
+      PERSISTED_OPERATIONS_MANIFEST: path,
+    });
     expect([...persistedOperations.manifest]).toEqual([[sha256Hex(document), document]]);
   });
 
@@ -55,7 +65,7 @@ describe('PERSISTED_OPERATIONS', () => {
     ['wrong-hash.json', JSON.stringify({ [sha256Hex('query { a }')]: 'query { b }' }), /is not the SHA-256 of its document/],
   ])('stops with a message naming PERSISTED_OPERATIONS_MANIFEST: %s', async (name, content, message) => {
     const path = content === undefined ? join(dir, name) : await manifestFile(name, content);
-    const problems = problemsOf({ PERSISTED_OPERATIONS_MANIFEST: path });
+    const problems = problemsOf({ FLATPEAK_API_URL: 'https://api.flatpeak.com', PERSISTED_OPERATIONS_MANIFEST: path });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^PERSISTED_OPERATIONS_MANIFEST: /);
     expect(problems[0]).toMatch(message);

@@ -82,7 +82,7 @@ describe('circuit breaker, with the default settings', () => {
   function traffic() {
     vi.useFakeTimers({ toFake: ['Date'] });
     const transitions: CircuitName[] = [];
-    const policy = createUpstreamPolicy(loadConfig({}).upstream, {
+    const policy = createUpstreamPolicy(loadConfig({ FLATPEAK_API_URL: 'https://api.flatpeak.com' }).upstream, {
       logger,
       observer: { call() {}, attempt() {}, retry() {}, circuit: (state) => transitions.push(state) },
       random: () => 0, // no backoff: each call's retries happen at its own instant

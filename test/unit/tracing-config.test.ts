@@ -6,7 +6,7 @@ import { problemsOf } from '../support/config.ts';
 
 describe('tracing configuration (the OpenTelemetry variables)', () => {
   it('is off by default: no endpoint, no tracer provider', async () => {
-    const { tracing } = loadConfig({});
+    const { tracing } = loadConfig({ FLATPEAK_API_URL: 'https://api.flatpeak.com' });
     expect(tracing).toEqual({ tracesUrl: undefined, serviceName: 'flatpeak-graph', sampler: 'parentbased_always_on', samplerRatio: 1 });
     expect(await createTracing(tracing, createLogger('silent'))).toBeUndefined();
   });
@@ -16,11 +16,14 @@ describe('tracing configuration (the OpenTelemetry variables)', () => {
     ['http://otel-collector:4318/', 'http://otel-collector:4318/v1/traces'],
     ['https://collector.example.com/otlp', 'https://collector.example.com/otlp/v1/traces'],
   ])('appends v1/traces to the base endpoint %s', (endpoint, expected) => {
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).tracing.tracesUrl?.href).toBe(expected);
+    expect(
+      loadConfig({ FLATPEAK_API_URL: 'https://api.flatpeak.com', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).tracing.tracesUrl?.href,
+    ).toBe(expected);
   });
 
   it('uses the per-signal endpoint as given, before the base one', () => {
     const { tracing } = loadConfig({
+      FLATPEAK_API_URL: 'https://api.flatpeak.com',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces.example:9999/custom',
       OTEL_SERVICE_NAME: 'devices',
@@ -38,6 +41,7 @@ describe('tracing configuration (the OpenTelemetry variables)', () => {
   it('names every bad variable', () => {
     expect(
       problemsOf({
+        FLATPEAK_API_URL: 'https://api.flatpeak.com',
         OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
         OTEL_TRACES_SAMPLER: 'sometimes',
         OTEL_TRACES_SAMPLER_ARG: '1.5',

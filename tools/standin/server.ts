@@ -6,8 +6,10 @@ import { DEMO_ACCOUNT_ID, type RawDevice, sampleDevices } from './data.ts';
 /**
  * A Flatpeak stand-in: a real HTTP server on loopback that answers like Flatpeak
  * (`/login`, `/devices/{id}`, `/devices` with its cursor pagination, `POST /devices` and
- * `PATCH /devices/{id}` with their validation, Flatpeak's error object). `npm start` uses it when no FLATPEAK_API_URL is set; the tests and the
- * benchmark use it with fault injection and a log of every request it saw.
+ * `PATCH /devices/{id}` with their validation, Flatpeak's error object). A development
+ * tool, never in dist/ or the image: `npm start` and `npm run dev` (tools/dev.ts) use it
+ * when no FLATPEAK_API_URL is set; the tests and the benchmark use it with fault injection
+ * and a log of every request it saw.
  */
 
 export const DEMO_API_KEY = 'sk_standin_demo_key';

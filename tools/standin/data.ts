@@ -106,3 +106,35 @@ export function sampleDevices(): RawDevice[] {
   };
   return [seedDevice, minimal, legacy, ...generated];
 }
+
+/** The development identity's users (tools/standin/identity.ts, `npm run token`). */
+export const SAMPLE_USERS = ['alice', 'bob'] as const;
+export const ALICE_DEVICE_ID = 'dev_a11ce0000000000000000001';
+export const BOB_DEVICE_ID = 'dev_b0b000000000000000000001';
+
+/**
+ * Devices owned by the sample users: their `reference_id` is the user's name, which is what
+ * the service matches against a token's `sub` (AUTH_REFERENCE_CLAIM's default), so that
+ * alice sees hers and bob is refused them. Older than every other sample device, so that
+ * they come last in listings and leave the first pages the documentation shows unchanged.
+ */
+export function userDevices(): RawDevice[] {
+  const device = (id: string, referenceId: string, created: string, model: readonly [string, string, string]): RawDevice => ({
+    id,
+    object: 'device',
+    live_mode: true,
+    reference_id: referenceId,
+    locations: [],
+    manufacturer: model[0],
+    model_code: model[1],
+    model_name: model[2],
+    time_created: created,
+    account_id: DEMO_ACCOUNT_ID,
+    flex_enabled: true,
+  });
+  return [
+    device(ALICE_DEVICE_ID, 'alice', '2019-05-01T10:00:00Z', MODELS[1]),
+    device('dev_a11ce0000000000000000002', 'alice', '2019-04-01T10:00:00Z', MODELS[3]),
+    device(BOB_DEVICE_ID, 'bob', '2019-03-01T10:00:00Z', MODELS[4]),
+  ];
+}
