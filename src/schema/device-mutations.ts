@@ -163,8 +163,10 @@ async function updateDevice(context: Context, id: string, raw: unknown): Promise
   if (!changesSomething(input))
     return refused(input, [{ field: ['input'], message: 'Give at least one field to change', code: 'required' }]);
   // The read rule decides which devices a caller may change: one it may not read is
-  // answered as missing, exactly as a read would be.
-  const current = await context.loaders.device.load(id);
+  // answered as missing, exactly as a read would be. Decided on Flatpeak's copy now, not a
+  // cached one: a device handed to someone else elsewhere must not be taken back, nor a
+  // removed location restored as "no change", within the cache's TTL.
+  const current = await context.readDeviceForWrite(id);
   if (!mayReassign(context.caller, current)) {
     const ownersOnly = OWNER_FIELDS.filter((field) => changes(field, input, current));
     if (ownersOnly.length > 0) return refused(input, ownersOnly.map(notOwner));
