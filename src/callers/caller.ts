@@ -14,6 +14,8 @@ export type Caller =
       readonly references: readonly string[];
       /** Values of AUTH_LOCATIONS_CLAIM: devices at one of these locations are the caller's. */
       readonly locations: readonly string[];
+      /** AUTH_LOCATIONS_CLAIM is set: the user is part of `locations` and of no other location. */
+      readonly locationsClaimed?: boolean;
     }
   /** CALLER_AUTH=jwt and no token: may read nothing. */
   | { readonly kind: 'anonymous'; readonly key: string }

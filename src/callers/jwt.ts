@@ -109,6 +109,7 @@ function callerOf(payload: JWTPayload, referenceClaim: string, locationsClaim: s
     scopes: new Set([...strings(payload.scope, ' '), ...strings(payload.scp, ' ')]),
     references: strings(payload[referenceClaim]),
     locations: locationsClaim ? strings(payload[locationsClaim]) : [],
+    locationsClaimed: locationsClaim !== undefined,
   };
 }
 

@@ -512,7 +512,10 @@ describe('who may change whose a device is and where (CALLER_AUTH=jwt, shared lo
       },
     });
     tokens.alice = await idp.token({ claims: { sub: 'alice', scope: 'devices:write', references: ['alice'], locations: [HOME] } });
-    tokens.carol = await idp.token({ claims: { sub: 'carol', scope: 'devices:write', references: ['carol', 'carol-office'] } });
+    // Carol is part of her office's location: she may place her devices there (device-placement.test.ts).
+    tokens.carol = await idp.token({
+      claims: { sub: 'carol', scope: 'devices:write', references: ['carol', 'carol-office'], locations: ['loc_carolwork'] },
+    });
     tokens.admin = await idp.token({ claims: { sub: 'backoffice', scope: 'devices:read:all devices:write' } });
   });
   afterAll(async () => {
