@@ -237,7 +237,8 @@ export function createApp({
       useReadinessEndpoint(() => !isStopping()),
       useStatusEndpoint({ ready: () => !isStopping(), upstream: monitor.status }),
       useGraphQLMetrics(metrics.registry),
-      // After the probes and /metrics: any other path is not GraphQL's either.
+      // After the probes: any other path is not GraphQL's either, /metrics included (it is
+      // served on METRICS_PORT only: src/http/metrics-server.ts).
       useEndpointOnly(GRAPHQL_ENDPOINT),
       // Before the onResponse hooks that decorate the answer (x-request-id, cache-control),
       // so that they decorate its replacement too.

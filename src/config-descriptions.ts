@@ -17,6 +17,10 @@ export interface VariableDescription {
 export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDescription } = {
   PORT: { description: 'Port to listen on (`0`: any free port).' },
   HOST: { description: 'Interface to listen on; `0.0.0.0` in a container.' },
+  METRICS_PORT: {
+    description:
+      'Port on `HOST` where Prometheus metrics are served (`GET /metrics`), apart from the apps’ port, which never serves them: they count every caller’s requests. `off` or `0`: not served. See [Metrics](operations.md#metrics).',
+  },
   LOG_LEVEL: {
     description:
       '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. JSON logs on stdout: one access-log line per request at `info` (probes and scrapes at `debug`), with its request id and trace id; upstream failures at `warn`.',

@@ -13,6 +13,8 @@ const MB = 1024 * 1024;
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** Where `/metrics` is served, on `host`: a port of its own, never the app's; undefined: not at all. */
+  readonly metricsPort: number | undefined;
   readonly logLevel: LogLevel;
   /** Unset means: start the embedded Flatpeak stand-in and talk to it. */
   readonly flatpeakApiUrl: URL | undefined;
@@ -180,6 +182,17 @@ const SECRET = new Set(['FLATPEAK_API_KEY']);
 export const envSchema = z.object({
   PORT: integer(0, 65_535, 4000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: z
+    .string()
+    .default('9464')
+    .transform((value) => (value.trim().toLowerCase() === 'off' ? 0 : Number(value.trim() === '' ? Number.NaN : value)))
+    .pipe(
+      z
+        .number({ error: 'must be off, 0 (off) or a port from 1 to 65535' })
+        .int({ error: 'must be off, 0 (off) or a port from 1 to 65535' })
+        .min(0, { error: 'must be off, 0 (off) or a port from 1 to 65535' })
+        .max(65_535, { error: 'must be off, 0 (off) or a port from 1 to 65535' }),
+    ),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   FLATPEAK_API_URL: secureUrl.optional(),
   FLATPEAK_ACCOUNT_ID: z
@@ -311,6 +324,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
+    metricsPort: e.METRICS_PORT === 0 ? undefined : e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     flatpeakApiUrl: e.FLATPEAK_API_URL,
     serviceCredentials:

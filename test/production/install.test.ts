@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, startStandin } from '../../src/standin/server.ts';
 import { copyPaths, envOf, execForm, instructionsOf, parseDockerfile, type Stage } from '../support/dockerfile.ts';
-import { root, startCommand, type Started } from '../support/process.ts';
+import { freePort, root, startCommand, type Started } from '../support/process.ts';
 
 const run = promisify(execFile);
 const WORKDIR = '/app';
@@ -118,13 +118,17 @@ describe('the production image, replayed', () => {
   });
 
   it('serves the seed query, GraphiQL and the probes on the embedded stand-in, passes its HEALTHCHECK, and stops on SIGTERM', async () => {
-    const service = startImage();
+    const metricsPort = await freePort();
+    const service = startImage({ METRICS_PORT: String(metricsPort) });
     try {
-      const url = String((await service.waitForLog((line) => typeof line.url === 'string')).url);
+      const url = String((await service.waitForLog((line) => typeof line.url === 'string' && line.url.endsWith('/graphql'))).url);
       expect(await seedQuery(url)).toEqual({ data: { device: { modelName: 'Pico Ultimate', manufacturer: 'Nova Systems' } } });
       const page = await fetch(url, { headers: { accept: 'text/html' } });
       expect(await page.text()).toContain(SEED_DEVICE_ID);
-      for (const path of ['/health', '/ready', '/metrics']) expect((await fetch(new URL(path, url))).status, path).toBe(200);
+      for (const path of ['/health', '/ready']) expect((await fetch(new URL(path, url))).status, path).toBe(200);
+      // Metrics on their own port only (issue 21): they count every caller's requests.
+      expect((await fetch(new URL('/metrics', url))).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200);
       expect(await healthcheck(new URL(url).port)).toBe(0);
       service.child.kill('SIGTERM');
       expect(await service.exit()).toEqual({ code: 0, signal: null });

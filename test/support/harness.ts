@@ -5,6 +5,7 @@ import { print, type ExecutionResult } from 'graphql';
 import { createApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createHttpServer } from '../../src/http/server.ts';
+import { createMetricsServer } from '../../src/http/metrics-server.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { DEMO_ACCOUNT_ID } from '../../src/standin/data.ts';
 import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../src/standin/server.ts';
@@ -25,6 +26,8 @@ export interface Harness {
   readonly url: URL;
   /** The facade's HTTP server (to see its side of a connection, e.g. when it closes). */
   readonly server: Server;
+  /** The facade's `/metrics`, on a port of its own as main.ts serves it (METRICS_PORT). */
+  readonly metricsUrl: URL;
   query<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables> | string,
     variables?: TVariables,
@@ -93,11 +96,15 @@ export async function startHarness({
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = new URL(`http://127.0.0.1:${port}/graphql`);
+  const metricsServer = createMetricsServer(metrics.registry);
+  await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
+  const metricsUrl = new URL(`http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`);
 
   return {
     standin,
     url,
     server,
+    metricsUrl,
     async query(document, variables, headers = {}) {
       const response = await fetch(url, {
         method: 'POST',
@@ -109,6 +116,8 @@ export async function startHarness({
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      metricsServer.closeAllConnections();
+      await new Promise((resolve) => metricsServer.close(resolve));
       await tracing?.shutdown(); // sends the spans still buffered
       await dispatcher.close();
       redis?.disconnect();

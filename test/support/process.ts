@@ -26,11 +26,15 @@ export function startMain(
   return startCommand(process.execPath, [...nodeOptions, '--import', 'tsx', entry], env);
 }
 
-/** Runs `command` in `cwd` (the repository by default) with exactly the given environment (and PATH). */
+/**
+ * Runs `command` in `cwd` (the repository by default) with exactly the given environment (and
+ * PATH), and with METRICS_PORT off unless given: its default port (9464) is one per machine,
+ * and tests run in parallel.
+ */
 export function startCommand(command: string, args: readonly string[], env: Record<string, string>, cwd = root): Started {
   const child = spawn(command, args, {
     cwd,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', METRICS_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
