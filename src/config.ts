@@ -46,6 +46,8 @@ export interface Config {
   readonly deviceCache: { readonly ttlMs: number; readonly staleMs: number };
   /** Per-caller token bucket, counted in upstream device loads; `perSecond` 0 turns it off. */
   readonly rateLimit: RateLimitSettings;
+  /** Operations that introspect (`__schema`, `__type`), per caller (INTROSPECTION_PER_MINUTE; perSecond 0: no limit). */
+  readonly introspectionLimit: RateLimitSettings;
   /** `deviceUpdated`: how often watched devices are polled, and how many streams may be open. */
   readonly subscriptions: SubscriptionSettings;
   /** OpenTelemetry traces; off (no spans, nothing sent) without an OTLP endpoint. */
@@ -266,6 +268,7 @@ export const envSchema = z.object({
   AUTH_LOCATIONS_CLAIM: claimName.optional(),
   RATE_LIMIT_PER_SECOND: decimal(0, 100_000, 20, 'must be a number from 0 (off) to 100000'),
   RATE_LIMIT_BURST: integer(1, 1_000_000, 40),
+  INTROSPECTION_PER_MINUTE: integer(0, 1_000_000, LIMITS.introspectionPerMinute.value),
   DEVICE_CACHE_TTL_MS: integer(0, 86_400_000, 0),
   DEVICE_POLL_INTERVAL_MS: integer(100, 3_600_000, 5_000),
   SUBSCRIPTION_MAX_ERRORS: integer(1, 1_000, 5),
@@ -367,6 +370,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     callers: callerSettings(e),
     redisUrl: e.REDIS_URL,
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
+    // A bucket of a minute's worth, refilled evenly: a burst of `n` at once, then one every 60/n s.
+    introspectionLimit: Object.freeze({ perSecond: e.INTROSPECTION_PER_MINUTE / 60, burst: Math.max(1, e.INTROSPECTION_PER_MINUTE) }),
     // Stale-while-revalidate for as long again as the TTL: a device read often keeps being
     // served at cache speed while one refresh per device runs behind it.
     deviceCache: Object.freeze({ ttlMs: e.DEVICE_CACHE_TTL_MS, staleMs: e.DEVICE_CACHE_TTL_MS }),

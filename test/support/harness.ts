@@ -70,6 +70,7 @@ export async function startHarness({
     // Most tests are about devices, not callers: no caller authentication, no per-caller limit.
     ...(mode === 'service' ? { FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID, FLATPEAK_API_KEY: DEMO_API_KEY, CALLER_AUTH: 'none' } : {}),
     RATE_LIMIT_PER_SECOND: '0',
+    INTROSPECTION_PER_MINUTE: '0',
     ...env,
   });
   const dispatcher = makeDispatcher ? makeDispatcher(config) : createDispatcher(config.upstream);
