@@ -27,7 +27,8 @@ COPY --from=build /app/dist ./dist
 # Read at start-up: the default PERSISTED_OPERATIONS_MANIFEST.
 COPY examples/__generated__/persisted-documents.json ./examples/__generated__/persisted-documents.json
 USER node
-EXPOSE 4000
+# 9464: /metrics (METRICS_PORT), for Prometheus only; /metrics is not served on 4000.
+EXPOSE 4000 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]

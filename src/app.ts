@@ -26,6 +26,7 @@ import { useRequestLog } from './plugins/observability/use-request-log.ts';
 import { useStrictRequestParsing } from './plugins/request/use-strict-request-parsing.ts';
 import { LIMITS } from './limits.ts';
 import { useArmorLimits } from './plugins/document/use-armor-limits.ts';
+import { useIntrospectionLimit } from './plugins/document/use-introspection-limit.ts';
 import { useParseLimits } from './plugins/document/use-parse-limits.ts';
 import { createDocumentCache } from './plugins/document/use-document-cache.ts';
 import { useValidationErrorLimit } from './plugins/document/use-validation-error-limit.ts';
@@ -139,6 +140,10 @@ export function createApp({
         : createMemoryDeviceCache(config.deviceCache);
   const localLimiter = createRateLimiter(config.rateLimit);
   const rateLimiter = redis ? createRedisRateLimiter(redis, config.rateLimit, localLimiter, onSharedStateError) : localLimiter;
+  const localIntrospection = createRateLimiter(config.introspectionLimit);
+  const introspectionLimiter = redis
+    ? createRedisRateLimiter(redis, config.introspectionLimit, localIntrospection, onSharedStateError)
+    : localIntrospection;
   const policy = createUpstreamPolicy(config.upstream, { logger, observer: metrics.upstream });
   metrics.watchConcurrency(policy.concurrency);
   const traces = createRequestTracing(tracing, GRAPHQL_ENDPOINT);
@@ -272,7 +277,8 @@ export function createApp({
       useReadinessEndpoint(() => !isStopping()),
       useStatusEndpoint({ ready: () => !isStopping(), standin: config.standin, upstream: monitor.status }),
       useGraphQLMetrics(metrics.registry),
-      // After the probes and /metrics: any other path is not GraphQL's either.
+      // After the probes: any other path is not GraphQL's either, /metrics included (it is
+      // served on METRICS_PORT only: src/http/metrics-server.ts).
       useEndpointOnly(GRAPHQL_ENDPOINT),
       // Before the onResponse hooks that decorate the answer (x-request-id, cache-control),
       // so that they decorate its replacement too.
@@ -286,6 +292,8 @@ export function createApp({
       // otherwise be held until the deadline.
       useRequestEnd(),
       ...(config.callers.mode === 'jwt' ? [useCallerRequired()] : []),
+      // After the 401 of a caller without a token who asks for more than the schema.
+      useIntrospectionLimit({ limiter: introspectionLimiter }),
       useVariableErrorCode(),
       useCacheControl(config.deviceCache.ttlMs > 0),
       useRequestLog(logger, traces.traceIdOf),

@@ -17,6 +17,10 @@ export interface VariableDescription {
 export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDescription } = {
   PORT: { description: 'Port to listen on (`0`: any free port).' },
   HOST: { description: 'Interface to listen on; `0.0.0.0` in a container.' },
+  METRICS_PORT: {
+    description:
+      'Port on `HOST` where Prometheus metrics are served (`GET /metrics`), apart from the apps’ port, which never serves them: they count every caller’s requests. `off` or `0`: not served. See [Metrics](operations.md#metrics).',
+  },
   LOG_LEVEL: {
     description:
       '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. JSON logs on stdout: one access-log line per request at `info` (probes and scrapes at `debug`), with its request id and trace id; upstream failures at `warn`.',
@@ -126,6 +130,10 @@ export const VARIABLE_DESCRIPTIONS: { readonly [Name in EnvVariable]: VariableDe
       'Per-caller token bucket, counted in upstream device reads (one document of 100 ids counts 100); `0` turns it off. See [Per-caller limits](security.md#per-caller-limits).',
   },
   RATE_LIMIT_BURST: { description: 'What a caller may spend at once after a pause.' },
+  INTROSPECTION_PER_MINUTE: {
+    description:
+      'Operations asking for `__schema` or `__type` one caller may send per minute (all at once after a pause), shared by the replicas with `REDIS_URL`; past it `RATE_LIMITED`. `0`: no limit. See [Document limits](security.md#document-limits).',
+  },
   DEVICE_CACHE_TTL_MS: {
     description:
       "Keep Flatpeak's device answers this long, per upstream credential, and serve them stale for as long again while one refresh runs. Errors are never kept; a 404 forgets the device. Responses then carry `Cache-Control: private, max-age=…`; otherwise `no-store`.",

@@ -13,6 +13,8 @@ const MB = 1024 * 1024;
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** Where `/metrics` is served, on `host`: a port of its own, never the app's; undefined: not at all. */
+  readonly metricsPort: number | undefined;
   readonly logLevel: LogLevel;
   /** Where Flatpeak's API is: always given (the sample-data stand-in is started by tools/dev.ts, never by the service). */
   readonly flatpeakApiUrl: URL;
@@ -49,6 +51,8 @@ export interface Config {
   readonly deviceCache: { readonly ttlMs: number; readonly staleMs: number };
   /** Per-caller token bucket, counted in upstream device loads; `perSecond` 0 turns it off. */
   readonly rateLimit: RateLimitSettings;
+  /** Operations that introspect (`__schema`, `__type`), per caller (INTROSPECTION_PER_MINUTE; perSecond 0: no limit). */
+  readonly introspectionLimit: RateLimitSettings;
   /** `deviceUpdated`: how often watched devices are polled, and how many streams may be open. */
   readonly subscriptions: SubscriptionSettings;
   /** OpenTelemetry traces; off (no spans, nothing sent) without an OTLP endpoint. */
@@ -201,6 +205,17 @@ const SECRET = new Set(['FLATPEAK_API_KEY']);
 export const envSchema = z.object({
   PORT: integer(0, 65_535, 4000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: z
+    .string()
+    .default('9464')
+    .transform((value) => (value.trim().toLowerCase() === 'off' ? 0 : Number(value.trim() === '' ? Number.NaN : value)))
+    .pipe(
+      z
+        .number({ error: 'must be off, 0 (off) or a port from 1 to 65535' })
+        .int({ error: 'must be off, 0 (off) or a port from 1 to 65535' })
+        .min(0, { error: 'must be off, 0 (off) or a port from 1 to 65535' })
+        .max(65_535, { error: 'must be off, 0 (off) or a port from 1 to 65535' }),
+    ),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   NODE_ENV: z.string().max(100).optional(),
   FLATPEAK_API_URL: secureUrl.optional(),
@@ -277,6 +292,7 @@ export const envSchema = z.object({
   AUTH_LOCATIONS_CLAIM: claimName.optional(),
   RATE_LIMIT_PER_SECOND: decimal(0, 100_000, 20, 'must be a number from 0 (off) to 100000'),
   RATE_LIMIT_BURST: integer(1, 1_000_000, 40),
+  INTROSPECTION_PER_MINUTE: integer(0, 1_000_000, LIMITS.introspectionPerMinute.value),
   DEVICE_CACHE_TTL_MS: integer(0, 86_400_000, 0),
   DEVICE_POLL_INTERVAL_MS: integer(100, 3_600_000, 5_000),
   SUBSCRIPTION_MAX_ERRORS: integer(1, 1_000, 5),
@@ -351,6 +367,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
+    metricsPort: e.METRICS_PORT === 0 ? undefined : e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     flatpeakApiUrl: e.FLATPEAK_API_URL!,
     standin: e.FLATPEAK_STANDIN === 'true',
@@ -394,6 +411,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     callers: callerSettings(e),
     redisUrl: e.REDIS_URL,
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
+    // A bucket of a minute's worth, refilled evenly: a burst of `n` at once, then one every 60/n s.
+    introspectionLimit: Object.freeze({ perSecond: e.INTROSPECTION_PER_MINUTE / 60, burst: Math.max(1, e.INTROSPECTION_PER_MINUTE) }),
     // Stale-while-revalidate for as long again as the TTL: a device read often keeps being
     // served at cache speed while one refresh per device runs behind it.
     deviceCache: Object.freeze({ ttlMs: e.DEVICE_CACHE_TTL_MS, staleMs: e.DEVICE_CACHE_TTL_MS }),

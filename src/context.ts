@@ -30,6 +30,12 @@ export interface Context {
   readonly caller: Caller;
   /** Every device read of the request goes through this loader, which applies the access rule. */
   readonly loaders: Loaders;
+  /**
+   * The device as Flatpeak holds it now, past the cache and any call in flight, if this
+   * caller may read it (else NOT_FOUND, as a read): a write is decided on this copy, never
+   * on a cached one that a change made elsewhere may have overtaken.
+   */
+  readDeviceForWrite(id: string): Promise<Device>;
   /** One page of `GET /devices` (rate-limited like a device load); the caller's access is the resolver's to apply. */
   listDevices(query: DeviceListQuery): Promise<DevicePage>;
   /** How long the whole response may be kept by the client: the least of its devices' (0: not at all). */
@@ -177,6 +183,17 @@ export function createContextFactory({
       },
       loaders: { device },
       freshness,
+      async readDeviceForWrite(id) {
+        if (!takeLoad()) throw tooManyLoads(id);
+        await admit();
+        // Past the cache and the coalescer: a write is decided on what Flatpeak holds now.
+        const readFresh = () => devices.fresh(credential, id, () => upstream((options) => client.getDevice(id, options)));
+        return readAs(caller, id, async () => ({ device: await readFresh(), remembered: false }), {
+          logger,
+          requestId,
+          readNow: readFresh,
+        });
+      },
       async listDevices(query) {
         await admit();
         freshness.maxAgeMs = 0; // a listing is not cached

@@ -50,6 +50,11 @@ export const LIMITS = {
   aliases: { bounds: 'aliases in one operation (`__typename` included)', value: 30, refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`' },
   directives: { bounds: 'directives in one operation', value: 50, refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`' },
   cost: { bounds: "an operation's cost (graphql-armor's estimate)", value: 5_000, refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`' },
+  schemaSelections: {
+    bounds: '`__schema` and `__type` selections in one operation (fragments expanded)',
+    value: 2,
+    refusal: 'HTTP 400 `GRAPHQL_VALIDATION_FAILED`',
+  },
   validationErrors: {
     bounds: 'validation errors reported per document',
     value: 20,
@@ -132,6 +137,12 @@ export const LIMITS = {
 
   // Callers.
   tokenLength: { bounds: "bytes of a caller's token", value: 8 * KB, refusal: 'HTTP 401 `UNAUTHENTICATED`' },
+  introspectionPerMinute: {
+    bounds: 'operations asking for `__schema` or `__type` one caller may send per minute (`0`: no limit)',
+    value: 30,
+    variable: 'INTROSPECTION_PER_MINUTE',
+    refusal: '`RATE_LIMITED` with `retryAfterMs`',
+  },
   subscriptionsPerCaller: {
     bounds: 'subscriptions one caller may hold open',
     value: 20,

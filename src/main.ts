@@ -3,6 +3,7 @@ import { createApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { gracefulCloser } from './graceful-close.ts';
 import { createHttpServer, HTTP_TIMEOUTS } from './http/server.ts';
+import { createMetricsServer } from './http/metrics-server.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { connectRedis } from './shared/redis.ts';
@@ -83,6 +84,19 @@ server.listen(config.port, config.host, () => {
   }
 });
 
+// Prometheus scrapes its own port: the counters add up every caller's requests, and are
+// no business of the apps that reach the GraphQL port.
+const metricsServer = config.metricsPort === undefined ? undefined : createMetricsServer(metrics.registry);
+metricsServer?.on('error', (error) => {
+  logger.fatal({ err: error }, 'the metrics server could not listen (METRICS_PORT)');
+  process.exit(1);
+});
+metricsServer?.listen(config.metricsPort, config.host, () => {
+  const { port } = metricsServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info({ url: `http://${host}:${port}/metrics` }, `metrics on http://${host}:${port}/metrics`);
+});
+
 /**
  * SIGTERM: `/ready` turns unready at once; after SHUTDOWN_DELAY_MS (time for a load
  * balancer to notice and stop sending) the listener closes, idle keep-alive connections
@@ -106,6 +120,7 @@ async function shutdown(signal: string): Promise<void> {
     closeGracefully(config.shutdownGraceMs, () => logger.warn('grace period over: closing the connections still open')),
     app.closeSubscriptions(config.shutdownGraceMs),
   ]);
+  metricsServer?.close();
   await tracing?.shutdown(); // the spans of the last requests
   await dispatcher.close();
   redis?.disconnect();

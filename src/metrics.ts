@@ -28,6 +28,14 @@ export interface Metrics {
   readonly dependencyFailure: (dependency: Dependency, reason: FailureReason) => void;
 }
 
+/**
+ * An upstream outcome as the metrics show it. Flatpeak's 404 counts as `ok` (it answered):
+ * whether a device exists is what a caller's request decides, and a count that told
+ * NOT_FOUND from ok would tell anyone who can read the metrics, comparing them before and
+ * after a request of theirs, whether someone else's device id exists (issue 21).
+ */
+const shownOutcome = (outcome: string): string => (outcome === 'NOT_FOUND' ? 'ok' : outcome);
+
 /** Prometheus metrics of the upstream side; Yoga's plugin adds the GraphQL side to the same registry. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -35,13 +43,13 @@ export function createMetrics(): Metrics {
 
   const calls = new Counter({
     name: 'flatpeak_upstream_calls_total',
-    help: 'Calls to Flatpeak as the resolvers saw them (after retries), by outcome: ok or the error code.',
+    help: 'Calls to Flatpeak as the resolvers saw them (after retries), by outcome: ok (an answer, a 404 included) or the error code.',
     labelNames: ['outcome'],
     registers: [registry],
   });
   const attempts = new Histogram({
     name: 'flatpeak_upstream_attempt_duration_seconds',
-    help: 'HTTP attempts to Flatpeak, by outcome: ok or the error code.',
+    help: 'HTTP attempts to Flatpeak, by outcome: ok (an answer, a 404 included) or the error code.',
     labelNames: ['outcome'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
@@ -96,7 +104,7 @@ export function createMetrics(): Metrics {
 
   const polls = new Counter({
     name: 'flatpeak_device_polls_total',
-    help: 'Polls of watched devices (deviceUpdated), by outcome: ok or the error code.',
+    help: 'Polls of watched devices (deviceUpdated), by outcome: ok (an answer, a 404 included) or the error code.',
     labelNames: ['outcome'],
     registers: [registry],
   });
@@ -163,7 +171,7 @@ export function createMetrics(): Metrics {
       concurrency = read;
     },
     live: {
-      poll: (outcome) => polls.inc({ outcome }),
+      poll: (outcome) => polls.inc({ outcome: shownOutcome(outcome) }),
       open(open, polling) {
         subscriptions.set(open);
         pollers.set(polling);
@@ -178,8 +186,8 @@ export function createMetrics(): Metrics {
       cacheError: () => cacheErrors.inc(),
     },
     upstream: {
-      call: (outcome) => calls.inc({ outcome }),
-      attempt: (outcome, seconds) => attempts.observe({ outcome }, seconds),
+      call: (outcome) => calls.inc({ outcome: shownOutcome(outcome) }),
+      attempt: (outcome, seconds) => attempts.observe({ outcome: shownOutcome(outcome) }, seconds),
       retry: () => retries.inc(),
       circuit: setCircuit,
     },

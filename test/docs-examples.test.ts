@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DocExample, extractExamples, fillPlaceholders, missingLines } from './support/doc-examples.ts';
-import { root, type Started, startDev } from './support/process.ts';
+import { freePort, root, type Started, startDev } from './support/process.ts';
 import { subscribeSse } from './support/sse.ts';
 
 const files = [
@@ -31,7 +31,7 @@ const noCurl = 'curl is missing: install it (apt-get install curl) to run the do
 /** How long one example may take: a subscription's first event comes with its first poll. */
 const EXAMPLE_TIMEOUT_MS = 30_000;
 
-const services = new Map<string, { started: Started; url: URL }>();
+const services = new Map<string, { started: Started; url: URL; metrics: URL }>();
 const serviceKey = (file: string, example: DocExample) => `${file} ${JSON.stringify(example.env)}`;
 
 beforeAll(async () => {
@@ -41,9 +41,13 @@ beforeAll(async () => {
   );
   await Promise.all(
     [...wanted].map(async ([key, env]) => {
-      const started = startDev({ PORT: '0', LOG_LEVEL: 'info', ...env });
+      // Metrics on a port of their own, as in production (documented as localhost:9464).
+      const metricsPort = await freePort();
+      const started = startDev({ PORT: '0', METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', ...env });
       const line = await started.waitForLog((entry) => typeof entry.url === 'string' && String(entry.msg).includes('listening'));
-      services.set(key, { started, url: new URL(String(line.url)) });
+      const metrics = new URL(`http://127.0.0.1:${metricsPort}/metrics`);
+      await started.waitForLog((entry) => entry.url === metrics.href);
+      services.set(key, { started, url: new URL(String(line.url)), metrics });
     }),
   );
 }, 120_000);
@@ -67,7 +71,8 @@ describe.each(documented.filter(({ examples, notRun }) => examples.length + notR
           context.skip(noCurl);
           return;
         }
-        await run(example, services.get(serviceKey(file, example))!.url);
+        const service = services.get(serviceKey(file, example))!;
+        await run(example, service.url, service.metrics);
       },
       EXAMPLE_TIMEOUT_MS + 5_000,
     );
@@ -75,7 +80,7 @@ describe.each(documented.filter(({ examples, notRun }) => examples.length + notR
   for (const { name, reason } of notRun) it.skip(`${name} — not run: ${reason}`);
 });
 
-async function run(example: DocExample, url: URL): Promise<void> {
+async function run(example: DocExample, url: URL, metrics: URL): Promise<void> {
   const result = example.result!;
   if (example.kind === 'graphql') {
     const actual = example.operationType === 'subscription' ? await firstEvent(example, url) : await post(example, url);
@@ -83,7 +88,7 @@ async function run(example: DocExample, url: URL): Promise<void> {
     expect(actual, example.name).toMatchObject(fillPlaceholders(expected, actual) as object);
     return;
   }
-  const output = await runShell(example.source, url, result.format === 'text' ? result.text : undefined);
+  const output = await runShell(example.source, url, metrics, result.format === 'text' ? result.text : undefined);
   if (result.format === 'text') {
     expect(missingLines(result.text, output), `${example.name}: lines missing from curl's output:\n${output}`).toEqual([]);
     return;
@@ -119,11 +124,13 @@ async function firstEvent(example: DocExample, url: URL): Promise<unknown> {
 
 /**
  * Runs a shell block with `sh`, the documented `localhost:4000` turned into the service's
- * address. With `expectedText`, stops the commands (their process group) as soon as their
+ * address, and `localhost:9464` (METRICS_PORT) into its metrics address. With `expectedText`, stops the commands (their process group) as soon as their
  * output holds it: a stream need not be waited out to its `--max-time`.
  */
-function runShell(script: string, url: URL, expectedText: string | undefined): Promise<string> {
-  const command = script.replace(/(?:https?:\/\/)?localhost:4000\b/g, `http://${url.host}`);
+function runShell(script: string, url: URL, metrics: URL, expectedText: string | undefined): Promise<string> {
+  const command = script
+    .replace(/(?:https?:\/\/)?localhost:4000\b/g, `http://${url.host}`)
+    .replace(/(?:https?:\/\/)?localhost:9464\b/g, `http://${metrics.host}`);
   const child = spawn('sh', ['-c', command], {
     cwd: root,
     detached: true,

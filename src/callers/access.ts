@@ -5,7 +5,7 @@ import { type Caller, READ_ALL_SCOPE, WRITE_SCOPE } from './caller.ts';
 /**
  * Every authorization decision of the service is made in this file: what a caller may do as
  * a whole (`requirePermission`), and which devices it may read, change and place
- * (`mayRead`, `mayReassign`, `referenceForWrite`). Resolvers, the loader and the pollers
+ * (`mayRead`, `mayReassign`, `referenceForWrite`, `locationRefused`). Resolvers, the loader and the pollers
  * call these; none decides on its own.
  */
 
@@ -85,6 +85,23 @@ export function mayReadMalformed(caller: Caller, received: unknown): boolean {
  */
 export function mayReassign(caller: Caller, device: Device): boolean {
   return grants(caller, READ_ALL_SCOPE) || (caller.kind === 'user' && caller.references.includes(device.reference_id));
+}
+
+/**
+ * The first of the `requested` locations a caller may not place a device at, with its
+ * index, or undefined. With AUTH_LOCATIONS_CLAIM a location's members read its devices, so
+ * a user without `devices:read:all` places devices only at locations it is part of: else it
+ * could plant one in a stranger's home. A location the device is at already (`current`) is
+ * no placement. Without the claim locations give no one access, and anyone else may.
+ */
+export function locationRefused(
+  caller: Caller,
+  requested: readonly string[],
+  current: readonly string[] = [],
+): { readonly index: number; readonly location: string } | undefined {
+  if (caller.kind !== 'user' || !caller.locationsClaimed || caller.scopes.has(READ_ALL_SCOPE)) return undefined;
+  const index = requested.findIndex((location) => !caller.locations.includes(location) && !current.includes(location));
+  return index < 0 ? undefined : { index, location: requested[index]! };
 }
 
 export type ReferenceDecision =

@@ -19,6 +19,8 @@ export type Caller =
        * leeway. What outlives the request (a subscription) ends then.
        */
       readonly acceptedUntil: number;
+      /** AUTH_LOCATIONS_CLAIM is set: the user is part of `locations` and of no other location. */
+      readonly locationsClaimed?: boolean;
     }
   /** CALLER_AUTH=jwt and no token: may read nothing. */
   | { readonly kind: 'anonymous'; readonly key: string }

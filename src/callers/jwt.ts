@@ -114,6 +114,7 @@ function callerOf(
     references: strings(payload[referenceClaim]),
     locations: locationsClaim ? strings(payload[locationsClaim]) : [],
     acceptedUntil,
+    locationsClaimed: locationsClaim !== undefined,
   };
 }
 

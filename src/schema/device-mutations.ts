@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { builder } from '../builder.ts';
-import { mayReassign, referenceForWrite, requirePermission } from '../callers/access.ts';
+import { locationRefused, mayReassign, referenceForWrite, requirePermission } from '../callers/access.ts';
 import { WRITE_SCOPE } from '../callers/caller.ts';
 import { deviceNotFound } from '../callers/read-as.ts';
 import type { Context } from '../context.ts';
@@ -104,6 +104,17 @@ const notYours = (referenceId: string): DeviceUserError => ({
   code: 'not_allowed',
 });
 
+/** A location the caller may not place the device at (`locationRefused`), named. */
+function notYourLocation(caller: Context['caller'], input: ValidInput, current: readonly string[] = []): DeviceUserError | undefined {
+  const refused = input.locations === undefined ? undefined : locationRefused(caller, input.locations, current);
+  if (refused === undefined) return undefined;
+  return {
+    field: ['input', 'locations', String(refused.index)],
+    message: `You are not part of location ${JSON.stringify(refused.location)}, so you cannot place a device there`,
+    code: 'not_allowed',
+  };
+}
+
 /** What only a device's owner may change (`mayReassign`): whose the device is and where. */
 const OWNER_FIELDS = ['referenceId', 'locations'] as const;
 
@@ -140,6 +151,8 @@ async function createDevice(context: Context, raw: unknown): Promise<Payload> {
   if (reference.referenceId === undefined) {
     return refused(input, [{ field: ['input', 'referenceId'], message: 'referenceId is required', code: 'required' }]);
   }
+  const placement = notYourLocation(context.caller, input);
+  if (placement) return refused(input, [placement]);
   try {
     const device = await context.writeDevice({
       body: toDeviceWrite(input, reference.referenceId),
@@ -163,12 +176,16 @@ async function updateDevice(context: Context, id: string, raw: unknown): Promise
   if (!changesSomething(input))
     return refused(input, [{ field: ['input'], message: 'Give at least one field to change', code: 'required' }]);
   // The read rule decides which devices a caller may change: one it may not read is
-  // answered as missing, exactly as a read would be.
-  const current = await context.loaders.device.load(id);
+  // answered as missing, exactly as a read would be. Decided on Flatpeak's copy now, not a
+  // cached one: a device handed to someone else elsewhere must not be taken back, nor a
+  // removed location restored as "no change", within the cache's TTL.
+  const current = await context.readDeviceForWrite(id);
   if (!mayReassign(context.caller, current)) {
     const ownersOnly = OWNER_FIELDS.filter((field) => changes(field, input, current));
     if (ownersOnly.length > 0) return refused(input, ownersOnly.map(notOwner));
   }
+  const placement = notYourLocation(context.caller, input, current.locations);
+  if (placement) return refused(input, [placement]);
   let referenceId = current.reference_id;
   if (input.referenceId !== undefined && changes('referenceId', input, current)) {
     const reference = referenceForWrite(context.caller, input.referenceId);

@@ -99,6 +99,23 @@ export function createDeviceSource({
       if (cache) await cache.set(credential, device.id, device).catch(onCacheError);
     },
 
+    /**
+     * Flatpeak's answer now, past the cache and past any call in flight (which may have
+     * started before a change made elsewhere): what a write is authorized on and built from.
+     * The answer then replaces the cached copy, as a write's does.
+     */
+    async fresh(credential: string, id: string, fetch: () => Promise<Device>): Promise<Device> {
+      let device: Device;
+      try {
+        device = await fetch();
+      } catch (error) {
+        if (cache && error instanceof FacadeError && error.code === 'NOT_FOUND') await cache.delete(credential, id).catch(onCacheError);
+        throw error;
+      }
+      await this.remember(credential, device);
+      return device;
+    },
+
     /** Flatpeak's answer now, past the cache (live pollers); joins a call in flight and refreshes the cache. */
     refresh(credential: string, id: string, signal: GiveUpSignal, fetch: FetchDevice): Promise<Device> {
       return fetchShared(credential, id, signal, fetch);

@@ -70,15 +70,18 @@ class Facade {
     readonly process: Started,
     port: number,
     private readonly inspector: Inspector,
+    private readonly metricsUrl: URL,
   ) {
     this.url = new URL(`http://127.0.0.1:${port}/graphql`);
   }
 
   static async start(): Promise<Facade> {
     const port = await freePort();
+    const metricsPort = await freePort();
     const started = startMain(
       {
         ...facadeEnv(standinUrl, port),
+        METRICS_PORT: String(metricsPort),
         ...(process.env.FLOOD_FACADE_ENV ? (JSON.parse(process.env.FLOOD_FACADE_ENV) as Record<string, string>) : {}),
       },
       { nodeOptions: [`--max-old-space-size=${HEAP_MB}`, '--inspect=127.0.0.1:0'] },
@@ -95,7 +98,7 @@ class Facade {
         break;
       await sleep(50);
     }
-    return new Facade(started, port, await connectInspector(started.output));
+    return new Facade(started, port, await connectInspector(started.output), new URL(`http://127.0.0.1:${metricsPort}/metrics`));
   }
 
   get alive(): boolean {
@@ -103,7 +106,7 @@ class Facade {
   }
 
   memory(): Promise<Memory> {
-    return memoryOf(this.url);
+    return memoryOf(this.metricsUrl);
   }
 
   async memoryAfterGc(): Promise<Memory> {

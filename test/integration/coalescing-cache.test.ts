@@ -19,7 +19,7 @@ async function harness(options: Parameters<typeof startHarness>[0]): Promise<Har
 
 /** How many device reads the facade counted from `source`, from its /metrics. */
 async function reads(h: Harness, source: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', h.url))).text();
+  const text = await (await fetch(h.metricsUrl)).text();
   return Number(new RegExp(`^flatpeak_device_reads_total\\{source="${source}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }
 

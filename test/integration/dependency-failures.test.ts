@@ -45,7 +45,7 @@ async function start(options: HarnessOptions): Promise<{ h: Harness; lines: Line
 const warnings = (lines: Line[], dependency: string) => lines.filter((line) => line.level === 40 && line.dependency === dependency);
 
 async function failures(h: Harness, dependency: string, reason: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', h.url))).text();
+  const text = await (await fetch(h.metricsUrl)).text();
   const match = new RegExp(`^flatpeak_dependency_failures_total\\{dependency="${dependency}",reason="${reason}"\\} (\\d+)$`, 'm').exec(
     text,
   );

@@ -654,7 +654,7 @@ function normalised({ status, headers, body }: { status: number; headers: Record
 }
 
 async function laneServed(h: Harness): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', h.url))).text();
+  const text = await (await fetch(h.metricsUrl)).text();
   return Number(/^flatpeak_http_fast_lane_requests_total (\d+)$/m.exec(text)?.[1]);
 }
 
@@ -729,7 +729,7 @@ describe('the fast lane answers what Yoga answers', () => {
 
   it('counted the same in the metrics: every plugin hook ran for every request (times aside)', async () => {
     const counts = async (h: Harness) =>
-      (await (await fetch(new URL('/metrics', h.url))).text())
+      (await (await fetch(h.metricsUrl)).text())
         .split('\n')
         .filter(
           (line) => /^(graphql_|flatpeak_(upstream_calls|upstream_retries|device_reads))/.test(line) && !/_(sum|bucket)\{/.test(line),

@@ -83,7 +83,6 @@ describe('paths', () => {
   it.each([
     ['GET /health', '/health', 200],
     ['GET /ready', '/ready', 200],
-    ['GET /metrics', '/metrics', 200],
     ['GET /status', '/status', 200],
     ['GET /graphql', `/graphql?query=${encodeURIComponent('{ __typename }')}`, 200],
     ['GET /graphql/ (a trailing slash, as Yoga takes it)', `/graphql/?query=${encodeURIComponent('{ __typename }')}`, 200],

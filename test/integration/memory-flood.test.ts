@@ -26,12 +26,16 @@ let main: Started;
 const alive = () => main.child.exitCode === null && main.child.signalCode === null;
 let inspector: Inspector;
 let url: URL;
+let metricsUrl: URL;
 
 beforeAll(async () => {
   const port = await freePort();
+  const metricsPort = await freePort();
+  metricsUrl = new URL(`http://127.0.0.1:${metricsPort}/metrics`);
   main = startDev(
     {
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'error',
       RATE_LIMIT_PER_SECOND: '0',
       DOCUMENT_CACHE_MB: String(DOCUMENT_CACHE_MB),
@@ -65,7 +69,7 @@ const ordinaryQuery = JSON.stringify({ query: `{ device(id: "${SEED_DEVICE_ID}")
 
 it('stays up, answers other clients and keeps its heap within its cache budgets under a flood of distinct documents', async () => {
   await inspector.collectGarbage();
-  const idle = await memoryOf(url);
+  const idle = await memoryOf(metricsUrl);
 
   const bodies = FLOOD.flatMap(([kind, count]) => Array.from({ length: count }, (_, i) => () => hostileBody(kind, i, LIMITS)));
   let next = 0;
@@ -96,7 +100,7 @@ it('stays up, answers other clients and keeps its heap within its cache budgets 
     );
     answers.add(answer);
     probes.push(performance.now() - started);
-    peakHeap = Math.max(peakHeap, (await memoryOf(url).catch(() => idle)).heap);
+    peakHeap = Math.max(peakHeap, (await memoryOf(metricsUrl).catch(() => idle)).heap);
     await sleep(100);
   }
   await flood;
@@ -111,6 +115,6 @@ it('stays up, answers other clients and keeps its heap within its cache budgets 
 
   // What the flood left behind is bounded by the cache budgets (plus a little for JIT code and metrics).
   await inspector.collectGarbage();
-  const after = await memoryOf(url);
+  const after = await memoryOf(metricsUrl);
   expect(after.heap - idle.heap).toBeLessThan((DOCUMENT_CACHE_MB + APQ_CACHE_MB + 8) * MB);
 }, 60_000);

@@ -32,7 +32,7 @@ async function post(h: Harness, query: string, accept: string) {
 }
 
 async function metric(h: Harness, name: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', h.url))).text();
+  const text = await (await fetch(h.metricsUrl)).text();
   return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
 }
 

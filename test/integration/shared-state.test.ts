@@ -31,6 +31,7 @@ describe.skipIf(redisUnavailable && !process.env.CI)('two replicas sharing Redis
         DEVICE_CACHE_TTL_MS: '60000',
         RATE_LIMIT_PER_SECOND: '0.1',
         RATE_LIMIT_BURST: '3',
+        INTROSPECTION_PER_MINUTE: '2',
       });
       const url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);
       await main.waitForLog((line) => String(line.msg).startsWith('connected to Redis'));
@@ -68,6 +69,14 @@ describe.skipIf(redisUnavailable && !process.env.CI)('two replicas sharing Redis
     // spent 2 of its 3 tokens, so the next read passes and the one after is limited.
     expect((await query(1, DEVICE)).errors).toBeUndefined();
     const limited = await query(0, DEVICE);
+    expect(limited.errors?.map((error) => error.extensions?.code)).toEqual(['RATE_LIMITED']);
+  });
+
+  it('counts a caller’s introspection across replicas (issue 21): two a minute for the fleet, not for each replica', async () => {
+    const introspection = '{ __schema { queryType { name } } }';
+    expect((await query(0, introspection)).errors).toBeUndefined();
+    expect((await query(1, introspection)).errors).toBeUndefined();
+    const limited = await query(0, introspection);
     expect(limited.errors?.map((error) => error.extensions?.code)).toEqual(['RATE_LIMITED']);
   });
 

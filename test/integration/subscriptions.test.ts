@@ -29,7 +29,7 @@ function recordingLogger() {
 
 /** The value of one Prometheus sample from /metrics, e.g. `flatpeak_device_pollers`. */
 async function metric(h: Harness, sample: string): Promise<number | undefined> {
-  const text = await fetch(new URL('/metrics', h.url)).then((response) => response.text());
+  const text = await fetch(h.metricsUrl).then((response) => response.text());
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY, startStandin } from '../../tools/standin/server.ts';
 import { copyPaths, envOf, execForm, instructionsOf, parseDockerfile, type Stage } from '../support/dockerfile.ts';
-import { root, startCommand, type Started } from '../support/process.ts';
+import { freePort, root, startCommand, type Started } from '../support/process.ts';
 
 const run = promisify(execFile);
 const WORKDIR = '/app';
@@ -134,21 +134,26 @@ describe('the production image, replayed', () => {
 
   it('serves the seed query, GraphiQL and the probes from its upstream, passes its HEALTHCHECK, and stops on SIGTERM', async () => {
     const standin = await startStandin();
+    const metricsPort = await freePort();
     const service = startImage({
       FLATPEAK_API_URL: standin.url.href,
       FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
       FLATPEAK_API_KEY: DEMO_API_KEY,
       CALLER_AUTH: 'none',
+      METRICS_PORT: String(metricsPort),
     });
     try {
-      const listening = await service.waitForLog((line) => typeof line.url === 'string');
+      const listening = await service.waitForLog((line) => typeof line.url === 'string' && line.url.endsWith('/graphql'));
       expect(listening).toMatchObject({ upstream: 'flatpeak', sampleData: false });
       const url = String(listening.url);
       expect(await seedQuery(url)).toEqual({ data: { device: { modelName: 'Pico Ultimate', manufacturer: 'Nova Systems' } } });
       expect(standin.count(`/devices/${SEED_DEVICE_ID}`)).toBe(1);
       const page = await fetch(url, { headers: { accept: 'text/html' } });
       expect(await page.text()).toContain(SEED_DEVICE_ID);
-      for (const path of ['/health', '/ready', '/metrics']) expect((await fetch(new URL(path, url))).status, path).toBe(200);
+      for (const path of ['/health', '/ready']) expect((await fetch(new URL(path, url))).status, path).toBe(200);
+      // Metrics on their own port only (issue 21): they count every caller's requests.
+      expect((await fetch(new URL('/metrics', url))).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200);
       expect(await healthcheck(new URL(url).port)).toBe(0);
       service.child.kill('SIGTERM');
       expect(await service.exit()).toEqual({ code: 0, signal: null });

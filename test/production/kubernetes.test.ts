@@ -63,7 +63,11 @@ describe('deploy/kubernetes', () => {
     expect(config.host).toBe('0.0.0.0');
     expect(portNamed('http')).toBe(config.port);
     expect(portNamed(only('Service').spec.ports[0].targetPort)).toBe(config.port);
-    expect(Number(deployment.spec.template.metadata.annotations['prometheus.io/port'])).toBe(config.port);
+    // Prometheus scrapes the metrics port, which the Service does not expose (issue 21).
+    expect(config.metricsPort).not.toBe(config.port);
+    expect(portNamed('metrics')).toBe(config.metricsPort);
+    expect(Number(deployment.spec.template.metadata.annotations['prometheus.io/port'])).toBe(config.metricsPort);
+    expect(only('Service').spec.ports.map((port: Doc) => portNamed(port.targetPort))).toEqual([config.port]);
   });
 
   it('probes liveness on /health and readiness on /ready', () => {

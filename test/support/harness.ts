@@ -5,6 +5,7 @@ import { print, type ExecutionResult } from 'graphql';
 import { createApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createHttpServer } from '../../src/http/server.ts';
+import { createMetricsServer } from '../../src/http/metrics-server.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { DEMO_ACCOUNT_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../tools/standin/server.ts';
@@ -27,6 +28,8 @@ export interface Harness {
   readonly server: Server;
   /** As main.ts on SIGTERM, after `shutdownSignal`: resolves when the subscriptions' last messages are out. */
   closeSubscriptions(graceMs: number): Promise<void>;
+  /** The facade's `/metrics`, on a port of its own as main.ts serves it (METRICS_PORT). */
+  readonly metricsUrl: URL;
   query<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables> | string,
     variables?: TVariables,
@@ -69,6 +72,7 @@ export async function startHarness({
     // Most tests are about devices, not callers: no caller authentication, no per-caller limit.
     ...(mode === 'service' ? { FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID, FLATPEAK_API_KEY: DEMO_API_KEY, CALLER_AUTH: 'none' } : {}),
     RATE_LIMIT_PER_SECOND: '0',
+    INTROSPECTION_PER_MINUTE: '0',
     ...env,
   });
   const dispatcher = makeDispatcher ? makeDispatcher(config) : createDispatcher(config.upstream);
@@ -95,12 +99,16 @@ export async function startHarness({
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = new URL(`http://127.0.0.1:${port}/graphql`);
+  const metricsServer = createMetricsServer(metrics.registry);
+  await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
+  const metricsUrl = new URL(`http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`);
 
   return {
     standin,
     url,
     server,
     closeSubscriptions: (graceMs) => app.closeSubscriptions(graceMs),
+    metricsUrl,
     async query(document, variables, headers = {}) {
       const response = await fetch(url, {
         method: 'POST',
@@ -113,6 +121,8 @@ export async function startHarness({
       await app.closeSubscriptions(0);
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      metricsServer.closeAllConnections();
+      await new Promise((resolve) => metricsServer.close(resolve));
       await tracing?.shutdown(); // sends the spans still buffered
       await dispatcher.close();
       redis?.disconnect();

@@ -6,9 +6,9 @@ export interface Memory {
   readonly heap: number;
 }
 
-/** RSS and heap used as the service reports them on /metrics (prom-client's default metrics). */
-export async function memoryOf(serviceUrl: URL): Promise<Memory> {
-  const text = await fetch(new URL('/metrics', serviceUrl)).then((response) => response.text());
+/** RSS and heap used as the service reports them on its /metrics (METRICS_PORT; prom-client's default metrics). */
+export async function memoryOf(metricsUrl: URL): Promise<Memory> {
+  const text = await fetch(metricsUrl).then((response) => response.text());
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
   return { rss: value('process_resident_memory_bytes'), heap: value('nodejs_heap_size_used_bytes') };
 }

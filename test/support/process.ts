@@ -35,11 +35,15 @@ export function startDev(env: Record<string, string>, { nodeOptions = [] }: { no
   return startMain(env, { entry: 'tools/dev.ts', nodeOptions });
 }
 
-/** Runs `command` in `cwd` (the repository by default) with exactly the given environment (and PATH). */
+/**
+ * Runs `command` in `cwd` (the repository by default) with exactly the given environment (and
+ * PATH), and with METRICS_PORT off unless given: its default port (9464) is one per machine,
+ * and tests run in parallel.
+ */
 export function startCommand(command: string, args: readonly string[], env: Record<string, string>, cwd = root): Started {
   const child = spawn(command, args, {
     cwd,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', METRICS_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

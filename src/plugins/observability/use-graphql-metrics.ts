@@ -5,14 +5,14 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * The GraphQL side of `/metrics`, and the endpoint itself: request duration by method,
- * status and operation type, operations and failed results by operation type, and
+ * The GraphQL side of `/metrics` (served on a port of its own: src/http/metrics-server.ts):
+ * request duration by method, status and operation type, operations and failed results by operation type, and
  * execution time. The same names as Yoga's Prometheus plugin, which cost ~10 % of a
  * small request (a hook on every phase, label objects built per request); this keeps
  * two hooks and no caller-chosen label (operation names, URLs and error paths would let
  * any client mint unbounded time series).
  */
-export function useGraphQLMetrics(registry: Registry, endpoint = '/metrics'): Plugin {
+export function useGraphQLMetrics(registry: Registry): Plugin {
   const httpDuration = new Histogram({
     name: 'graphql_yoga_http_duration',
     help: 'Time spent on HTTP connection',
@@ -42,14 +42,8 @@ export function useGraphQLMetrics(registry: Registry, endpoint = '/metrics'): Pl
   const started = new WeakMap<Request, { at: number; operationType: string }>();
 
   return {
-    onRequest({ url, request, endResponse, fetchAPI }) {
-      if (url.pathname === endpoint && request.method === 'GET') {
-        return registry
-          .metrics()
-          .then((text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })));
-      }
+    onRequest({ request }) {
       started.set(request, { at: performance.now(), operationType: 'unknown' });
-      return undefined;
     },
     onExecute({ args }) {
       const operationType =
