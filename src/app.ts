@@ -7,6 +7,9 @@ import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
 import { type Context, createContextFactory } from './context.ts';
 import { createGraphiQLRenderer, graphiqlOptions } from './graphiql.ts';
+import { graphiqlAssets } from './graphiql-assets.ts';
+import { useGraphiQLAssets } from './plugins/request/use-graphiql-assets.ts';
+import { useCompressedResponses } from './plugins/response/use-compressed-responses.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics, registerUpstreamStatusMetrics } from './metrics.ts';
 import { useUpstreamErrorLog } from './plugins/observability/use-upstream-error-log.ts';
@@ -227,6 +230,7 @@ export function createApp({
   const strictParsing = useStrictRequestParsing();
   const bodyLimit = useBodyLimit(LIMITS.requestBodyBytes.value);
   const pluginList = listPlugins();
+  const assets = graphiqlAssets(`${GRAPHQL_ENDPOINT}/assets/`);
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema: servedSchema({ omitSecurityDirectives: config.omitSecurityDirectives }),
     context: createContextFactory({
@@ -262,7 +266,7 @@ export function createApp({
     // the document cache (createDocumentCache) replaces it.
     parserAndValidationCache: false,
     graphiql: graphiqlOptions,
-    renderGraphiQL: createGraphiQLRenderer(),
+    renderGraphiQL: createGraphiQLRenderer(assets),
     // Never development mode: it would attach original errors and stacks to responses.
     maskedErrors: { isDev: false },
     logging: logger,
@@ -277,8 +281,9 @@ export function createApp({
       useReadinessEndpoint(() => !isStopping()),
       useStatusEndpoint({ ready: () => !isStopping(), standin: config.standin, upstream: monitor.status }),
       useGraphQLMetrics(metrics.registry),
-      // After the probes: any other path is not GraphQL's either, /metrics included (it is
-      // served on METRICS_PORT only: src/http/metrics-server.ts).
+      useGraphiQLAssets(assets),
+      // After the probes and GraphiQL's files: any other path is not GraphQL's either, /metrics
+      // included (it is served on METRICS_PORT only: src/http/metrics-server.ts).
       useEndpointOnly(GRAPHQL_ENDPOINT),
       // Before the onResponse hooks that decorate the answer (x-request-id, cache-control),
       // so that they decorate its replacement too.
@@ -317,6 +322,8 @@ export function createApp({
       useBoundedErrorMessages(),
       // Last of the onParams hooks, so that its refusal is the result whatever came before.
       useAdmission(admission),
+      // Last of the onResponse hooks: the answer it compresses carries every header the others set.
+      useCompressedResponses(LIMITS.compressFromBytes.value),
       pluginList.last,
     ],
   });

@@ -1,4 +1,5 @@
 import type { GraphiQLOptions } from 'graphql-yoga';
+import type { GraphiQLAssets } from './graphiql-assets.ts';
 
 /**
  * The device of Flatpeak's "Retrieve a device" documentation page: the example query names
@@ -40,20 +41,9 @@ export const graphiqlOptions: GraphiQLOptions = {
 };
 
 /**
- * GraphiQL with its assets inlined (the `@graphql-yoga/render-graphiql` bundle), so it
- * works without reaching a CDN. The bundle is ~9 MB: it is imported on the first visit,
- * not at start-up (a service nobody opens GraphiQL on never holds it; idle memory matters
- * per replica), and the page is rendered once, not per visit.
+ * GraphiQL's page: small HTML that loads the bundle's files from `assets` (content-hashed,
+ * immutable, compressed; see graphiql-assets.ts). Rendered per visit: it is a few KB.
  */
-export function createGraphiQLRenderer(): (options: GraphiQLOptions) => Promise<string> {
-  const rendered = new Map<string, Promise<string>>();
-  return (options) => {
-    const key = JSON.stringify(options);
-    let html = rendered.get(key);
-    if (html === undefined) {
-      html = import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options));
-      rendered.set(key, html);
-    }
-    return html;
-  };
+export function createGraphiQLRenderer(assets: GraphiQLAssets): (options: GraphiQLOptions) => Promise<string> {
+  return (options) => assets.page(options);
 }

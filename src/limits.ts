@@ -129,6 +129,11 @@ export const LIMITS = {
   locationsPerDevice: { bounds: 'locations of one device in a write', value: 50, refusal: 'a user error `too_many`, nothing written' },
 
   // Responses.
+  compressFromBytes: {
+    bounds: 'bytes from which an answer is compressed (br, else gzip) for a client whose `Accept-Encoding` allows',
+    value: 1 * KB,
+    refusal: 'none: smaller answers are sent as they are',
+  },
   traceBytes: {
     bounds: 'bytes of an encoded ftv1 trace (FTV1_TRACES on)',
     value: 4 * MB,
