@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { type DocumentNode, type ExecutionArgs, getOperationAST, GraphQLError, type GraphQLSchema, OperationTypeNode } from 'graphql';
-import { CloseCode, handleProtocols, makeServer, type OperationResult } from 'graphql-ws';
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols, makeServer, type OperationResult } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Yoga } from '../app.ts';
 import type { Authenticate } from '../callers/authenticate.ts';
@@ -170,7 +170,7 @@ export function createWebSocketSubscriptions({
     const body = JSON.stringify({ errors: [{ message, extensions: { code: reason } }] });
     socket.on('error', () => {});
     socket.end(
-      `HTTP/1.1 ${status} ${status === 503 ? 'Service Unavailable' : status === 403 ? 'Forbidden' : 'Not Found'}\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
         `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   }
@@ -245,6 +245,16 @@ export function createWebSocketSubscriptions({
       if (origin !== undefined && !settings.allowedOrigins.has(origin)) {
         return refuse(socket, 403, 'FORBIDDEN', 'This origin may not open a WebSocket here (CORS_ORIGINS)');
       }
+      // Refused before the handshake, with a reason: a socket accepted without the protocol
+      // would only be closed again (4406) with nothing said over HTTP.
+      if (!offersProtocol(request)) {
+        return refuse(
+          socket,
+          400,
+          'BAD_REQUEST',
+          `WebSockets here speak ${GRAPHQL_TRANSPORT_WS_PROTOCOL}: ask for it in the Sec-WebSocket-Protocol header`,
+        );
+      }
       if (closing) return refuse(socket, 503, 'SHUTTING_DOWN', 'This server is shutting down; connect again to continue');
       if (sockets.size >= settings.maxConnections) {
         return refuse(
@@ -284,6 +294,12 @@ export function createWebSocketSubscriptions({
 interface Execution {
   execute(args: ExecutionArgs): OperationResult;
   subscribe(args: ExecutionArgs): OperationResult;
+}
+
+/** Whether the upgrade asks for graphql-transport-ws among its subprotocols. */
+function offersProtocol(request: IncomingMessage): boolean {
+  const offered = request.headers['sec-websocket-protocol'] ?? '';
+  return offered.split(',').some((protocol) => protocol.trim() === GRAPHQL_TRANSPORT_WS_PROTOCOL);
 }
 
 /** The upgrade request's headers as a Fetch Headers (what the context factory reads). */

@@ -12,7 +12,7 @@ const device = (id: string, referenceId: string): RawDevice => ({ ...seedDevice,
 type Event = { data?: { deviceUpdated?: { id: string; modelName: string } } | null; errors?: Array<{ extensions?: { code?: string } }> };
 
 async function metric(h: Harness, sample: string): Promise<number | undefined> {
-  const text = await fetch(new URL('/metrics', h.url)).then((response) => response.text());
+  const text = await fetch(h.metricsUrl).then((response) => response.text());
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
 }

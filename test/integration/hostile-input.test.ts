@@ -141,12 +141,18 @@ const http: Case[] = [
   },
   { name: 'an HTTP/2 preface on HTTP/1', send: () => raw('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n') },
   {
-    name: 'a WebSocket upgrade (no WebSocket here)',
+    name: 'a WebSocket upgrade without the graphql-transport-ws subprotocol',
     send: () =>
       rawHead(
         'GET /graphql?query=%7B__typename%7D HTTP/1.1\nHost: localhost\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13',
       ),
-    served: true,
+  },
+  {
+    name: 'a WebSocket upgrade on another path',
+    send: () =>
+      rawHead(
+        'GET /health HTTP/1.1\nHost: localhost\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\nSec-WebSocket-Protocol: graphql-transport-ws',
+      ),
   },
   {
     name: 'an h2c upgrade',

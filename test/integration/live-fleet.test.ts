@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_ACCOUNT_ID, sampleDevices, seedDevice } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY, type Standin, startStandin } from '../../tools/standin/server.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
-import { startMain, type Started } from '../support/process.ts';
+import { freePort, startMain, type Started } from '../support/process.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../support/redis.ts';
 import { type SseSubscription, subscribeSse } from '../support/sse.ts';
 
@@ -18,6 +18,13 @@ const REASSIGN = 'mutation ($id: ID!, $ref: String!) { updateDevice(id: $id, inp
 const OWN = { ...seedDevice, id: 'dev_usera1', reference_id: 'user-a', locations: [] };
 const INTERVAL_MS = 300;
 
+interface Replica {
+  readonly main: Started;
+  readonly url: string;
+  /** Its /metrics, on a port of its own (METRICS_PORT). */
+  readonly metricsUrl: string;
+}
+
 /** The device an SSE event carries. */
 const updated = (event: Record<string, unknown> | undefined) =>
   (event?.data as { deviceUpdated?: { id: string; modelName: string } } | undefined)?.deviceUpdated;
@@ -26,11 +33,13 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
   let redis: RedisServer;
   let standin: Standin;
   let idp: IdentityProvider;
-  const replicas: Array<{ main: Started; url: string }> = [];
+  const replicas: Replica[] = [];
   const streams: SseSubscription[] = [];
 
-  async function startReplica(pollIntervalMs: number, env: Record<string, string> = {}): Promise<{ main: Started; url: string }> {
+  async function startReplica(pollIntervalMs: number, env: Record<string, string> = {}): Promise<Replica> {
+    const metricsPort = await freePort();
     const main = startMain({
+      METRICS_PORT: String(metricsPort),
       PORT: '0',
       LOG_LEVEL: 'info',
       FLATPEAK_API_URL: standin.url.href,
@@ -45,12 +54,12 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
     });
     const url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);
     await main.waitForLog((line) => String(line.msg).startsWith('connected to Redis'));
-    return { main, url };
+    return { main, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
   }
 
   /** flatpeak_device_polls_total{outcome="ok"} of one replica: the polls it made itself. */
   async function polls(replica: number): Promise<number> {
-    const text = await fetch(new URL('/metrics', replicas[replica]!.url)).then((response) => response.text());
+    const text = await fetch(replicas[replica]!.metricsUrl).then((response) => response.text());
     const line = text.split('\n').find((candidate) => candidate.startsWith('flatpeak_device_polls_total{outcome="ok"} '));
     return line === undefined ? 0 : Number(line.split(' ')[1]);
   }

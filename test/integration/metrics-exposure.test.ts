@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config.ts';
 import { type RawDevice, seedDevice } from '../../tools/standin/data.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
-import { freePort, startMain } from '../support/process.ts';
+import { freePort, startDev } from '../support/process.ts';
 
 /**
  * Issue 21, finding 2: whoever could scrape `/metrics` on the apps' port, without a token,
@@ -69,7 +69,7 @@ describe('/metrics (CALLER_AUTH=jwt)', () => {
 describe('METRICS_PORT (src/main.ts)', () => {
   it('serves /metrics on its own port and not on the apps’ one', async () => {
     const metricsPort = await freePort();
-    const main = startMain({ PORT: '0', LOG_LEVEL: 'info', METRICS_PORT: String(metricsPort) });
+    const main = startDev({ PORT: '0', LOG_LEVEL: 'info', METRICS_PORT: String(metricsPort) });
     try {
       const url = String((await main.waitForLog((line) => typeof line.url === 'string' && line.url.endsWith('/graphql'))).url);
       await main.waitForLog((line) => line.url === `http://127.0.0.1:${metricsPort}/metrics`);
@@ -86,8 +86,9 @@ describe('METRICS_PORT (src/main.ts)', () => {
   });
 
   it('is on by default on port 9464, and off with off or 0', () => {
-    expect(loadConfig({ CALLER_AUTH: 'none' }).metricsPort).toBe(9464);
-    expect(loadConfig({ CALLER_AUTH: 'none', METRICS_PORT: 'off' }).metricsPort).toBeUndefined();
-    expect(loadConfig({ CALLER_AUTH: 'none', METRICS_PORT: '0' }).metricsPort).toBeUndefined();
+    const env = { FLATPEAK_API_URL: 'https://api.flatpeak.com' };
+    expect(loadConfig(env).metricsPort).toBe(9464);
+    expect(loadConfig({ ...env, METRICS_PORT: 'off' }).metricsPort).toBeUndefined();
+    expect(loadConfig({ ...env, METRICS_PORT: '0' }).metricsPort).toBeUndefined();
   });
 });

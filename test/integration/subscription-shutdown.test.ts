@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { startCallbackReceiver } from '../support/callback-receiver.ts';
 import { readMultipart } from '../support/multipart.ts';
-import { startMain } from '../support/process.ts';
+import { startDev } from '../support/process.ts';
 import { subscribeSse } from '../support/sse.ts';
 import { connectRaw } from '../support/websocket.ts';
 
@@ -10,7 +10,7 @@ const WATCH = 'subscription ($id: ID!) { deviceUpdated(id: $id) { id } }';
 
 it('SIGTERM ends a subscription cleanly in every transport (SSE, multipart, WebSocket, HTTP callback), then the service exits', async () => {
   const receiver = await startCallbackReceiver();
-  const main = startMain({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000', SUBSCRIPTION_CALLBACK_URLS: receiver.url.href });
+  const main = startDev({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000', SUBSCRIPTION_CALLBACK_URLS: receiver.url.href });
   try {
     const url = String((await main.waitForLog((line) => typeof line.url === 'string')).url);
     const variables = { id: SEED_DEVICE_ID };
