@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY, startStandin } from '../../tools/standin/server.ts';
-import { type Started, startDev, startMain } from '../support/process.ts';
+import { freePort, type Started, startDev, startMain } from '../support/process.ts';
 
 // Sample data is never served by mistake. The service (src/main.ts, as the image runs it)
 // and the development launcher (tools/dev.ts, as `npm start` and `npm run dev` run it) are
@@ -31,8 +31,9 @@ const query = (url: string, headers: Record<string, string> = {}) =>
     body: JSON.stringify({ query: `{ device(id: "${SEED_DEVICE_ID}") { modelName } }` }),
   }).then((response) => response.json());
 
-const standinGauge = async (url: string) =>
-  /^flatpeak_upstream_standin (\d)$/m.exec(await (await fetch(new URL('/metrics', url))).text())?.[1];
+/** The stand-in gauge, scraped where main.ts serves /metrics: its own port (METRICS_PORT). */
+const standinGauge = async (metricsPort: number) =>
+  /^flatpeak_upstream_standin (\d)$/m.exec(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())?.[1];
 
 describe('start-up refusals', () => {
   it(
@@ -98,15 +99,17 @@ describe('which upstream serves, said everywhere', () => {
   it(
     'the launcher without FLATPEAK_API_URL: the stand-in, in the start-up line, /status and /metrics; a token sent is ignored',
     async () => {
-      const dev = startDev({ PORT: '0', LOG_LEVEL: 'info' });
+      const metricsPort = await freePort();
+      const dev = startDev({ PORT: '0', LOG_LEVEL: 'info', METRICS_PORT: String(metricsPort) });
       try {
-        const line = await dev.waitForLog((entry) => typeof entry.url === 'string');
+        const line = await dev.waitForLog((entry) => String(entry.url).endsWith('/graphql'));
+        await dev.waitForLog((entry) => entry.url === `http://127.0.0.1:${metricsPort}/metrics`);
         expect(line).toMatchObject({ upstream: 'standin', sampleData: true, callerAuth: 'none', tokens: 'ignored' });
         expect(line.msg).toMatch(/SAMPLE DATA from the development stand-in/);
         expect(line.msg).toMatch(/CALLER_AUTH=none: Authorization headers are ignored/);
         const url = String(line.url);
         expect(await (await fetch(new URL('/status', url))).json()).toMatchObject({ ready: true, upstream: 'standin', sampleData: true });
-        expect(await standinGauge(url)).toBe('1');
+        expect(await standinGauge(metricsPort)).toBe('1');
         // As before: a token is neither checked nor refused with CALLER_AUTH=none.
         const answer = { data: { device: { modelName: 'Pico Ultimate' } } };
         expect(await query(url)).toEqual(answer);
@@ -124,14 +127,16 @@ describe('which upstream serves, said everywhere', () => {
     'the service with FLATPEAK_API_URL (through the launcher too): Flatpeak, no sample data, gauge 0',
     async () => {
       const upstream = await startStandin();
-      const dev = startDev({ PORT: '0', FLATPEAK_API_URL: upstream.url.href, ...credentials });
+      const metricsPort = await freePort();
+      const dev = startDev({ PORT: '0', FLATPEAK_API_URL: upstream.url.href, METRICS_PORT: String(metricsPort), ...credentials });
       try {
-        const line = await dev.waitForLog((entry) => typeof entry.url === 'string');
+        const line = await dev.waitForLog((entry) => String(entry.url).endsWith('/graphql'));
+        await dev.waitForLog((entry) => entry.url === `http://127.0.0.1:${metricsPort}/metrics`);
         expect(line).toMatchObject({ upstream: 'flatpeak', sampleData: false });
         expect(line.msg).not.toMatch(/SAMPLE DATA/);
         const url = String(line.url);
         expect(await (await fetch(new URL('/status', url))).json()).toMatchObject({ upstream: 'flatpeak', sampleData: false });
-        expect(await standinGauge(url)).toBe('0');
+        expect(await standinGauge(metricsPort)).toBe('0');
         expect(await query(url)).toEqual({ data: { device: { modelName: 'Pico Ultimate' } } });
         expect(upstream.count(`/devices/${SEED_DEVICE_ID}`)).toBe(1); // the given upstream, not a stand-in of the launcher's
         expect(dev.output()).not.toContain('started the development stand-in');
