@@ -45,7 +45,7 @@ import { createFlatpeakClient, type Deadline } from './upstream/flatpeak.ts';
 import { createAuthenticator } from './callers/authenticate.ts';
 import { createRateLimiter, createRedisRateLimiter } from './callers/rate-limit.ts';
 import { createRedisDeviceCache } from './upstream/redis-cache.ts';
-import { redisFailures } from './shared/redis.ts';
+import { redisFailures } from './redis.ts';
 import { createDependencyFailures, type ReportDependencyFailure } from './telemetry/dependency-failures.ts';
 import { useCallerRequired } from './plugins/execution/use-caller-required.ts';
 import { useCacheControl } from './plugins/response/use-cache-control.ts';

@@ -8,7 +8,7 @@ import type { RateLimiter } from './callers/rate-limit.ts';
 import { createAdmit, missingToken } from './callers/admit.ts';
 import { readAs } from './callers/read-as.ts';
 import { FacadeError } from './errors.ts';
-import { createDeviceLoader } from './loaders/device.ts';
+import { createDeviceLoader } from './loaders/device-loader.ts';
 import type { Logger } from './logger.ts';
 import { whenClientGone } from './request/client-gone.ts';
 import { RequestLifetime } from './request/lifetime.ts';

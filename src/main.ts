@@ -6,7 +6,7 @@ import { createHttpServer, HTTP_TIMEOUTS } from './http/server.ts';
 import { createMetricsServer } from './http/metrics-server.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { connectRedis } from './shared/redis.ts';
+import { connectRedis } from './redis.ts';
 import { handleStrayErrors } from './stray-errors.ts';
 import { createDependencyFailures } from './telemetry/dependency-failures.ts';
 import { createTracing } from './telemetry/tracing.ts';

@@ -3,7 +3,7 @@ import { mayRead, requirePermission, signIn } from '../callers/access.ts';
 import type { Caller } from '../callers/caller.ts';
 import type { Context } from '../context.ts';
 import { badUserInput, FacadeError } from '../errors.ts';
-import { assertDeviceId } from '../loaders/device.ts';
+import { assertDeviceId } from '../loaders/device-loader.ts';
 import type { DeviceListQuery } from '../upstream/flatpeak.ts';
 import type { Device } from '../upstream/types.ts';
 import { DeviceRef } from './device.ts';

@@ -5,7 +5,7 @@ import { WRITE_SCOPE } from '../callers/caller.ts';
 import { deviceNotFound } from '../callers/read-as.ts';
 import type { Context } from '../context.ts';
 import { FacadeError } from '../errors.ts';
-import { assertDeviceId } from '../loaders/device.ts';
+import { assertDeviceId } from '../loaders/device-loader.ts';
 import type { Device } from '../upstream/types.ts';
 import {
   changesSomething,

@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
 import type { DeviceEvent } from '../live/live-devices.ts';
-import { assertDeviceId } from '../loaders/device.ts';
+import { assertDeviceId } from '../loaders/device-loader.ts';
 import { DeviceRef } from './device.ts';
 
 builder.subscriptionFields((t) => ({

@@ -9,7 +9,7 @@ import { createMetricsServer } from '../../src/http/metrics-server.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { DEMO_ACCOUNT_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY, type Standin, type StandinOptions, startStandin } from '../../tools/standin/server.ts';
-import { connectRedis } from '../../src/shared/redis.ts';
+import { connectRedis } from '../../src/redis.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createDependencyFailures } from '../../src/telemetry/dependency-failures.ts';
 import { createTracing } from '../../src/telemetry/tracing.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { FacadeError } from '../../src/errors.ts';
-import { createDeviceLoader } from '../../src/loaders/device.ts';
+import { createDeviceLoader } from '../../src/loaders/device-loader.ts';
 import type { Device } from '../../src/upstream/types.ts';
 
 const device = (id: string) => ({ id }) as Device;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import type { Logger } from '../logger.ts';
-import type { FailureReason, ReportDependencyFailure } from '../telemetry/dependency-failures.ts';
+import type { Logger } from './logger.ts';
+import type { FailureReason, ReportDependencyFailure } from './telemetry/dependency-failures.ts';
 
 export interface RedisOptions {
   readonly logger: Logger;
