@@ -5,7 +5,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-fleet/', 'node_modules/', '**/__generated__/', 'coverage/'] },
+  { ignores: ['dist/', 'dist-fleet/', '.bench/', 'node_modules/', '**/__generated__/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

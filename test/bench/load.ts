@@ -28,6 +28,8 @@ export interface Measured {
   /** Total CPU time of the target's processes during the run, in µs (for paired sums). */
   readonly cpuUs: number;
   readonly rssAfterMb: number;
+  /** The first failed answer of the run (status and the start of its body), to say why errors is not 0. */
+  readonly firstFailure?: string;
 }
 
 export interface RunOptions {
@@ -65,6 +67,7 @@ export async function measure(urls: readonly string[], pids: readonly number[], 
     cpuUsPerRequest: cpuUs / requests,
     cpuUs,
     rssAfterMb: sum(pids.map(rssMb)),
+    ...(fired.firstFailure === undefined ? {} : { firstFailure: fired.firstFailure }),
   };
 }
 
@@ -75,6 +78,7 @@ interface Fired {
   connectionErrors: number;
   p50: number;
   p99: number;
+  firstFailure?: string;
 }
 
 /**
@@ -97,6 +101,7 @@ async function fire(urls: readonly string[], load: Load, seconds: number, connec
   const latencies: number[] = [];
   let failed = 0;
   let connectionErrors = 0;
+  let firstFailure: string | undefined;
   let next = 0;
   const start = performance.now();
   const deadline = start + seconds * 1000;
@@ -110,9 +115,13 @@ async function fire(urls: readonly string[], load: Load, seconds: number, connec
         const text = await response.body.text();
         latencies.push(performance.now() - sent);
         // No field of the device queries is named "errors": the cheap test is exact here.
-        if (response.statusCode !== 200 || text.includes('"errors"')) failed += 1;
-      } catch {
+        if (response.statusCode !== 200 || text.includes('"errors"')) {
+          failed += 1;
+          firstFailure ??= `${response.statusCode} ${text.slice(0, 300)}`;
+        }
+      } catch (error) {
         connectionErrors += 1;
+        firstFailure ??= String(error);
       }
     }
   }
@@ -131,6 +140,7 @@ async function fire(urls: readonly string[], load: Load, seconds: number, connec
     connectionErrors,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
+    ...(firstFailure === undefined ? {} : { firstFailure }),
   };
 }
 

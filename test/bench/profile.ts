@@ -55,7 +55,7 @@ const measured = await measure(
   {
     seconds,
     warmupSeconds: 2,
-    connections: Number(process.env.BENCH_CONNECTIONS ?? 64),
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
     upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
   },
 );

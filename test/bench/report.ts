@@ -3,6 +3,8 @@ import type { Measured } from './load.ts';
 
 export interface Row extends Measured {
   readonly latencyMs: number;
+  /** Client connections of the load generator during the run. */
+  readonly connections: number;
   readonly workload: string;
   readonly server: string;
   /** RSS of the server's processes when it had just started, before any load. */
@@ -16,12 +18,12 @@ const percent = (share: number) => `${(share * 100).toFixed(share > 0 && share <
 
 export function resultsTable(rows: readonly Row[]): string {
   const lines = [
-    '| latency | workload | server | req/s | p50 ms | p99 ms | errors | upstream/req | CPU µs/req | RSS MB idle → after |',
-    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| latency | conns | workload | server | req/s | p50 ms | p99 ms | errors | upstream/req | CPU µs/req | RSS MB idle → after |',
+    '|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     lines.push(
-      `| ${row.latencyMs} ms | ${row.workload} | ${row.server} | ${fixed(row.rps)} | ${fixed(row.p50)} | ${fixed(row.p99)} | ${percent(row.errorShare)} | ` +
+      `| ${row.latencyMs} ms | ${row.connections} | ${row.workload} | ${row.server} | ${fixed(row.rps)} | ${fixed(row.p50)} | ${fixed(row.p99)} | ${percent(row.errorShare)} | ` +
         `${row.isGraphql ? fixed(row.upstreamPerRequest, 2) : '–'} | ${fixed(row.cpuUsPerRequest)} | ` +
         `${row.rssIdleMb === undefined ? '' : `${fixed(row.rssIdleMb)} → `}${fixed(row.rssAfterMb)} |`,
     );
@@ -29,17 +31,28 @@ export function resultsTable(rows: readonly Row[]): string {
   return lines.join('\n');
 }
 
-/** Every non-baseline GraphQL server against the baseline on the same workload and latency. */
-export function ratiosTable(rows: readonly Row[], baseline: string): string {
-  const lines = [`| latency | workload | server / ${baseline} | req/s × | CPU per request × | p99 × |`, '|---:|---|---|---:|---:|---:|'];
+/**
+ * One server against each reference on the same workload, latency and connections: req/s,
+ * CPU per request and p99 as ratios server / reference (CPU and p99: below 1 is cheaper).
+ */
+export function ratiosTable(rows: readonly Row[], server: string, references: readonly string[]): string {
+  const header = references.map((reference) => `${server} / ${reference}: req/s × | CPU/req × | p99 × `).join('| ');
+  const lines = [`| latency | conns | workload | ${header}|`, `|---:|---:|---|${'---:|'.repeat(3 * references.length)}`];
   for (const row of rows) {
-    if (!row.isGraphql || row.server === baseline) continue;
-    const base = rows.find((other) => other.server === baseline && other.workload === row.workload && other.latencyMs === row.latencyMs);
-    if (!base) continue;
-    lines.push(
-      `| ${row.latencyMs} ms | ${row.workload} | ${row.server} | ${fixed(row.rps / base.rps, 2)} | ` +
-        `${fixed(row.cpuUsPerRequest / base.cpuUsPerRequest, 2)} | ${fixed(row.p99 / Math.max(1, base.p99), 2)} |`,
-    );
+    if (row.server !== server) continue;
+    const cells = references.map((reference) => {
+      const base = rows.find(
+        (other) =>
+          other.server === reference &&
+          other.workload === row.workload &&
+          other.latencyMs === row.latencyMs &&
+          other.connections === row.connections,
+      );
+      return base
+        ? `${fixed(row.rps / base.rps, 2)} | ${fixed(row.cpuUsPerRequest / base.cpuUsPerRequest, 2)} | ${fixed(row.p99 / Math.max(1, base.p99), 2)}`
+        : '– | – | –';
+    });
+    lines.push(`| ${row.latencyMs} ms | ${row.connections} | ${row.workload} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
@@ -73,11 +86,10 @@ export function pairedSummary({ label, a, b }: PairedRounds): string {
   ].join('\n');
 }
 
-export interface FloorOptions {
+export interface BoundOptions {
   /** The server whose rows are bounded: one that keeps no answer (device cache off). */
   readonly server: string;
   readonly baseline: string;
-  readonly connections: number;
   /** Workloads whose every request asks for the same one device. */
   readonly sameDevice: readonly string[];
   /** Workloads whose every request asks for one device (the same or not). */
@@ -95,17 +107,23 @@ export interface FloorOptions {
  * - where each request asks for one device, upstream/req is the share of requests that
  *   started a call; above 0.01, p99 is at least the upstream latency.
  */
-export function cacheOffFloors(rows: readonly Row[], { server, baseline, connections, sameDevice, oneDevice }: FloorOptions): string[] {
+export function cacheOffBounds(rows: readonly Row[], { server, baseline, sameDevice, oneDevice }: BoundOptions): string[] {
   const lines: string[] = [];
   for (const row of rows) {
     if (row.server !== server || row.latencyMs <= 0) continue;
-    const base = rows.find((other) => other.server === baseline && other.workload === row.workload && other.latencyMs === row.latencyMs);
+    const base = rows.find(
+      (other) =>
+        other.server === baseline &&
+        other.workload === row.workload &&
+        other.latencyMs === row.latencyMs &&
+        other.connections === row.connections,
+    );
     if (!base) continue;
     const at = `${row.latencyMs} ms, ${row.workload}`;
     if (sameDevice.includes(row.workload)) {
-      const ceiling = (connections * 1000) / row.latencyMs;
+      const ceiling = (row.connections * 1000) / row.latencyMs;
       lines.push(
-        `${at}: req/s at most ${connections} connections / ${row.latencyMs} ms = ${fixed(ceiling)}, ${fixed(ceiling / base.rps, 2)}× ${baseline}`,
+        `${at}: req/s at most ${row.connections} connections / ${row.latencyMs} ms = ${fixed(ceiling)}, ${fixed(ceiling / base.rps, 2)}× ${baseline}`,
       );
     }
     if (oneDevice.includes(row.workload) && row.upstreamPerRequest > 0.01) {

@@ -1,15 +1,18 @@
 /**
  * `npm run bench`: the facade against a baseline built the way Apollo's docs teach it
- * (`baseline/server.ts`), side by side in one run, each started fresh against the same
- * stand-in, for every workload × upstream latency. Prints Markdown tables; asserts nothing;
- * never run by CI.
+ * (`baseline/server.ts`) and against the Node floor (`floor/server.ts`: the least a GraphQL
+ * facade over this API costs in Node), side by side in one run, each started fresh against
+ * the same stand-in, for every workload × upstream latency. Prints Markdown tables; asserts
+ * nothing; never run by CI.
  *
  * Processes on loopback: the stand-in, the servers under test, and this one driving them
  * with closed-loop HTTP load (undici). Environment (all optional):
  *   BENCH_DURATION_S      measured seconds per run (8)
  *   BENCH_WARMUP_S        unmeasured seconds before each run (2)
- *   BENCH_CONNECTIONS     client connections (64)
- *   BENCH_WORKLOADS       comma-separated subset of single,batch20,entities50,hot (all);
+ *   BENCH_CONNECTIONS     client connections: one number for every latency, or a
+ *                         comma-separated list paired with BENCH_LATENCIES (32 at
+ *                         latency 0, 256 at any other)
+ *   BENCH_WORKLOADS       comma-separated subset of single,same,batch20,entities50,hot (all);
  *                         batch20-503 (30 % upstream 503s) on request
  *   BENCH_LATENCIES       comma-separated upstream latencies in ms (0,20)
  *   BENCH_JWT_ROUNDS      rounds per side of the caller-JWT A/B, 0 to skip it (4)
@@ -26,8 +29,8 @@ import { DEMO_API_KEY } from '../../tools/standin/server.ts';
 import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { type Load, type Measured, measure, type RunOptions } from './load.ts';
 import { clockTicksPerSecond, rssMb } from './proc.ts';
-import { cacheOffFloors, pairedSummary, ratiosTable, resultsTable, type Row } from './report.ts';
-import { compileServers, startBaseline, startFacade, startFacadeReplicas, type Target } from './servers.ts';
+import { cacheOffBounds, pairedSummary, ratiosTable, resultsTable, type Row } from './report.ts';
+import { compileServers, startBaseline, startFacade, startFacadeReplicas, startFloor, type Target } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
 
@@ -40,8 +43,8 @@ const list = (value: string | undefined, fallback: readonly string[]) =>
     : [...fallback];
 const SECONDS = Number(process.env.BENCH_DURATION_S ?? 8);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const LATENCIES = list(process.env.BENCH_LATENCIES, ['0', '20']).map(Number);
+const CONNECTIONS = connectionsPerLatency(list(process.env.BENCH_CONNECTIONS, []).map(Number));
 const JWT_ROUNDS = Number(process.env.BENCH_JWT_ROUNDS ?? 4);
 const JWT_ROUND_S = Number(process.env.BENCH_JWT_ROUND_S ?? 2);
 const REDIS_URL = process.env.BENCH_REDIS_URL;
@@ -51,10 +54,40 @@ const workloads = list(process.env.BENCH_WORKLOADS, DEFAULT_WORKLOADS).map((name
   return workload;
 });
 
+/**
+ * 32 connections at latency 0 keep two cores busy without queueing much. At 20 ms every
+ * server needs far more requests in flight to be CPU-bound: with 64, each is capped at
+ * 64 / 20 ms = 3,200 req/s and the rows compare nothing; 256 lifts the cap to 12,800.
+ */
+function connectionsPerLatency(given: readonly number[]): Map<number, number> {
+  if (given.length > 1 && given.length !== LATENCIES.length) {
+    throw new Error(`BENCH_CONNECTIONS: one number, or one per latency of BENCH_LATENCIES (${LATENCIES.join(',')})`);
+  }
+  return new Map(
+    LATENCIES.map((latencyMs, i) => [latencyMs, given.length > 0 ? given[Math.min(i, given.length - 1)]! : latencyMs === 0 ? 32 : 256]),
+  );
+}
+const connectionsAt = (latencyMs: number) => CONNECTIONS.get(latencyMs) ?? CONNECTIONS.values().next().value ?? 32;
+
+/**
+ * Every facade the bench starts also waits for as many upstream calls as the bench can ask
+ * for at once (each connection's request with its 50 devices): with the default
+ * FLATPEAK_MAX_QUEUE of 4,096, `entities50` at 256 connections has about half its answers
+ * shed with UPSTREAM_OVERLOADED, and a row with errors measures nothing. The floor and the
+ * baseline have no such limit.
+ */
+const MOST_CALLS_AT_ONCE = Math.max(...CONNECTIONS.values()) * 50;
+const facadeOverrides = (env: Record<string, string> = {}) => ({ FLATPEAK_MAX_QUEUE: String(Math.max(4096, MOST_CALLS_AT_ONCE)), ...env });
+
 compileServers();
 
 const FACADE = 'facade';
+const FLOOR = 'node-floor';
 const BASELINE = 'apollo-baseline';
+/** Table order: the facade, then what it is held against. */
+const SERVERS = [FACADE, FLOOR, BASELINE];
+/** Bodies per workload whose answers must be the same JSON from every server. */
+const COMPARED_BODIES = 5;
 const started = Date.now();
 
 const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
@@ -68,10 +101,10 @@ function ask<T>(command: StandinCommand): Promise<T> {
   return once(standinChild, 'message').then(([reply]) => reply as T);
 }
 
-const runOptions = (seconds = SECONDS, warmupSeconds = WARMUP_S): RunOptions => ({
+const runOptions = (connections: number, seconds = SECONDS, warmupSeconds = WARMUP_S): RunOptions => ({
   seconds,
   warmupSeconds,
-  connections: CONNECTIONS,
+  connections,
   upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
 });
 const graphqlLoad = (workload: Workload, headers: Record<string, string> = {}): Load => ({
@@ -81,10 +114,10 @@ const graphqlLoad = (workload: Workload, headers: Record<string, string> = {}): 
 });
 const single = WORKLOADS.find((w) => w.name === 'single')!;
 
-async function measureWorkload(target: Target, workload: Workload): Promise<Measured> {
+async function measureWorkload(target: Target, workload: Workload, connections: number): Promise<Measured> {
   if (workload.upstream503) await ask({ type: 'fault503', rate: workload.upstream503 });
   try {
-    return await measure(target.urls, target.pids, graphqlLoad(workload), runOptions());
+    return await measure(target.urls, target.pids, graphqlLoad(workload), runOptions(connections));
   } finally {
     if (workload.upstream503) await ask({ type: 'fault503', rate: 0 });
   }
@@ -98,24 +131,27 @@ async function startFresh(starters: ReadonlyArray<() => Promise<Target>>): Promi
   return targets.map((target) => ({ target, rssIdleMb: target.pids.reduce((total, pid) => total + rssMb(pid), 0) }));
 }
 
-/** Both servers answer every workload with the same JSON: otherwise the comparison is void. */
-async function compareAnswers(a: Target, b: Target): Promise<string[]> {
-  const differing: string[] = [];
+/**
+ * Every server answers the first bodies of every workload with the same JSON as the first
+ * server: otherwise the comparison is void. Returns "workload: server" for each that differs.
+ */
+async function compareAnswers(targets: readonly Target[]): Promise<string[]> {
+  const answer = (target: Target, body: string) =>
+    fetch(target.urls[0]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      .then((response) => response.text())
+      .then((text) => JSON.stringify(JSON.parse(text)));
+  const differing = new Set<string>();
   for (const workload of workloads.filter((w) => !w.upstream503)) {
-    const answers = await Promise.all(
-      [a, b].map((target) =>
-        fetch(target.urls[0]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: workload.bodies[0] })
-          .then((response) => response.text())
-          .then((text) => JSON.stringify(JSON.parse(text))),
-      ),
-    );
-    if (answers[0] !== answers[1]) differing.push(workload.name);
+    for (const body of workload.bodies.slice(0, COMPARED_BODIES)) {
+      const [first, ...others] = await Promise.all(targets.map((target) => answer(target, body)));
+      others.forEach((other, i) => other !== first && differing.add(`${workload.name}: ${targets[i + 1]!.name}`));
+    }
   }
-  return differing;
+  return [...differing];
 }
 
 /** The stand-in alone, `GET /devices/{id}` with a token: how much upstream there is to use. */
-async function measureStandin(latencyMs: number): Promise<Row> {
+async function measureStandin(latencyMs: number, connections: number): Promise<Row> {
   const token = await fetch(new URL('/login', standinUrl), {
     headers: { authorization: `Basic ${Buffer.from(`${DEMO_ACCOUNT_ID}:${DEMO_API_KEY}`).toString('base64')}` },
   })
@@ -126,9 +162,9 @@ async function measureStandin(latencyMs: number): Promise<Row> {
     [url],
     [standinChild.pid!],
     { method: 'GET', bodies: [], headers: { authorization: `Bearer ${token}` } },
-    runOptions(Math.max(2, SECONDS / 2)),
+    runOptions(connections, Math.max(2, SECONDS / 2)),
   );
-  return { ...measured, latencyMs, workload: 'GET /devices/{id}', server: 'stand-in', isGraphql: false };
+  return { ...measured, latencyMs, connections, workload: 'GET /devices/{id}', server: 'stand-in', isGraphql: false };
 }
 
 /**
@@ -136,15 +172,18 @@ async function measureStandin(latencyMs: number): Promise<Row> {
  * running Redis: both replicas share its device cache (BENCH_CACHE_TTL_MS, 5 s by default;
  * off in every other row, as it is by default) and its APQ registrations.
  */
-async function measureReplicasWithRedis(latencyMs: number, redisUrl: string): Promise<Row[]> {
+async function measureReplicasWithRedis(latencyMs: number, connections: number, redisUrl: string): Promise<Row[]> {
   const env = { REDIS_URL: redisUrl, DEVICE_CACHE_TTL_MS: process.env.BENCH_CACHE_TTL_MS ?? '5000' };
-  const { target, rssIdleMb } = (await startFresh([() => startFacadeReplicas('facade×2+redis+cache', 2, standinUrl, env)]))[0]!;
+  const { target, rssIdleMb } = (
+    await startFresh([() => startFacadeReplicas('facade×2+redis+cache', 2, standinUrl, facadeOverrides(env))])
+  )[0]!;
   const rows: Row[] = [];
   try {
     for (const workload of WORKLOADS.filter((w) => w.name === 'hot' || w.name === 'single')) {
       rows.push({
-        ...(await measureWorkload(target, workload)),
+        ...(await measureWorkload(target, workload, connections)),
         latencyMs,
+        connections,
         workload: workload.name,
         server: target.name,
         rssIdleMb,
@@ -164,16 +203,21 @@ async function measureReplicasWithRedis(latencyMs: number, redisUrl: string): Pr
  */
 async function measureCallerJwt(): Promise<string> {
   await ask({ type: 'latency', ms: 0 });
+  const connections = connectionsAt(0);
   const idp = await startIdentityProvider();
   const servers = await startFresh([
-    () => startFacade('CALLER_AUTH=none', standinUrl),
+    () => startFacade('CALLER_AUTH=none', standinUrl, facadeOverrides()),
     () =>
-      startFacade('CALLER_AUTH=jwt', standinUrl, {
-        CALLER_AUTH: 'jwt',
-        AUTH_JWKS_URL: idp.jwksUrl.href,
-        AUTH_ISSUER: ISSUER,
-        AUTH_AUDIENCE: AUDIENCE,
-      }),
+      startFacade(
+        'CALLER_AUTH=jwt',
+        standinUrl,
+        facadeOverrides({
+          CALLER_AUTH: 'jwt',
+          AUTH_JWKS_URL: idp.jwksUrl.href,
+          AUTH_ISSUER: ISSUER,
+          AUTH_AUDIENCE: AUDIENCE,
+        }),
+      ),
   ]);
   const [none, jwt] = servers.map((server) => server.target) as [Target, Target];
   const callerToken = await idp.token({ claims: { sub: 'bench', scope: 'devices:read:all' }, expiresIn: 3600 });
@@ -186,10 +230,10 @@ async function measureCallerJwt(): Promise<string> {
     [jwt, []],
   ]);
   try {
-    for (const target of [none, jwt]) await measure(target.urls, target.pids, loads.get(target)!, runOptions(2, 0)); // warm-up
+    for (const target of [none, jwt]) await measure(target.urls, target.pids, loads.get(target)!, runOptions(connections, 2, 0)); // warm-up
     for (let round = 0; round < JWT_ROUNDS; round += 1) {
       for (const target of round % 2 === 0 ? [none, jwt] : [jwt, none]) {
-        rounds.get(target)!.push(await measure(target.urls, target.pids, loads.get(target)!, runOptions(JWT_ROUND_S, 0)));
+        rounds.get(target)!.push(await measure(target.urls, target.pids, loads.get(target)!, runOptions(connections, JWT_ROUND_S, 0)));
       }
     }
   } finally {
@@ -197,7 +241,7 @@ async function measureCallerJwt(): Promise<string> {
     await idp.close();
   }
   return pairedSummary({
-    label: `caller JWT A/B: single, latency 0, ${JWT_ROUNDS} alternating rounds × ${JWT_ROUND_S} s per side`,
+    label: `caller JWT A/B: single, latency 0, ${connections} connections, ${JWT_ROUNDS} alternating rounds × ${JWT_ROUND_S} s per side`,
     a: { name: none.name, rounds: rounds.get(none)! },
     b: { name: jwt.name, rounds: rounds.get(jwt)! },
   });
@@ -207,19 +251,25 @@ const rows: Row[] = [];
 const notes: string[] = [];
 try {
   for (const latencyMs of LATENCIES) {
+    const connections = connectionsAt(latencyMs);
     await ask({ type: 'latency', ms: latencyMs });
-    rows.push(await measureStandin(latencyMs));
-    const servers = await startFresh([() => startFacade(FACADE, standinUrl), () => startBaseline(BASELINE, standinUrl)]);
+    rows.push(await measureStandin(latencyMs, connections));
+    const servers = await startFresh([
+      () => startFacade(FACADE, standinUrl, facadeOverrides()),
+      () => startFloor(FLOOR, standinUrl),
+      () => startBaseline(BASELINE, standinUrl),
+    ]);
     try {
-      const differing = await compareAnswers(servers[0]!.target, servers[1]!.target);
-      if (differing.length > 0) notes.push(`latency ${latencyMs} ms: the two servers answered differently on ${differing.join(', ')}`);
+      const differing = await compareAnswers(servers.map(({ target }) => target));
+      if (differing.length > 0) notes.push(`latency ${latencyMs} ms: answers differ from ${FACADE}'s on ${differing.join(', ')}`);
       for (const [index, workload] of workloads.entries()) {
-        // Alternate who goes first, so that neither always runs on a warmer (or busier) machine.
-        const order = index % 2 === 0 ? servers : [...servers].reverse();
+        // Rotate who goes first, so that none always runs on a warmer (or busier) machine.
+        const order = servers.map((_, i) => servers[(i + index) % servers.length]!);
         for (const { target, rssIdleMb } of order) {
           rows.push({
-            ...(await measureWorkload(target, workload)),
+            ...(await measureWorkload(target, workload, connections)),
             latencyMs,
+            connections,
             workload: workload.name,
             server: target.name,
             rssIdleMb,
@@ -230,41 +280,44 @@ try {
     } finally {
       await Promise.all(servers.map(({ target }) => target.stop()));
     }
-    if (REDIS_URL) rows.push(...(await measureReplicasWithRedis(latencyMs, REDIS_URL)));
+    if (REDIS_URL) rows.push(...(await measureReplicasWithRedis(latencyMs, connections, REDIS_URL)));
   }
   const jwtSummary = JWT_ROUNDS > 0 ? await measureCallerJwt() : undefined;
 
+  // Servers not in SERVERS (the Redis replicas) come right after the facade.
+  const serverRank = (server: string) => (SERVERS.includes(server) ? SERVERS.indexOf(server) : 0.5);
   const order = (row: Row) => [
     row.latencyMs,
     row.isGraphql ? 1 : 0,
     WORKLOADS.findIndex((w) => w.name === row.workload),
-    row.server === BASELINE ? 1 : 0,
+    serverRank(row.server),
   ];
   rows.sort((x, y) => {
     const [a, b] = [order(x), order(y)];
     return a.reduce((diff, value, i) => diff || value - b[i]!, 0);
   });
+  const perLatency = LATENCIES.map((latencyMs) => `${connectionsAt(latencyMs)} at ${latencyMs} ms`).join(', ');
   console.log(
-    `\nbench: ${SECONDS} s per run after ${WARMUP_S} s warm-up, ${CONNECTIONS} connections, node ${process.version}, ` +
-      `${availableParallelism()} cores, CLK_TCK ${clockTicksPerSecond}; both servers compiled by tsc and run by node; CPU and RSS of the server process(es) from /proc; ` +
+    `\nbench: ${SECONDS} s per run after ${WARMUP_S} s warm-up, connections ${perLatency}, node ${process.version}, ` +
+      `${availableParallelism()} cores, CLK_TCK ${clockTicksPerSecond}; every server compiled by tsc and run by node; CPU and RSS of the server process(es) from /proc; ` +
       `servers started fresh per latency; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
   );
   for (const workload of workloads) console.log(`- ${workload.name}: ${workload.description}`);
-  console.log(`\n${resultsTable(rows)}\n\n${ratiosTable(rows, BASELINE)}`);
-  const floors = cacheOffFloors(rows, {
-    server: FACADE,
-    baseline: BASELINE,
-    connections: CONNECTIONS,
-    sameDevice: ['single'],
-    oneDevice: ['single', 'hot'],
-  });
-  if (floors.length > 0) {
+  console.log(`\n${resultsTable(rows)}\n\n${ratiosTable(rows, FACADE, [FLOOR, BASELINE])}`);
+  const bounds = cacheOffBounds(rows, { server: FACADE, baseline: BASELINE, sameDevice: ['same'], oneDevice: ['single', 'same', 'hot'] });
+  if (bounds.length > 0) {
     console.log(
       `\nBounds for ${FACADE} (device cache off: an answer comes only from a call in flight when the request arrived, and the request that starts a call waits for all of it):`,
     );
-    for (const floor of floors) console.log(`- ${floor}`);
+    for (const bound of bounds) console.log(`- ${bound}`);
   }
   if (jwtSummary) console.log(`\n${jwtSummary}`);
+  // Every figure of a row with errors is suspect (an error answers sooner and cheaper): say why.
+  for (const row of rows.filter((r) => r.errorShare > 0 && !r.workload.endsWith('-503'))) {
+    notes.push(
+      `${row.latencyMs} ms, ${row.workload}, ${row.server}: ${(row.errorShare * 100).toFixed(2)} % errors; first: ${row.firstFailure ?? '?'}`,
+    );
+  }
   for (const note of notes) console.log(`\nNOTE: ${note}`);
 } finally {
   standinChild.disconnect();

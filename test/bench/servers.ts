@@ -1,8 +1,8 @@
 /**
  * The servers the bench measures, each a process of its own started fresh against the
  * stand-in, each compiled to plain JavaScript first and run by `node` as production runs
- * it: the facade (`node dist/main.js`, as `npm start` and the image run it) and the Apollo
- * baseline. Through tsx both would pay for its transforms (esbuild's `keepNames` wraps
+ * it: the facade (`node dist/main.js`, as `npm start` and the image run it), the Apollo
+ * baseline and the Node floor. Through tsx each would pay for its transforms (esbuild's `keepNames` wraps
  * every closure), the facade most: about 5 % of its CPU per request.
  * A target is what the load generator aims at (one URL per replica) and the processes whose
  * CPU time and memory are its cost.
@@ -25,11 +25,12 @@ export interface Target {
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const BASELINE_ENTRY = '.bench/dist/baseline/server.js';
+const FLOOR_ENTRY = '.bench/dist/floor/server.js';
 
-/** `npm run build`'s compilation, and the same for the baseline, before anything is started. */
+/** `npm run build`'s compilation, and the same for the baseline and the floor, before anything is started. */
 export function compileServers(): void {
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
-  for (const project of ['tsconfig.build.json', 'test/bench/baseline/tsconfig.json']) {
+  for (const project of ['tsconfig.build.json', 'test/bench/baseline/tsconfig.json', 'test/bench/floor/tsconfig.json']) {
     execFileSync(process.execPath, [tsc, '-p', project], { cwd: root, stdio: 'inherit' });
   }
 }
@@ -98,18 +99,31 @@ export async function startFacadeReplicas(
 }
 
 /** The Apollo Server 5 + RESTDataSource baseline of `baseline/server.ts`. */
-export async function startBaseline(name: string, standinUrl: string): Promise<Target> {
+export function startBaseline(name: string, standinUrl: string): Promise<Target> {
+  return startPlain(name, BASELINE_ENTRY, standinUrl, {});
+}
+
+/** The bare node:http + graphql-jit server of `floor/server.ts`. */
+export function startFloor(name: string, standinUrl: string): Promise<Target> {
+  // The facade's Node options too, so that facade / floor compares code, not V8 settings.
+  return startPlain(name, FLOOR_ENTRY, standinUrl, { NODE_OPTIONS: facadeEnv(standinUrl, 0).NODE_OPTIONS! });
+}
+
+/** A compiled server that takes the stand-in's credentials and prints `{"msg":"listening"}`. */
+async function startPlain(name: string, entry: string, standinUrl: string, env: Record<string, string>): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BASELINE_ENTRY], {
+  const child = spawn(process.execPath, [entry], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
-      // What Apollo's deployment docs ask for in production (no stack traces in errors).
+      // What Apollo's deployment docs ask for in production (no stack traces in errors); for
+      // the floor, graphql-js skips its development-only checks, as in the facade.
       NODE_ENV: 'production',
       PORT: String(port),
       FLATPEAK_API_URL: standinUrl,
       FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,
       FLATPEAK_API_KEY: DEMO_API_KEY,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
