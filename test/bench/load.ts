@@ -3,6 +3,7 @@
  * time and RSS read from /proc and the stand-in's upstream call count, before and after.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { Pool } from 'undici';
 import { cpuMicros, rssMb } from './proc.ts';
 import type { StandinStats } from './standin-process.ts';
@@ -28,6 +29,8 @@ export interface Measured {
   /** Total CPU time of the target's processes during the run, in µs (for paired sums). */
   readonly cpuUs: number;
   readonly rssAfterMb: number;
+  /** Bytes of an answer's body on the wire (compressed, when the load asks for it), on average. */
+  readonly bytesPerAnswer: number;
   /** The first failed answer of the run (status and the start of its body), to say why errors is not 0. */
   readonly firstFailure?: string;
 }
@@ -67,6 +70,7 @@ export async function measure(urls: readonly string[], pids: readonly number[], 
     cpuUsPerRequest: cpuUs / requests,
     cpuUs,
     rssAfterMb: sum(pids.map(rssMb)),
+    bytesPerAnswer: fired.bytes / Math.max(1, fired.requests - fired.connectionErrors),
     ...(fired.firstFailure === undefined ? {} : { firstFailure: fired.firstFailure }),
   };
 }
@@ -78,6 +82,7 @@ interface Fired {
   connectionErrors: number;
   p50: number;
   p99: number;
+  bytes: number;
   firstFailure?: string;
 }
 
@@ -102,6 +107,7 @@ async function fire(urls: readonly string[], load: Load, seconds: number, connec
   let failed = 0;
   let connectionErrors = 0;
   let firstFailure: string | undefined;
+  let bytes = 0;
   let next = 0;
   const start = performance.now();
   const deadline = start + seconds * 1000;
@@ -112,8 +118,10 @@ async function fire(urls: readonly string[], load: Load, seconds: number, connec
       const sent = performance.now();
       try {
         const response = await target.pool.request({ path: target.url.pathname, method: load.method, headers, body });
-        const text = await response.body.text();
+        const wire = Buffer.from(await response.body.arrayBuffer());
         latencies.push(performance.now() - sent);
+        bytes += wire.length;
+        const text = decoded(wire, response.headers['content-encoding']).toString('utf8');
         // No field of the device queries is named "errors": the cheap test is exact here.
         if (response.statusCode !== 200 || text.includes('"errors"')) {
           failed += 1;
@@ -140,8 +148,16 @@ async function fire(urls: readonly string[], load: Load, seconds: number, connec
     connectionErrors,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
+    bytes,
     ...(firstFailure === undefined ? {} : { firstFailure }),
   };
+}
+
+/** An answer's body as the server meant it: errors are looked for in it, not in brotli. */
+function decoded(wire: Buffer, coding: string | string[] | undefined): Buffer {
+  if (coding === 'br') return brotliDecompressSync(wire);
+  if (coding === 'gzip') return gunzipSync(wire);
+  return wire;
 }
 
 function percentile(sorted: readonly number[], p: number): number {

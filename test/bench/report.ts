@@ -71,18 +71,20 @@ export function pairedSummary({ label, a, b }: PairedRounds): string {
   const total = (rounds: readonly Measured[]) => {
     const requests = rounds.reduce((n, round) => n + round.requests, 0);
     const cpu = rounds.reduce((n, round) => n + round.cpuUs, 0);
+    const bytes = rounds.reduce((n, round) => n + round.bytesPerAnswer * round.requests, 0);
     const rps = rounds.reduce((n, round) => n + round.rps, 0) / Math.max(1, rounds.length);
-    return { cpuPerRequest: cpu / Math.max(1, requests), rps };
+    return { cpuPerRequest: cpu / Math.max(1, requests), bytesPerAnswer: bytes / Math.max(1, requests), rps };
   };
   const ta = total(a.rounds);
   const tb = total(b.rounds);
   const perRound = a.rounds.map((round, i) => b.rounds[i]!.cpuUsPerRequest / round.cpuUsPerRequest).sort((x, y) => x - y);
   return [
-    `| ${label} | req/s | CPU µs/req |`,
-    '|---|---:|---:|',
-    `| ${a.name} | ${fixed(ta.rps)} | ${fixed(ta.cpuPerRequest)} |`,
-    `| ${b.name} | ${fixed(tb.rps)} | ${fixed(tb.cpuPerRequest)} |`,
-    `| ratio ${b.name} / ${a.name} | ${fixed(tb.rps / ta.rps, 2)} | ${fixed(tb.cpuPerRequest / ta.cpuPerRequest, 2)} (rounds ${fixed(perRound[0] ?? Number.NaN, 2)}–${fixed(perRound.at(-1) ?? Number.NaN, 2)}) |`,
+    `| ${label} | req/s | CPU µs/req | bytes/answer |`,
+    '|---|---:|---:|---:|',
+    `| ${a.name} | ${fixed(ta.rps)} | ${fixed(ta.cpuPerRequest)} | ${fixed(ta.bytesPerAnswer)} |`,
+    `| ${b.name} | ${fixed(tb.rps)} | ${fixed(tb.cpuPerRequest)} | ${fixed(tb.bytesPerAnswer)} |`,
+    `| ${b.name} − ${a.name} | | ${fixed(tb.cpuPerRequest - ta.cpuPerRequest)} | ${fixed(tb.bytesPerAnswer - ta.bytesPerAnswer)} |`,
+    `| ratio ${b.name} / ${a.name} | ${fixed(tb.rps / ta.rps, 2)} | ${fixed(tb.cpuPerRequest / ta.cpuPerRequest, 2)} (rounds ${fixed(perRound[0] ?? Number.NaN, 2)}–${fixed(perRound.at(-1) ?? Number.NaN, 2)}) | ${fixed(tb.bytesPerAnswer / ta.bytesPerAnswer, 2)} |`,
   ].join('\n');
 }
 

@@ -15,7 +15,7 @@
  *   BENCH_WORKLOADS       comma-separated subset of single,same,batch20,entities50,hot (all);
  *                         batch20-503 (30 % upstream 503s) on request
  *   BENCH_LATENCIES       comma-separated upstream latencies in ms (0,20)
- *   BENCH_JWT_ROUNDS      rounds per side of the caller-JWT A/B, 0 to skip it (4)
+ *   BENCH_JWT_ROUNDS      rounds per side of the caller-JWT and compression A/Bs, 0 to skip them (4)
  *   BENCH_JWT_ROUND_S     seconds per round (2)
  *   BENCH_REDIS_URL       adds the "two facade replicas sharing Redis" rows (hot, single),
  *                         with the device cache on for BENCH_CACHE_TTL_MS (5000)
@@ -196,14 +196,40 @@ async function measureReplicasWithRedis(latencyMs: number, connections: number, 
   return rows;
 }
 
+/** One side of a paired A/B: a server and what it is sent. */
+interface Side {
+  readonly name: string;
+  readonly target: Target;
+  readonly load: Load;
+}
+
+/**
+ * A and B in short rounds alternating A, B, B, A…, after an unmeasured round each, so that
+ * whatever else the machine does weighs on both sides alike.
+ */
+async function alternate(label: string, a: Side, b: Side, connections: number): Promise<string> {
+  const rounds = new Map<Side, Measured[]>([
+    [a, []],
+    [b, []],
+  ]);
+  const round = (side: Side) => measure(side.target.urls, side.target.pids, side.load, runOptions(connections, JWT_ROUND_S, 0));
+  for (const side of [a, b]) await measure(side.target.urls, side.target.pids, side.load, runOptions(connections, 2, 0)); // warm-up
+  for (let i = 0; i < JWT_ROUNDS; i += 1) {
+    for (const side of i % 2 === 0 ? [a, b] : [b, a]) rounds.get(side)!.push(await round(side));
+  }
+  return pairedSummary({
+    label: `${label}, ${connections} connections, ${JWT_ROUNDS} alternating rounds × ${JWT_ROUND_S} s per side`,
+    a: { name: a.name, rounds: rounds.get(a)! },
+    b: { name: b.name, rounds: rounds.get(b)! },
+  });
+}
+
 /**
  * What verifying a caller's JWT costs: two facades (CALLER_AUTH=none and jwt against a local
- * JWKS), the `single` workload in short rounds alternating A, B, B, A…, so that whatever else
- * the machine does weighs on both sides alike.
+ * JWKS) under the `single` workload at latency 0.
  */
 async function measureCallerJwt(): Promise<string> {
   await ask({ type: 'latency', ms: 0 });
-  const connections = connectionsAt(0);
   const idp = await startIdentityProvider();
   const servers = await startFresh([
     () => startFacade('CALLER_AUTH=none', standinUrl, facadeOverrides()),
@@ -221,30 +247,38 @@ async function measureCallerJwt(): Promise<string> {
   ]);
   const [none, jwt] = servers.map((server) => server.target) as [Target, Target];
   const callerToken = await idp.token({ claims: { sub: 'bench', scope: 'devices:read:all' }, expiresIn: 3600 });
-  const loads = new Map<Target, Load>([
-    [none, graphqlLoad(single)],
-    [jwt, graphqlLoad(single, { authorization: `Bearer ${callerToken}` })],
-  ]);
-  const rounds = new Map<Target, Measured[]>([
-    [none, []],
-    [jwt, []],
-  ]);
   try {
-    for (const target of [none, jwt]) await measure(target.urls, target.pids, loads.get(target)!, runOptions(connections, 2, 0)); // warm-up
-    for (let round = 0; round < JWT_ROUNDS; round += 1) {
-      for (const target of round % 2 === 0 ? [none, jwt] : [jwt, none]) {
-        rounds.get(target)!.push(await measure(target.urls, target.pids, loads.get(target)!, runOptions(connections, JWT_ROUND_S, 0)));
-      }
-    }
+    return await alternate(
+      'caller JWT A/B: single, latency 0',
+      { name: none.name, target: none, load: graphqlLoad(single) },
+      { name: jwt.name, target: jwt, load: graphqlLoad(single, { authorization: `Bearer ${callerToken}` }) },
+      connectionsAt(0),
+    );
   } finally {
     await Promise.all([none.stop(), jwt.stop()]);
     await idp.close();
   }
-  return pairedSummary({
-    label: `caller JWT A/B: single, latency 0, ${connections} connections, ${JWT_ROUNDS} alternating rounds × ${JWT_ROUND_S} s per side`,
-    a: { name: none.name, rounds: rounds.get(none)! },
-    b: { name: jwt.name, rounds: rounds.get(jwt)! },
-  });
+}
+
+/**
+ * What compressing answers costs (issue 16): one facade under `batch20` at latency 0 (an
+ * answer of about 8.7 KB), its requests alternately without and with `Accept-Encoding: br,
+ * gzip`, as apps send it. Bytes per answer are the body's on the wire.
+ */
+async function measureCompression(): Promise<string> {
+  await ask({ type: 'latency', ms: 0 });
+  const batch20 = WORKLOADS.find((w) => w.name === 'batch20')!;
+  const { target } = (await startFresh([() => startFacade(FACADE, standinUrl, facadeOverrides())]))[0]!;
+  try {
+    return await alternate(
+      'compression A/B: batch20, latency 0',
+      { name: 'identity', target, load: graphqlLoad(batch20) },
+      { name: 'br', target, load: graphqlLoad(batch20, { 'accept-encoding': 'br, gzip' }) },
+      connectionsAt(0),
+    );
+  } finally {
+    await target.stop();
+  }
 }
 
 const rows: Row[] = [];
@@ -283,6 +317,7 @@ try {
     if (REDIS_URL) rows.push(...(await measureReplicasWithRedis(latencyMs, connections, REDIS_URL)));
   }
   const jwtSummary = JWT_ROUNDS > 0 ? await measureCallerJwt() : undefined;
+  const compressionSummary = JWT_ROUNDS > 0 ? await measureCompression() : undefined;
 
   // Servers not in SERVERS (the Redis replicas) come right after the facade.
   const serverRank = (server: string) => (SERVERS.includes(server) ? SERVERS.indexOf(server) : 0.5);
@@ -312,6 +347,7 @@ try {
     for (const bound of bounds) console.log(`- ${bound}`);
   }
   if (jwtSummary) console.log(`\n${jwtSummary}`);
+  if (compressionSummary) console.log(`\n${compressionSummary}`);
   // Every figure of a row with errors is suspect (an error answers sooner and cheaper): say why.
   for (const row of rows.filter((r) => r.errorShare > 0 && !r.workload.endsWith('-503'))) {
     notes.push(
