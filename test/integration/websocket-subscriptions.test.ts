@@ -215,6 +215,21 @@ describe('deviceUpdated over WebSocket (graphql-transport-ws), CALLER_AUTH=jwt',
     expect((await binary.closed).code).toBe(4400);
   });
 
+  it('refuses, with HTTP 400 saying what to ask for, an upgrade without the graphql-transport-ws subprotocol', async () => {
+    for (const protocols of [[], ['graphql-ws']]) {
+      const socket = new WebSocket(h.url.href.replace(/^http/, 'ws'), protocols);
+      socket.on('error', () => {});
+      const [, response] = (await once(socket, 'unexpected-response')) as [unknown, NodeJS.ReadableStream & { statusCode: number }];
+      expect(response.statusCode).toBe(400);
+      let body = '';
+      for await (const chunk of response) body += String(chunk);
+      expect(JSON.parse(body)).toEqual({
+        errors: [{ message: expect.stringContaining('Sec-WebSocket-Protocol'), extensions: { code: 'BAD_REQUEST' } }],
+      });
+      expect(body).toContain('graphql-transport-ws');
+    }
+  });
+
   it("refuses a web page's socket from an origin not in CORS_ORIGINS (cross-site WebSocket hijacking)", async () => {
     const socket = new WebSocket(h.url.href.replace(/^http/, 'ws'), 'graphql-transport-ws', {
       headers: { origin: 'https://evil.example' },
