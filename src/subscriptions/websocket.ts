@@ -247,7 +247,7 @@ export function createWebSocketSubscriptions({
       }
       // Refused before the handshake, with a reason: a socket accepted without the protocol
       // would only be closed again (4406) with nothing said over HTTP.
-      if (!offersProtocol(request)) {
+      if (handleProtocols(request.headers['sec-websocket-protocol'] ?? '') === false) {
         return refuse(
           socket,
           400,
@@ -294,12 +294,6 @@ export function createWebSocketSubscriptions({
 interface Execution {
   execute(args: ExecutionArgs): OperationResult;
   subscribe(args: ExecutionArgs): OperationResult;
-}
-
-/** Whether the upgrade asks for graphql-transport-ws among its subprotocols. */
-function offersProtocol(request: IncomingMessage): boolean {
-  const offered = request.headers['sec-websocket-protocol'] ?? '';
-  return offered.split(',').some((protocol) => protocol.trim() === GRAPHQL_TRANSPORT_WS_PROTOCOL);
 }
 
 /** The upgrade request's headers as a Fetch Headers (what the context factory reads). */
