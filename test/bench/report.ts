@@ -13,6 +13,16 @@ export interface Row extends Measured {
   readonly isGraphql: boolean;
 }
 
+/** `server`'s row for the same workload, latency and connections as `row`. */
+const peerRow = (rows: readonly Row[], row: Row, server: string) =>
+  rows.find(
+    (other) =>
+      other.server === server &&
+      other.workload === row.workload &&
+      other.latencyMs === row.latencyMs &&
+      other.connections === row.connections,
+  );
+
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const percent = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.001 ? 2 : 1)} %`;
 
@@ -41,13 +51,7 @@ export function ratiosTable(rows: readonly Row[], server: string, references: re
   for (const row of rows) {
     if (row.server !== server) continue;
     const cells = references.map((reference) => {
-      const base = rows.find(
-        (other) =>
-          other.server === reference &&
-          other.workload === row.workload &&
-          other.latencyMs === row.latencyMs &&
-          other.connections === row.connections,
-      );
+      const base = peerRow(rows, row, reference);
       return base
         ? `${fixed(row.rps / base.rps, 2)} | ${fixed(row.cpuUsPerRequest / base.cpuUsPerRequest, 2)} | ${fixed(row.p99 / Math.max(1, base.p99), 2)}`
         : '– | – | –';
@@ -113,13 +117,7 @@ export function cacheOffBounds(rows: readonly Row[], { server, baseline, sameDev
   const lines: string[] = [];
   for (const row of rows) {
     if (row.server !== server || row.latencyMs <= 0) continue;
-    const base = rows.find(
-      (other) =>
-        other.server === baseline &&
-        other.workload === row.workload &&
-        other.latencyMs === row.latencyMs &&
-        other.connections === row.connections,
-    );
+    const base = peerRow(rows, row, baseline);
     if (!base) continue;
     const at = `${row.latencyMs} ms, ${row.workload}`;
     if (sameDevice.includes(row.workload)) {
