@@ -29,7 +29,8 @@ import { DEMO_API_KEY } from '../../tools/standin/server.ts';
 import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { type Load, type Measured, measure, type RunOptions } from './load.ts';
 import { clockTicksPerSecond, rssMb } from './proc.ts';
-import { cacheOffBounds, pairedSummary, ratiosTable, resultsTable, type Row } from './report.ts';
+import { alternate } from './paired.ts';
+import { cacheOffBounds, ratiosTable, resultsTable, type Row } from './report.ts';
 import { compileServers, startBaseline, startFacade, startFacadeReplicas, startFloor, type Target } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
@@ -196,33 +197,12 @@ async function measureReplicasWithRedis(latencyMs: number, connections: number, 
   return rows;
 }
 
-/** One side of a paired A/B: a server and what it is sent. */
-interface Side {
-  readonly name: string;
-  readonly target: Target;
-  readonly load: Load;
-}
-
-/**
- * A and B in short rounds alternating A, B, B, A…, after an unmeasured round each, so that
- * whatever else the machine does weighs on both sides alike.
- */
-async function alternate(label: string, a: Side, b: Side, connections: number): Promise<string> {
-  const rounds = new Map<Side, Measured[]>([
-    [a, []],
-    [b, []],
-  ]);
-  const round = (side: Side) => measure(side.target.urls, side.target.pids, side.load, runOptions(connections, JWT_ROUND_S, 0));
-  for (const side of [a, b]) await measure(side.target.urls, side.target.pids, side.load, runOptions(connections, 2, 0)); // warm-up
-  for (let i = 0; i < JWT_ROUNDS; i += 1) {
-    for (const side of i % 2 === 0 ? [a, b] : [b, a]) rounds.get(side)!.push(await round(side));
-  }
-  return pairedSummary({
-    label: `${label}, ${connections} connections, ${JWT_ROUNDS} alternating rounds × ${JWT_ROUND_S} s per side`,
-    a: { name: a.name, rounds: rounds.get(a)! },
-    b: { name: b.name, rounds: rounds.get(b)! },
-  });
-}
+const pairedOptions = (connections: number) => ({
+  rounds: JWT_ROUNDS,
+  roundSeconds: JWT_ROUND_S,
+  connections,
+  upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
+});
 
 /**
  * What verifying a caller's JWT costs: two facades (CALLER_AUTH=none and jwt against a local
@@ -252,7 +232,7 @@ async function measureCallerJwt(): Promise<string> {
       'caller JWT A/B: single, latency 0',
       { name: none.name, target: none, load: graphqlLoad(single) },
       { name: jwt.name, target: jwt, load: graphqlLoad(single, { authorization: `Bearer ${callerToken}` }) },
-      connectionsAt(0),
+      pairedOptions(connectionsAt(0)),
     );
   } finally {
     await Promise.all([none.stop(), jwt.stop()]);
@@ -274,7 +254,7 @@ async function measureCompression(): Promise<string> {
       'compression A/B: batch20, latency 0',
       { name: 'identity', target, load: graphqlLoad(batch20) },
       { name: 'br', target, load: graphqlLoad(batch20, { 'accept-encoding': 'br, gzip' }) },
-      connectionsAt(0),
+      pairedOptions(connectionsAt(0)),
     );
   } finally {
     await target.stop();

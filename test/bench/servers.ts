@@ -54,9 +54,12 @@ export function facadeEnv(standinUrl: string, port: number): Record<string, stri
   };
 }
 
-/** One facade process; `env` overrides the bench defaults (e.g. CALLER_AUTH=jwt). */
-export async function startFacade(name: string, standinUrl: string, env: Record<string, string> = {}): Promise<Target> {
-  return startFacadeReplicas(name, 1, standinUrl, env);
+/**
+ * One facade process; `env` overrides the bench defaults (e.g. CALLER_AUTH=jwt), `entry`
+ * runs another build (`npm run bench:ab`'s base).
+ */
+export async function startFacade(name: string, standinUrl: string, env: Record<string, string> = {}, entry?: string): Promise<Target> {
+  return startFacadeReplicas(name, 1, standinUrl, env, entry);
 }
 
 /**
@@ -68,11 +71,12 @@ export async function startFacadeReplicas(
   count: number,
   standinUrl: string,
   env: Record<string, string> = {},
+  entry = 'dist/main.js',
 ): Promise<Target> {
   const replicas = await Promise.all(
     Array.from({ length: count }, async () => {
       const port = await freePort();
-      const started = startCommand(process.execPath, ['dist/main.js'], { ...facadeEnv(standinUrl, port), ...env });
+      const started = startCommand(process.execPath, [entry], { ...facadeEnv(standinUrl, port), ...env });
       const url = `http://127.0.0.1:${port}`;
       // With error-level logs the "listening" line is not printed: poll /health instead.
       await waitFor(

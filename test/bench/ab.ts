@@ -1,0 +1,84 @@
+/**
+ * `npm run bench:ab`: is this change faster? The facade built from a git ref (A, the base:
+ * BENCH_AB_BASE, HEAD by default) against the facade built from the working tree (B), both
+ * started fresh against one stand-in and measured in alternating rounds (paired.ts) on each
+ * workload of BENCH_WORKLOADS (single), at latency 0. Prints one paired table per workload;
+ * asserts nothing. The base is checked out with `git worktree` under .bench/ab/ and compiled
+ * with its own tsconfig.build.json; it runs on this checkout's node_modules.
+ *
+ * Environment (all optional): BENCH_AB_BASE (a git ref, or `floor`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
+ * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_PIN (1: a core for the facades, one for the rest).
+ */
+import { execFileSync, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { alternate } from './paired.ts';
+import { compileServers, startFacade, startFloor } from './servers.ts';
+import type { StandinCommand, StandinStats } from './standin-process.ts';
+import { WORKLOADS } from './workloads.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+const baseRef = process.env.BENCH_AB_BASE ?? 'HEAD';
+/** BENCH_AB_BASE=floor: the Node floor (floor/server.ts) as A, for the ratio issue 17 sets. */
+const againstFloor = baseRef === 'floor';
+const base = againstFloor ? '' : git('rev-parse', '--verify', `${baseRef}^{commit}`);
+const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 6);
+const roundSeconds = Number(process.env.BENCH_AB_ROUND_S ?? 3);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const workloads = (process.env.BENCH_WORKLOADS ?? 'single').split(',').map((name) => {
+  const workload = WORKLOADS.find((w) => w.name === name.trim());
+  if (!workload) throw new Error(`BENCH_WORKLOADS: unknown workload ${name} (known: ${WORKLOADS.map((w) => w.name).join(', ')})`);
+  return workload;
+});
+
+// The base's tree, compiled once per commit (the directory is named for it).
+const baseDir = `.bench/ab/${base.slice(0, 12)}`;
+if (!againstFloor) {
+  if (!existsSync(`${root}/${baseDir}`)) git('worktree', 'add', '--detach', baseDir, base);
+  const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+  execFileSync(process.execPath, [tsc, '-p', `${baseDir}/tsconfig.build.json`], { cwd: root, stdio: 'inherit' });
+}
+compileServers();
+
+const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: string }];
+const ask = <T>(command: StandinCommand) => (standinChild.send(command), once(standinChild, 'message').then(([reply]) => reply as T));
+await ask({ type: 'latency', ms: 0 });
+
+/**
+ * Each facade has a core of its own, and this process and the stand-in share the other:
+ * unpinned, the three contend for two cores and an A/A run (one build against itself) differs
+ * by up to 40 % in a round; pinned, what is left is the facade's own work. BENCH_PIN=0: unpinned.
+ */
+const pin = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2;
+const pinTo = (core: number, pid: number) => execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+if (pin) [process.pid, standinChild.pid!].forEach((pid) => pinTo(0, pid));
+
+const env = { FLATPEAK_MAX_QUEUE: String(Math.max(4096, connections * 50)) };
+const a = againstFloor
+  ? await startFloor('A node-floor', standinUrl)
+  : await startFacade(`A ${baseRef} (${base.slice(0, 7)})`, standinUrl, env, `${baseDir}/dist/main.js`);
+const b = await startFacade('B working tree', standinUrl, env);
+if (pin) [...a.pids, ...b.pids].forEach((pid) => pinTo(1, pid));
+try {
+  for (const workload of workloads) {
+    const load = { method: 'POST' as const, bodies: workload.bodies, headers: {} };
+    console.log(
+      `\n${await alternate(
+        `${workload.name}, latency 0`,
+        { name: a.name, target: a, load },
+        { name: b.name, target: b, load },
+        { rounds, roundSeconds, connections, upstreamStats: () => ask<StandinStats>({ type: 'stats' }) },
+      )}`,
+    );
+  }
+} finally {
+  await Promise.all([a.stop(), b.stop()]);
+  standinChild.kill();
+}
