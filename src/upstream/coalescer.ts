@@ -49,6 +49,13 @@ export function createCoalescer(): Coalescer {
     entry.done = true;
     // New callers start a call of their own from now on, while these are still being woken.
     if (calls.get(key) === entry) calls.delete(key);
+    if (entry.waiters.size === 1) {
+      // The usual case (apps ask for their own devices): nobody else to wake.
+      const [waiter] = entry.waiters;
+      entry.waiters.clear();
+      waiter!.settle(outcome);
+      return;
+    }
     const waiting = [...entry.waiters];
     entry.waiters.clear();
     let next = 0;

@@ -65,6 +65,8 @@ export function createDeviceSource({
   function fetchShared(credential: string, id: string, signal: GiveUpSignal, fetch: FetchDevice): Promise<Device> {
     const key = keyOf(credential, id);
     observer?.read(coalescer.has(key) ? 'coalesced' : 'upstream');
+    // Without a cache there is nothing for a write to keep an older answer out of.
+    if (!cache) return coalescer.run(key, signal, fetch, gaveUp(id));
     return coalescer.run(
       key,
       signal,
@@ -73,10 +75,10 @@ export function createDeviceSource({
         reading.set(key, read);
         try {
           const device = await fetch(shared);
-          if (cache && !read.overtaken) await cache.set(credential, id, device).catch(onCacheError);
+          if (!read.overtaken) await cache.set(credential, id, device).catch(onCacheError);
           return device;
         } catch (error) {
-          if (cache && error instanceof FacadeError && error.code === 'NOT_FOUND') await cache.delete(credential, id).catch(onCacheError);
+          if (error instanceof FacadeError && error.code === 'NOT_FOUND') await cache.delete(credential, id).catch(onCacheError);
           throw error;
         } finally {
           if (reading.get(key) === read) reading.delete(key);

@@ -131,13 +131,7 @@ export function createFlatpeakClient({
         origin,
         path: basePath + path,
         method,
-        headers: {
-          accept: 'application/json',
-          'user-agent': USER_AGENT,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...headers,
-          ...span?.headers,
-        },
+        headers: requestHeaders(headers, body !== undefined, span),
         body: body === undefined ? undefined : JSON.stringify(body),
         signal,
       });
@@ -149,7 +143,7 @@ export function createFlatpeakClient({
     const ok = response.statusCode >= 200 && response.statusCode < 300;
     let text: string | undefined;
     try {
-      text = await readBody(response.body, maxBodyBytes);
+      text = await readBody(response, maxBodyBytes);
     } catch (error) {
       throw transportError(error, what, signal);
     }
@@ -289,8 +283,21 @@ function retryAfterMs(header: string | string[] | undefined): number | undefined
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** Every request's headers, in one object (an upstream call is made per device). */
+function requestHeaders(own: Record<string, string>, json: boolean, span: AttemptSpan | undefined): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
+  if (json) headers['content-type'] = 'application/json';
+  Object.assign(headers, own);
+  if (span) Object.assign(headers, span.headers);
+  return headers;
+}
+
 /** The body as text, or undefined (and the connection dropped) when it exceeds `limit`. */
-async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | undefined> {
+async function readBody({ headers, body }: Dispatcher.ResponseData, limit: number): Promise<string | undefined> {
+  // A declared length within the limit is all HTTP/1.1 delivers: undici's own reader then
+  // takes it whole (about 10 µs less per call than iterating the stream: npm run bench:call-path).
+  const declared = Number(headers['content-length']);
+  if (declared <= limit) return body.text();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

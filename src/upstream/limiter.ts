@@ -94,36 +94,41 @@ export function createAdaptiveLimiter({
   return {
     run<T>(task: () => Promise<T>, { owner, signal, classify }: RunOptions): Promise<T> {
       if (signal.aborted) return Promise.reject(new LimiterAbandoned());
-      return new Promise<T>((resolve, reject) => {
-        const execute = () => {
-          inFlight += 1;
-          const startedAt = now();
-          const atStart = inFlight;
-          let outcome: Outcome = 'ok';
-          let running: Promise<T>;
-          try {
-            running = task();
-          } catch (error) {
-            running = Promise.reject(error);
-          }
-          running
-            .then(resolve, (error: unknown) => {
-              outcome = classify(error);
-              reject(error);
-            })
-            .finally(() => {
-              inFlight -= 1;
-              learn(outcome, now() - startedAt, atStart);
-              dispatch();
-            });
+      const execute = (): Promise<T> => {
+        inFlight += 1;
+        const startedAt = now();
+        const atStart = inFlight;
+        // The slot is given back before the caller hears: the next waiting call starts now.
+        const done = (outcome: Outcome) => {
+          inFlight -= 1;
+          learn(outcome, now() - startedAt, atStart);
+          dispatch();
         };
-        if (queued === 0 && inFlight < Math.floor(limit)) return execute();
-        if (queued >= maxQueue) return reject(new LimiterQueueFull());
+        let running: Promise<T>;
+        try {
+          running = task();
+        } catch (error) {
+          running = Promise.reject(error);
+        }
+        return running.then(
+          (value) => {
+            done('ok');
+            return value;
+          },
+          (error: unknown) => {
+            done(classify(error));
+            throw error;
+          },
+        );
+      };
+      if (queued === 0 && inFlight < Math.floor(limit)) return execute();
+      if (queued >= maxQueue) return Promise.reject(new LimiterQueueFull());
 
+      return new Promise<T>((resolve, reject) => {
         const waiter: Waiter = {
           start: () => {
             signal.removeEventListener('abort', waiter.abandon);
-            execute();
+            execute().then(resolve, reject);
           },
           abandon: () => {
             const waiting = queues.get(owner);

@@ -2,13 +2,12 @@ import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
   CircuitState,
-  DelegateBackoff,
   SamplingBreaker,
   TaskCancelledError,
   circuitBreaker,
   handleWhen,
-  retry,
 } from 'cockatiel';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { AnyBreaker, OutageBreaker } from './breakers.ts';
@@ -131,8 +130,10 @@ function neverSent(error: Error): boolean {
 }
 
 /**
- * The upstream policies: retry and circuit breaker from cockatiel, the adaptive
- * concurrency limit from limiter.ts. One instance per upstream origin, shared by every request:
+ * The upstream policies: the circuit breaker from cockatiel, the adaptive concurrency limit
+ * from limiter.ts, and a retry loop of our own: each delay is planned from that call's error
+ * and deadline, and every wait ends on the caller's signal (cockatiel's retry does not end
+ * its backoff on it, which took a race around every call). One instance per upstream origin, shared by every request:
  *
  *   retry (per call: budget, backoff with jitter, Retry-After, deadline)
  *     └ circuit breaker (fails fast while open)
@@ -208,45 +209,44 @@ export function createUpstreamPolicy(
     }
   }
 
-  async function execute<T>(
-    attempt: (signal: AbortSignal) => Promise<T>,
-    { signal, deadlineAt, owner = ANYONE, idempotent = true }: PolicyCall,
-  ): Promise<T> {
+  /** After a failure: how long to wait before trying again, or undefined not to. */
+  function retryDelay(error: unknown, retries: number, { signal, deadlineAt, idempotent = true }: PolicyCall): number | undefined {
+    if (retries >= settings.maxRetries || signal.aborted || !(error instanceof Error) || !isTransient(error)) return undefined;
+    if (!idempotent && !neverSent(error)) return undefined;
+    const backoff = random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (retries + 1)); // full jitter
+    const delay = Math.max(backoff, (error as FacadeError).retryAfterMs ?? 0);
+    // No retry that could not finish before the deadline, nor past the budget.
+    if (now() + delay + Math.min(settings.attemptTimeoutMs, 250) > deadlineAt) return undefined;
+    return budget.tryRetry() ? delay : undefined;
+  }
+
+  /**
+   * The retry loop. Every wait in it ends when the caller gives up: the limiter's queue
+   * (abandoned on the signal), the attempt (aborted with it) and the backoff (a timer with
+   * the signal), so the caller's deadline is kept without a race around the whole.
+   */
+  async function execute<T>(attempt: (signal: AbortSignal) => Promise<T>, call: PolicyCall): Promise<T> {
+    const { signal, owner = ANYONE } = call;
     budget.recordCall();
-    let retries = 0;
-    let delay = 0;
-    // Decides, after each failure, whether to try again and after how long. Cockatiel
-    // asks this predicate first and the backoff second, so the delay is planned here,
-    // where the error (and its Retry-After) is known.
-    const shouldRetry = (error: Error): boolean => {
-      if (retries >= settings.maxRetries || signal.aborted || !isTransient(error)) return false;
-      if (!idempotent && !neverSent(error)) return false;
-      const backoff = random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (retries + 1)); // full jitter
-      delay = Math.max(backoff, (error as FacadeError).retryAfterMs ?? 0);
-      // No retry that could not finish before the deadline, nor past the budget.
-      if (now() + delay + Math.min(settings.attemptTimeoutMs, 250) > deadlineAt) return false;
-      if (!budget.tryRetry()) return false;
-      retries += 1;
-      observer.retry();
-      return true;
-    };
-    const retrying = retry(handleWhen(shouldRetry), {
-      maxAttempts: settings.maxRetries,
-      backoff: new DelegateBackoff(() => delay),
-    });
-    return retrying.execute(
-      () => breaker.execute(() => limiter.run(() => attemptOnce(attempt, signal), { owner, signal, classify: congestionOf })),
-      signal,
-    );
+    for (let retries = 0; ; retries += 1) {
+      try {
+        return await breaker.execute(() => limiter.run(() => attemptOnce(attempt, signal), { owner, signal, classify: congestionOf }));
+      } catch (error) {
+        const delay = retryDelay(error, retries, call);
+        if (delay === undefined) throw error;
+        observer.retry();
+        await sleep(delay, undefined, { signal }).catch(() => {
+          throw new CallerGaveUp();
+        });
+      }
+    }
   }
 
   return {
     async run(attempt, call) {
       try {
-        // Cockatiel does not abort a backoff delay or a bulkhead queue wait: the race keeps
-        // the caller's deadline exact; what is left behind ends on its own signal.
         if (call.signal.aborted) throw new CallerGaveUp(); // not worth a place in the queue
-        const value = await raceAbort(execute(attempt, call), call.signal, () => new CallerGaveUp());
+        const value = await execute(attempt, call);
         observer.call('ok');
         return value;
       } catch (error) {
