@@ -7,14 +7,14 @@
  * with its own tsconfig.build.json; it runs on this checkout's node_modules.
  *
  * Environment (all optional): BENCH_AB_BASE (a git ref, or `floor`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
- * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_PIN (1: a core for the facades, one for the rest).
+ * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_PIN (proc.ts).
  */
 import { execFileSync, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { alternate } from './paired.ts';
+import { pinTo, SERVER_CORE } from './proc.ts';
 import { compileServers, startFacade, startFloor } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
@@ -51,21 +51,14 @@ const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: s
 const ask = <T>(command: StandinCommand) => (standinChild.send(command), once(standinChild, 'message').then(([reply]) => reply as T));
 await ask({ type: 'latency', ms: 0 });
 
-/**
- * Each facade has a core of its own, and this process and the stand-in share the other:
- * unpinned, the three contend for two cores and an A/A run (one build against itself) differs
- * by up to 40 % in a round; pinned, what is left is the facade's own work. BENCH_PIN=0: unpinned.
- */
-const pin = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2;
-const pinTo = (core: number, pid: number) => execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-if (pin) [process.pid, standinChild.pid!].forEach((pid) => pinTo(0, pid));
+pinTo(0, [process.pid, standinChild.pid!]);
 
 const env = { FLATPEAK_MAX_QUEUE: String(Math.max(4096, connections * 50)) };
 const a = againstFloor
   ? await startFloor('A node-floor', standinUrl)
   : await startFacade(`A ${baseRef} (${base.slice(0, 7)})`, standinUrl, env, `${baseDir}/dist/main.js`);
 const b = await startFacade('B working tree', standinUrl, env);
-if (pin) [...a.pids, ...b.pids].forEach((pid) => pinTo(1, pid));
+pinTo(SERVER_CORE, [...a.pids, ...b.pids]);
 try {
   for (const workload of workloads) {
     const load = { method: 'POST' as const, bodies: workload.bodies, headers: {} };

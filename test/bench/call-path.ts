@@ -15,11 +15,10 @@
  *   + device source   in-flight coalescing (createDeviceSource, cache off as by default)
  *
  * Environment: BENCH_CALLS_PER_ROUND (4,000), BENCH_ROUNDS (6 per stack), BENCH_CONCURRENCY (32),
- * BENCH_STACKS (a comma-separated subset, by name: e.g. to profile one with --cpu-prof), BENCH_PIN.
+ * BENCH_STACKS (a comma-separated subset, by name: e.g. to profile one with --cpu-prof), BENCH_PIN (proc.ts).
  */
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { availableParallelism } from 'node:os';
 import { Pool } from 'undici';
 import { DEMO_ACCOUNT_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY } from '../../tools/standin/server.ts';
@@ -34,6 +33,7 @@ import { createDispatcher } from '../../src/upstream/dispatcher.ts';
 import { createFlatpeakClient, type CallOptions } from '../../src/upstream/flatpeak.ts';
 import { createRequestCalls } from '../../src/upstream/request-calls.ts';
 import { createUpstreamPolicy } from '../../src/upstream/resilience.ts';
+import { pinTo, SERVER_CORE } from './proc.ts';
 import { seededRandom } from './random.ts';
 import { FLEET_SIZE } from './workloads.ts';
 
@@ -47,13 +47,9 @@ const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
 });
 const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: string }];
 const base = new URL(standinUrl);
-// This process on a core of its own and the stand-in on the other (BENCH_PIN=0: unpinned),
-// as `npm run bench:ab` pins them: what is measured is then this process's own work.
-if (process.env.BENCH_PIN !== '0' && availableParallelism() >= 2) {
-  const pinTo = (core: number, pid: number) => execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-  pinTo(1, process.pid);
-  pinTo(0, standinChild.pid!);
-}
+// This process is the one measured here: a core of its own, the stand-in on the other.
+pinTo(0, [standinChild.pid!]);
+pinTo(SERVER_CORE, [process.pid]);
 const config = loadConfig({
   FLATPEAK_API_URL: standinUrl,
   FLATPEAK_ACCOUNT_ID: DEMO_ACCOUNT_ID,

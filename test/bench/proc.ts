@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 const CLOCK_TICKS_PER_S = (() => {
   try {
@@ -38,3 +39,20 @@ export function rssMb(pid: number): number {
 }
 
 export const clockTicksPerSecond = CLOCK_TICKS_PER_S;
+
+/**
+ * BENCH_PIN (on unless 0, on a machine of two cores or more): each server under test runs on
+ * a core of its own, and the load generator and the stand-in share the other. Unpinned, the
+ * three contend for two cores, and one build measured against itself differed by up to 40 %
+ * in a round; pinned, what a server's CPU time counts is its own work.
+ */
+export const pinned = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2;
+
+/** Every thread of these processes to one core (a no-op when not pinned). */
+export function pinTo(core: number, pids: readonly number[]): void {
+  if (!pinned) return;
+  for (const pid of pids) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+}
+
+/** Servers under test go here; the load generator and the stand-in go to core 0. */
+export const SERVER_CORE = 1;

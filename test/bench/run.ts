@@ -17,6 +17,7 @@
  *   BENCH_LATENCIES       comma-separated upstream latencies in ms (0,20)
  *   BENCH_JWT_ROUNDS      rounds per side of the caller-JWT and compression A/Bs, 0 to skip them (4)
  *   BENCH_JWT_ROUND_S     seconds per round (2)
+ *   BENCH_PIN             0: servers not pinned to a core of their own (proc.ts)
  *   BENCH_REDIS_URL       adds the "two facade replicas sharing Redis" rows (hot, single),
  *                         with the device cache on for BENCH_CACHE_TTL_MS (5000)
  */
@@ -28,7 +29,7 @@ import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY } from '../../tools/standin/server.ts';
 import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { type Load, type Measured, measure, type RunOptions } from './load.ts';
-import { clockTicksPerSecond, rssMb } from './proc.ts';
+import { clockTicksPerSecond, pinned, pinTo, rssMb, SERVER_CORE } from './proc.ts';
 import { alternate } from './paired.ts';
 import { cacheOffBounds, ratiosTable, resultsTable, type Row } from './report.ts';
 import { compileServers, startBaseline, startFacade, startFacadeReplicas, startFloor, type Target } from './servers.ts';
@@ -96,6 +97,7 @@ const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
 const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: string }];
+pinTo(0, [process.pid, standinChild.pid!]);
 
 function ask<T>(command: StandinCommand): Promise<T> {
   standinChild.send(command);
@@ -127,7 +129,11 @@ async function measureWorkload(target: Target, workload: Workload, connections: 
 /** Servers started fresh, idle for a second, their RSS then: the "idle" column. */
 async function startFresh(starters: ReadonlyArray<() => Promise<Target>>): Promise<Array<{ target: Target; rssIdleMb: number }>> {
   const targets: Target[] = [];
-  for (const start of starters) targets.push(await start()); // one at a time: startup is CPU-bound
+  for (const start of starters) {
+    const target = await start(); // one at a time: startup is CPU-bound
+    pinTo(SERVER_CORE, target.pids);
+    targets.push(target);
+  }
   await sleep(1000);
   return targets.map((target) => ({ target, rssIdleMb: target.pids.reduce((total, pid) => total + rssMb(pid), 0) }));
 }
@@ -314,7 +320,7 @@ try {
   const perLatency = LATENCIES.map((latencyMs) => `${connectionsAt(latencyMs)} at ${latencyMs} ms`).join(', ');
   console.log(
     `\nbench: ${SECONDS} s per run after ${WARMUP_S} s warm-up, connections ${perLatency}, node ${process.version}, ` +
-      `${availableParallelism()} cores, CLK_TCK ${clockTicksPerSecond}; every server compiled by tsc and run by node; CPU and RSS of the server process(es) from /proc; ` +
+      `${availableParallelism()} cores, CLK_TCK ${clockTicksPerSecond}; every server compiled by tsc and run by node; ${pinned ? 'each server pinned to a core of its own, the load generator and the stand-in to the other (BENCH_PIN=0: unpinned)' : 'unpinned'}; CPU and RSS of the server process(es) from /proc; ` +
       `servers started fresh per latency; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
   );
   for (const workload of workloads) console.log(`- ${workload.name}: ${workload.description}`);
