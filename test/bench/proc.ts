@@ -46,7 +46,9 @@ export const clockTicksPerSecond = CLOCK_TICKS_PER_S;
  * three contend for two cores, and one build measured against itself differed by up to 40 %
  * in a round; pinned, what a server's CPU time counts is its own work.
  */
-export const pinned = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2;
+/** The machine's cores, counted before this process is pinned to one of them. */
+export const machineCores = availableParallelism();
+export const pinned = process.env.BENCH_PIN !== '0' && machineCores >= 2;
 
 /** Every thread of these processes to one core (a no-op when not pinned). */
 export function pinTo(core: number, pids: readonly number[]): void {

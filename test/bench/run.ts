@@ -23,13 +23,12 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY } from '../../tools/standin/server.ts';
 import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { type Load, type Measured, measure, type RunOptions } from './load.ts';
-import { clockTicksPerSecond, pinned, pinTo, rssMb, SERVER_CORE } from './proc.ts';
+import { clockTicksPerSecond, machineCores, pinned, pinTo, rssMb, SERVER_CORE } from './proc.ts';
 import { alternate } from './paired.ts';
 import { cacheOffBounds, ratiosTable, resultsTable, type Row } from './report.ts';
 import { compileServers, startBaseline, startFacade, startFacadeReplicas, startFloor, type Target } from './servers.ts';
@@ -320,7 +319,7 @@ try {
   const perLatency = LATENCIES.map((latencyMs) => `${connectionsAt(latencyMs)} at ${latencyMs} ms`).join(', ');
   console.log(
     `\nbench: ${SECONDS} s per run after ${WARMUP_S} s warm-up, connections ${perLatency}, node ${process.version}, ` +
-      `${availableParallelism()} cores, CLK_TCK ${clockTicksPerSecond}; every server compiled by tsc and run by node; ${pinned ? 'each server pinned to a core of its own, the load generator and the stand-in to the other (BENCH_PIN=0: unpinned)' : 'unpinned'}; CPU and RSS of the server process(es) from /proc; ` +
+      `${machineCores} cores, CLK_TCK ${clockTicksPerSecond}; every server compiled by tsc and run by node; ${pinned ? 'each server pinned to a core of its own, the load generator and the stand-in to the other (BENCH_PIN=0: unpinned)' : 'unpinned'}; CPU and RSS of the server process(es) from /proc; ` +
       `servers started fresh per latency; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
   );
   for (const workload of workloads) console.log(`- ${workload.name}: ${workload.description}`);
