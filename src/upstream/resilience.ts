@@ -1,12 +1,4 @@
-import {
-  BrokenCircuitError,
-  type CircuitBreakerPolicy,
-  CircuitState,
-  SamplingBreaker,
-  TaskCancelledError,
-  circuitBreaker,
-  handleWhen,
-} from 'cockatiel';
+import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, SamplingBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -90,11 +82,7 @@ const CIRCUIT_NAMES: Record<CircuitState, CircuitName> = {
 /** The caller stopped waiting (deadline, disconnect): not Flatpeak's fault, never retried or counted. */
 class CallerGaveUp extends Error {}
 
-const isGiveUp = (error: Error) =>
-  error instanceof CallerGaveUp ||
-  error instanceof TaskCancelledError ||
-  error instanceof LimiterAbandoned ||
-  error instanceof LimiterQueueFull;
+const isGiveUp = (error: Error) => error instanceof CallerGaveUp || error instanceof LimiterAbandoned || error instanceof LimiterQueueFull;
 
 /** What an attempt's failure says about Flatpeak's capacity, for the concurrency limit. */
 function congestionOf(error: unknown): Outcome {
@@ -133,7 +121,8 @@ function neverSent(error: Error): boolean {
  * The upstream policies: the circuit breaker from cockatiel, the adaptive concurrency limit
  * from limiter.ts, and a retry loop of our own: each delay is planned from that call's error
  * and deadline, and every wait ends on the caller's signal (cockatiel's retry does not end
- * its backoff on it, which took a race around every call). One instance per upstream origin, shared by every request:
+ * its backoff on it, which took a race around every call). One instance per upstream
+ * origin, shared by every request:
  *
  *   retry (per call: budget, backoff with jitter, Retry-After, deadline)
  *     └ circuit breaker (fails fast while open)
@@ -292,7 +281,7 @@ const outcomeOf = (error: unknown): string => (error instanceof FacadeError ? er
 
 function translate(error: unknown, what: string): unknown {
   if (error instanceof FacadeError) return error;
-  if (error instanceof CallerGaveUp || error instanceof TaskCancelledError || error instanceof LimiterAbandoned) {
+  if (error instanceof CallerGaveUp || error instanceof LimiterAbandoned) {
     return new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer for ${what} before the request's deadline`);
   }
   if (error instanceof BrokenCircuitError) {
