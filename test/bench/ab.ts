@@ -9,8 +9,7 @@
  * Environment (all optional): BENCH_AB_BASE (a git ref, or `floor`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
  * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_PIN (proc.ts).
  */
-import { execFileSync, fork } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { alternate } from './paired.ts';
@@ -18,6 +17,7 @@ import { pinTo, SERVER_CORE } from './proc.ts';
 import { compileServers, startFacade, startFloor } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
+import { forkStandin } from './standin.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
@@ -43,15 +43,12 @@ if (!againstFloor) {
 }
 compileServers();
 
-const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: string }];
-const ask = <T>(command: StandinCommand) => (standinChild.send(command), once(standinChild, 'message').then(([reply]) => reply as T));
+const standin = await forkStandin();
+const standinUrl = standin.url;
+const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
 await ask({ type: 'latency', ms: 0 });
 
-pinTo(0, [process.pid, standinChild.pid!]);
+pinTo(0, [process.pid, standin.pid]);
 
 const env = { FLATPEAK_MAX_QUEUE: String(Math.max(4096, connections * 50)) };
 const a = againstFloor
@@ -73,5 +70,5 @@ try {
   }
 } finally {
   await Promise.all([a.stop(), b.stop()]);
-  standinChild.kill();
+  standin.stop();
 }

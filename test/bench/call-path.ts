@@ -17,8 +17,6 @@
  * Environment: BENCH_CALLS_PER_ROUND (4,000), BENCH_ROUNDS (6 per stack), BENCH_CONCURRENCY (32),
  * BENCH_STACKS (a comma-separated subset, by name: e.g. to profile one with --cpu-prof), BENCH_PIN (proc.ts).
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { Pool } from 'undici';
 import { DEMO_ACCOUNT_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY } from '../../tools/standin/server.ts';
@@ -35,20 +33,18 @@ import { createRequestCalls } from '../../src/upstream/request-calls.ts';
 import { createUpstreamPolicy } from '../../src/upstream/resilience.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
 import { seededRandom } from './random.ts';
-import { FLEET_SIZE } from './workloads.ts';
+import { benchDeviceId, FLEET_SIZE } from './workloads.ts';
+import { forkStandin } from './standin.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS_PER_ROUND ?? 4000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
-const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: string }];
+const standin = await forkStandin();
+const standinUrl = standin.url;
 const base = new URL(standinUrl);
 // This process is the one measured here: a core of its own, the stand-in on the other.
-pinTo(0, [standinChild.pid!]);
+pinTo(0, [standin.pid]);
 pinTo(SERVER_CORE, [process.pid]);
 const config = loadConfig({
   FLATPEAK_API_URL: standinUrl,
@@ -61,12 +57,8 @@ const logger = createLogger('error');
 const metrics = createMetrics();
 const deadline = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + config.requestDeadlineMs });
 
-// The stand-in's ids of the bench fleet, as workloads.ts names them.
 const random = seededRandom('call-path');
-const deviceId = () =>
-  `dev_b${Math.floor(random() * FLEET_SIZE)
-    .toString(16)
-    .padStart(23, '0')}`;
+const deviceId = () => benchDeviceId(Math.floor(random() * FLEET_SIZE));
 
 const pool = new Pool(base.origin, { connections: config.upstream.maxConnections });
 const agent = createDispatcher(config.upstream);
@@ -163,7 +155,7 @@ for (const stack of STACKS) await round(stack); // warm-up, unmeasured
 for (let i = 0; i < ROUNDS; i += 1) {
   for (const stack of i % 2 === 0 ? STACKS : [...STACKS].reverse()) results.get(stack)!.push(await round(stack));
 }
-standinChild.disconnect();
+standin.stop();
 await Promise.all([pool.close(), agent.close()]);
 
 console.log(`\nCPU µs per GET /devices/{id} in this process: median of ${ROUNDS} rounds × ${CALLS} calls, ${CONCURRENCY} in flight\n`);

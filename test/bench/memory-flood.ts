@@ -14,8 +14,6 @@
  * that has not been collected yet. Prints a table; asserts nothing. Loopback only, bounded
  * in documents (FLOOD_DOCUMENTS) and time (FLOOD_TIME_LIMIT_S per phase).
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
@@ -23,6 +21,7 @@ import { connectInspector, type Inspector, type Memory, memoryOf } from '../supp
 import { HOSTILE_KINDS, type HostileKind, hostileBody } from '../support/hostile-documents.ts';
 import { freePort, type Started, startMain } from '../support/process.ts';
 import { facadeEnv } from './servers.ts';
+import { forkStandin } from './standin.ts';
 
 const HEAP_MB = Number(process.env.FLOOD_HEAP_MB ?? 256);
 const DOCUMENTS = Number(process.env.FLOOD_DOCUMENTS ?? 20_000);
@@ -58,11 +57,8 @@ interface Latency {
   failed: number;
 }
 
-const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: string }];
+const standin = await forkStandin();
+const standinUrl = standin.url;
 
 class Facade {
   readonly url: URL;
@@ -273,7 +269,7 @@ for (const phase of phases) {
   rows.push(row);
   console.log(JSON.stringify(row));
 }
-standinChild.disconnect();
+standin.stop();
 
 const mb = (bytes: number | undefined) => (bytes === undefined || Number.isNaN(bytes) ? '—' : (bytes / MB).toFixed(0));
 console.log(

@@ -40,14 +40,14 @@ export function rssMb(pid: number): number {
 
 export const clockTicksPerSecond = CLOCK_TICKS_PER_S;
 
+/** The machine's cores, counted before this process is pinned to one of them. */
+export const machineCores = availableParallelism();
 /**
  * BENCH_PIN (on unless 0, on a machine of two cores or more): each server under test runs on
  * a core of its own, and the load generator and the stand-in share the other. Unpinned, the
  * three contend for two cores, and one build measured against itself differed by up to 40 %
  * in a round; pinned, what a server's CPU time counts is its own work.
  */
-/** The machine's cores, counted before this process is pinned to one of them. */
-export const machineCores = availableParallelism();
 export const pinned = process.env.BENCH_PIN !== '0' && machineCores >= 2;
 
 /** Every thread of these processes to one core (a no-op when not pinned). */

@@ -5,8 +5,6 @@
  * by self time. PROFILE=0 measures without the profiler (for paired A/B runs);
  * FACADE_NODE_OPTIONS adds Node options (e.g. --max-semi-space-size=32).
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, startCommand, startMain } from '../support/process.ts';
@@ -14,18 +12,16 @@ import { measure } from './load.ts';
 import { compileServers, facadeEnv } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
+import { forkStandin } from './standin.ts';
 
 const dir = resolve(process.env.PROFILE_DIR ?? 'profiles');
 mkdirSync(dir, { recursive: true });
 const workload = WORKLOADS.find((w) => w.name === (process.env.BENCH_WORKLOADS ?? 'single').split(',')[0])!;
 const seconds = Number(process.env.BENCH_DURATION_S ?? 8);
 
-const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: string }];
-const ask = <T>(command: StandinCommand) => (standinChild.send(command), once(standinChild, 'message').then(([reply]) => reply as T));
+const standin = await forkStandin();
+const standinUrl = standin.url;
+const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
 
 const port = await freePort();
 const before = new Set(readdirSync(dir));
@@ -61,7 +57,7 @@ const measured = await measure(
 );
 facade.child.kill('SIGTERM');
 await facade.exit();
-standinChild.kill();
+standin.stop();
 console.log(
   `${workload.name}: ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUsPerRequest)} µs CPU per request, ${measured.upstreamPerRequest.toFixed(3)} upstream/req`,
 );

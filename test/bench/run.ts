@@ -21,8 +21,6 @@
  *   BENCH_REDIS_URL       adds the "two facade replicas sharing Redis" rows (hot, single),
  *                         with the device cache on for BENCH_CACHE_TTL_MS (5000)
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY } from '../../tools/standin/server.ts';
@@ -34,6 +32,7 @@ import { cacheOffBounds, ratiosTable, resultsTable, type Row } from './report.ts
 import { compileServers, startBaseline, startFacade, startFacadeReplicas, startFloor, type Target } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
+import { forkStandin } from './standin.ts';
 
 const list = (value: string | undefined, fallback: readonly string[]) =>
   value
@@ -91,17 +90,10 @@ const SERVERS = [FACADE, FLOOR, BASELINE];
 const COMPARED_BODIES = 5;
 const started = Date.now();
 
-const standinChild = fork(new URL('./standin-process.ts', import.meta.url), {
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const [{ url: standinUrl }] = (await once(standinChild, 'message')) as [{ url: string }];
-pinTo(0, [process.pid, standinChild.pid!]);
-
-function ask<T>(command: StandinCommand): Promise<T> {
-  standinChild.send(command);
-  return once(standinChild, 'message').then(([reply]) => reply as T);
-}
+const standin = await forkStandin();
+const standinUrl = standin.url;
+pinTo(0, [process.pid, standin.pid]);
+const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
 
 const runOptions = (connections: number, seconds = SECONDS, warmupSeconds = WARMUP_S): RunOptions => ({
   seconds,
@@ -166,7 +158,7 @@ async function measureStandin(latencyMs: number, connections: number): Promise<R
   const url = new URL(`/devices/${SEED_DEVICE_ID}`, standinUrl).href;
   const measured = await measure(
     [url],
-    [standinChild.pid!],
+    [standin.pid],
     { method: 'GET', bodies: [], headers: { authorization: `Bearer ${token}` } },
     runOptions(connections, Math.max(2, SECONDS / 2)),
   );
@@ -341,5 +333,5 @@ try {
   }
   for (const note of notes) console.log(`\nNOTE: ${note}`);
 } finally {
-  standinChild.disconnect();
+  standin.stop();
 }

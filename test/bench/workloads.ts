@@ -36,7 +36,8 @@ function fleetSize(value: string | undefined): number {
  */
 const BODIES_PER_WORKLOAD = 4096;
 
-const benchDeviceId = (i: number) => `dev_b${i.toString(16).padStart(23, '0')}`;
+/** The id of the bench fleet's device `i` (0 ≤ i < FLEET_SIZE). */
+export const benchDeviceId = (i: number) => `dev_b${i.toString(16).padStart(23, '0')}`;
 
 /** Copies of the complete sample devices under new ids: the fleet the random workloads draw from. */
 export function benchDevices(): RawDevice[] {

@@ -1,0 +1,34 @@
+/**
+ * The stand-in as the bench scripts drive it: a process of its own (standin-process.ts), so
+ * that it shares no event loop with the load generator or a server under test, asked for
+ * its counts and told its faults and latency over IPC.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import type { StandinCommand } from './standin-process.ts';
+
+export interface StandinProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** One command, and the stand-in's reply to it. */
+  ask<T>(command: StandinCommand): Promise<T>;
+  /** Lets it go: it closes its server and exits. */
+  stop(): void;
+}
+
+export async function forkStandin(): Promise<StandinProcess> {
+  const child = fork(new URL('./standin-process.ts', import.meta.url), {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [{ url }] = (await once(child, 'message')) as [{ url: string }];
+  return {
+    url,
+    pid: child.pid!,
+    ask<T>(command: StandinCommand) {
+      child.send(command);
+      return once(child, 'message').then(([reply]) => reply as T);
+    },
+    stop: () => child.disconnect(),
+  };
+}
