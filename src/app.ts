@@ -37,7 +37,7 @@ import { useBoundedErrorMessages } from './plugins/response/use-bounded-error-me
 import { useCostlyRequestLane } from './plugins/request/use-costly-request-lane.ts';
 import { useReadinessEndpoint } from './plugins/request/use-readiness-endpoint.ts';
 import { useStatusEndpoint } from './plugins/request/use-status-endpoint.ts';
-import { servedSchema } from './schema/index.ts';
+import { LOADER_QUERY_FIELDS, servedSchema } from './schema/index.ts';
 import { createRequestTracing } from './telemetry/request-tracing.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 import { createServiceTokenSource, type TokenSource } from './upstream/auth.ts';
@@ -50,6 +50,7 @@ import { createDependencyFailures, type ReportDependencyFailure } from './teleme
 import { useCallerRequired } from './plugins/execution/use-caller-required.ts';
 import { useCacheControl } from './plugins/response/use-cache-control.ts';
 import { useRequestEnd } from './plugins/execution/use-request-end.ts';
+import { useCompiledExecution } from './plugins/execution/use-compiled-execution.ts';
 import { useBodyLimit } from './plugins/request/use-body-limit.ts';
 import { createMemoryDeviceCache } from './upstream/cache.ts';
 import { createCoalescer } from './upstream/coalescer.ts';
@@ -82,6 +83,8 @@ export interface AppOptions {
   readonly tracing?: Tracing | undefined;
   /** False: every request through Yoga's HTTP layer, none through the fast lane (tests compare the two). */
   readonly fastLane?: boolean;
+  /** False: every operation run by Yoga's executor, none compiled by graphql-jit (tests compare the two). */
+  readonly compiledExecution?: boolean;
   /**
    * The app's metrics and where failures of its dependencies (JWKS, Flatpeak login, Redis)
    * go: made before the app when something made before it reports into them (main.ts's
@@ -121,6 +124,7 @@ export function createApp({
   shutdownSignal,
   tracing,
   fastLane = true,
+  compiledExecution = true,
   metrics = createMetrics(),
   onDependencyFailure = createDependencyFailures({ logger, count: metrics.dependencyFailure }),
 }: AppOptions): App {
@@ -309,6 +313,17 @@ export function createApp({
       ...usePersistedOperationsMode(config.persistedOperations, redis ? createRedisRegistrations(redis, onSharedStateError) : undefined),
       useDeferStream(),
       useDeferStreamArguments(),
+      // Replaces the executor for queries run before; a router's traced request (ftv1) runs
+      // uncompiled, so that its resolvers are traced once each.
+      ...(compiledExecution
+        ? [
+            useCompiledExecution({
+              rootFields: LOADER_QUERY_FIELDS,
+              skip: config.federatedTraces ? (request) => request.headers.has('apollo-federation-include-trace') : undefined,
+              onCompiledRun: metrics.compiledExecution,
+            }),
+          ]
+        : []),
       useMultipartSubscriptions(),
       // After Yoga's result processors: a callback subscription's answer replaces theirs.
       useSubscriptionCallbacks({ emitter: callbacks, allowed: config.subscriptions.callbackUrls }),

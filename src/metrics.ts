@@ -20,6 +20,8 @@ export interface Metrics {
   readonly transports: { readonly webSockets: (open: number) => void; readonly callbacks: (open: number) => void };
   /** A request answered by the fast lane (src/http/fast-lane.ts) rather than by Yoga's HTTP layer. */
   fastLane(): void;
+  /** An operation run as graphql-jit compiled it (src/plugins/execution/use-compiled-execution.ts). */
+  compiledExecution(): void;
   /** A request refused by the admission limits (src/http/admission.ts). */
   refused(reason: RefusalReason): void;
   /** Reports the requests and device loads in flight (read at each scrape). */
@@ -134,6 +136,12 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const compiled = new Counter({
+    name: 'flatpeak_graphql_compiled_executions_total',
+    help: "GraphQL operations run as graphql-jit compiled them rather than by Yoga's executor.",
+    registers: [registry],
+  });
+
   const refused = new Counter({
     name: 'flatpeak_http_requests_refused_total',
     help: 'Requests refused or cut off: overloaded (MAX_REQUESTS_IN_FLIGHT reached, answered 503), pipelining (the connection had too many requests waiting, closed) or slow-reader (unsent answers passed their budget, connection closed).',
@@ -163,6 +171,7 @@ export function createMetrics(): Metrics {
     registry,
     dependencyFailure: (dependency, reason) => dependencyFailures.inc({ dependency, reason }),
     fastLane: () => fastLane.inc(),
+    compiledExecution: () => compiled.inc(),
     refused: (reason) => refused.inc({ reason }),
     watchRequests(read) {
       inFlight = read;

@@ -24,6 +24,13 @@ export const schema = checkRepresentationsFirst(
   }),
 );
 
+/**
+ * The query root fields whose resolvers read devices through the request's loader and
+ * nothing else, and `__typename`: run a second time in a request, they call Flatpeak no
+ * more (src/plugins/execution/use-compiled-execution.ts runs such queries compiled).
+ */
+export const LOADER_QUERY_FIELDS: ReadonlySet<string> = new Set(['device', 'devices', '_entities', '__typename']);
+
 /** The SDL a router composes (`printSubgraphSchema` form), as committed in schema.graphql. */
 export const printSchema = (): string => printSubgraphSchema(schema);
 

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.ts';
 import { sha256Hex } from '../../src/persisted/manifest.ts';
 import { MINIMAL_DEVICE_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import type { Standin } from '../../tools/standin/server.ts';
+import { DEVICE_FIELDS, FAILING_ID, MISSING_ID } from '../support/differential.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { AUDIENCE, type IdentityProvider, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
 import { parseResponse, rawRequest, type RawResponse } from '../support/raw-http.ts';
@@ -56,15 +57,8 @@ const COMPARED = [
 ] as const;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
-/** Fails at the stand-in (403) for each facade alike: a failing item among good ones. */
-const FAILING_ID = 'dev_00000000000000000000f403';
 /** Never answered by the stand-in: a client can give up on it. */
 const HANGING_ID = 'dev_00000000000000000000dead';
-const MISSING_ID = 'dev_ffffffffffffffffffffffff';
-
-const DEVICE_FIELDS =
-  'id accountId referenceId liveMode flexEnabled manufacturer modelCode modelName timeCreated lastSeen locations { id } ' +
-  'properties { capacityKwh installDate powerRatingExportKwh powerRatingImportKwh pvAzimuth pvForecastsEnabled pvTerrainShading pvTilt }';
 const SEED = `query Seed($id: ID!) { device(id: $id) { ${DEVICE_FIELDS} } }`;
 const DEVICES = 'query Several($ids: [ID!]!) { devices(ids: $ids) { id modelName } }';
 const SMALL = 'query Small($id: ID!) { device(id: $id) { id modelName } }';

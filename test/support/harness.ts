@@ -52,6 +52,8 @@ export interface HarnessOptions {
   readonly shutdownSignal?: AbortSignal;
   /** False: every request through Yoga's HTTP layer (the fast lane off). */
   readonly fastLane?: boolean;
+  /** False: every operation run by Yoga's executor, none compiled (src/plugins/execution/use-compiled-execution.ts). */
+  readonly compiledExecution?: boolean;
 }
 
 /** A real stand-in upstream and a real facade, each listening on its own loopback port. */
@@ -64,6 +66,7 @@ export async function startHarness({
   dispatcher: makeDispatcher,
   shutdownSignal,
   fastLane,
+  compiledExecution,
 }: HarnessOptions = {}): Promise<Harness> {
   const standin = await startStandin({ acceptAnyBearer: mode === 'pass-through', ...standinOptions });
   const config: Config = loadConfig({
@@ -92,6 +95,7 @@ export async function startHarness({
     shutdownSignal,
     tracing,
     fastLane,
+    compiledExecution,
     metrics,
     onDependencyFailure,
   });
