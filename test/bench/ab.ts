@@ -59,6 +59,8 @@ pinTo(SERVER_CORE, [...a.pids, ...b.pids]);
 try {
   for (const workload of workloads) {
     const load = { method: 'POST' as const, bodies: workload.bodies, headers: {} };
+    // A fault workload (batch20-503) measures both sides under its faults, as `bench` does.
+    await ask({ type: 'fault503', rate: workload.upstream503 ?? 0 });
     console.log(
       `\n${await alternate(
         `${workload.name}, latency 0`,
