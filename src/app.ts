@@ -313,12 +313,15 @@ export function createApp({
       ...usePersistedOperationsMode(config.persistedOperations, redis ? createRedisRegistrations(redis, onSharedStateError) : undefined),
       useDeferStream(),
       useDeferStreamArguments(),
-      // Replaces the executor for queries run before; a router's traced request (ftv1) runs
+      // Replaces the executor for queries run often; a router's traced request (ftv1) runs
       // uncompiled, so that its resolvers are traced once each.
       ...(compiledExecution
         ? [
             useCompiledExecution({
               rootFields: LOADER_QUERY_FIELDS,
+              runsBeforeCompiling: LIMITS.runsBeforeCompiling.value,
+              maxFields: LIMITS.compiledFields.value,
+              maxDocuments: LIMITS.compiledDocuments.value,
               skip: config.federatedTraces ? (request) => request.headers.has('apollo-federation-include-trace') : undefined,
               onCompiledRun: metrics.compiledExecution,
             }),

@@ -73,6 +73,21 @@ export const LIMITS = {
     variable: 'DOCUMENT_CACHE_MB',
     refusal: 'least recently used forgotten (parsed again)',
   },
+  runsBeforeCompiling: {
+    bounds: 'runs of a document before graphql-jit compiles it (src/plugins/execution/use-compiled-execution.ts)',
+    value: 10,
+    refusal: "none: until then Yoga's executor runs it",
+  },
+  compiledFields: {
+    bounds: 'fields of an operation, fragments expanded, that graphql-jit compiles',
+    value: 200,
+    refusal: "none: Yoga's executor runs it, uncompiled",
+  },
+  compiledDocuments: {
+    bounds: 'documents kept compiled by graphql-jit',
+    value: 100,
+    refusal: 'least recently run forgotten (compiled again after as many runs)',
+  },
   apqEntries: {
     bounds: 'documents registered by automatic persisted queries',
     value: 1_000,
