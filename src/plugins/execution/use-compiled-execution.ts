@@ -89,11 +89,16 @@ export function useCompiledExecution(options: CompiledExecutionOptions): Plugin<
     let query = operations.get(name);
     // An operation a name does not pick out: graphql-js's error is the answer.
     if (query || !getOperationAST(document, operationName)) return query;
-    // Stacks never reach a response or a log; capturing one per error costs.
-    const result = compileQuery(schema, parse(print(document), { noLocation: true }), operationName ?? undefined, {
-      disablingCapturingStackErrors: true,
-    });
-    if (!isCompiledQuery(result)) {
+    let result: CompiledQuery | ExecutionResult | undefined;
+    try {
+      // Stacks never reach a response or a log; capturing one per error costs.
+      result = compileQuery(schema, parse(print(document), { noLocation: true }), operationName ?? undefined, {
+        disablingCapturingStackErrors: true,
+      });
+    } catch {
+      // What graphql-jit cannot compile, Yoga's executor runs.
+    }
+    if (!result || !isCompiledQuery(result)) {
       refused.add(document);
       compiled.delete(document);
       return undefined;
@@ -114,8 +119,14 @@ export function useCompiledExecution(options: CompiledExecutionOptions): Plugin<
           onCompiledRun?.();
           return result;
         };
-        const ran = query.query(given.rootValue, given.contextValue, given.variableValues ?? {});
-        return ran instanceof Promise ? ran.then(answered) : answered(ran);
+        let ran: ReturnType<CompiledQuery['query']>;
+        try {
+          ran = query.query(given.rootValue, given.contextValue, given.variableValues ?? {});
+        } catch {
+          // A failure of graphql-jit's own code: Yoga's executor answers, as for any error.
+          return uncompiled(given);
+        }
+        return ran instanceof Promise ? ran.then(answered, () => uncompiled(given)) : answered(ran);
       });
     },
   };
