@@ -3,6 +3,7 @@
  * first) with `--cpu-prof`, for the profile a CPU-per-request change starts from. Writes
  * the .cpuprofile to PROFILE_DIR (./profiles) and prints the busiest packages and functions
  * by self time. PROFILE=0 measures without the profiler (for paired A/B runs);
+ * PROFILE=alloc samples what the facade allocates instead, garbage included (allocation.ts);
  * FACADE_NODE_OPTIONS adds Node options (e.g. --max-semi-space-size=32).
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { compileServers, facadeEnv } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
+import { printAllocations, sampleAllocations } from './allocation.ts';
 
 const dir = resolve(process.env.PROFILE_DIR ?? 'profiles');
 mkdirSync(dir, { recursive: true });
@@ -26,7 +28,12 @@ const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
 const port = await freePort();
 const before = new Set(readdirSync(dir));
 const extra = (process.env.FACADE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-const nodeOptions = [...extra, ...(process.env.PROFILE === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`])];
+const mode = process.env.PROFILE === '0' ? 'none' : process.env.PROFILE === 'alloc' ? 'alloc' : 'cpu';
+const inspectPort = mode === 'alloc' ? await freePort() : 0;
+const nodeOptions = [
+  ...extra,
+  ...(mode === 'cpu' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : mode === 'alloc' ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+];
 // As the bench runs it: compiled, as `npm start` runs it (TSX=1: from source, through tsx).
 if (process.env.TSX !== '1') compileServers();
 const facade =
@@ -44,6 +51,7 @@ for (
   i += 1
 )
   await new Promise((r) => setTimeout(r, 50));
+const allocations = mode === 'alloc' ? await sampleAllocations(inspectPort) : undefined;
 const measured = await measure(
   [`${url}/graphql`],
   [facade.child.pid!],
@@ -55,6 +63,7 @@ const measured = await measure(
     upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
   },
 );
+const allocated = await allocations?.stop();
 facade.child.kill('SIGTERM');
 await facade.exit();
 standin.stop();
@@ -62,7 +71,8 @@ console.log(
   `${workload.name}: ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUsPerRequest)} µs CPU per request, ${measured.upstreamPerRequest.toFixed(3)} upstream/req`,
 );
 
-if (process.env.PROFILE === '0') process.exit(0);
+if (allocated) printAllocations(allocated);
+if (mode !== 'cpu') process.exit(0);
 const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile') && !before.has(name));
 if (!file) throw new Error('no profile written');
 interface Node {
