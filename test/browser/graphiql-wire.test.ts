@@ -107,11 +107,13 @@ describe('GraphiQL on the wire', () => {
     }
 
     // Everything is kept: the next visit costs the page (and the introspection GraphiQL sends).
-    // GraphiQL's saved tabs (localStorage) are cleared first. It saves them on a debounce,
-    // and under load (seen in CI) a reload after the typing above opened a new, empty tab
-    // instead of the seed query's: what the editor shows then depends on timing, while the
-    // bytes this checks depend on the cache alone.
-    await page.evaluate(() => localStorage.clear());
+    // The new page starts with GraphiQL's storage empty, as the first did. GraphiQL saves its
+    // tabs 500 ms after a change and the editor's text 100 ms after a keystroke; a reload
+    // that finds the tabs saved but not the text opens a new, empty tab, and under load (a
+    // fresh clone's .ci/run) the wait for the seed query below timed out on one. Cleared in
+    // the new document, before GraphiQL reads it: the old page's timers may still write
+    // until it is replaced. The files' bytes depend on the cache, not on the saved tabs.
+    await page.addInitScript(() => localStorage.clear());
     introspected = introspection();
     await page.goto(h.url.href, { waitUntil: 'load' });
     await page.locator('.graphiql-query-editor').getByText('query SeedDevice').waitFor();
