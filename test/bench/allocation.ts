@@ -1,9 +1,10 @@
 /**
  * What a process allocates, garbage included, through the inspector's sampling heap profiler
- * (`HeapProfiler.startSampling` with objects collected by minor and major GCs kept): the
+ * (`HeapProfiler.startSampling` keeping the objects minor and major GCs collected): the
  * share of allocated bytes by package and by function. A CPU profile shows garbage
  * collection as one line; this says whose objects it collects.
  */
+import type { Inspector } from '../support/heap.ts';
 
 interface SampledNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -11,48 +12,29 @@ interface SampledNode {
   children: SampledNode[];
 }
 
-export interface Allocations {
+/** A `.heapprofile`, as DevTools opens it. */
+export interface AllocationProfile {
   readonly head: SampledNode;
 }
 
-/** Starts sampling in the process listening for the inspector on `port`; `stop` ends it and returns the profile. */
-export async function sampleAllocations(port: number): Promise<{ stop(): Promise<Allocations> }> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
-  const socket = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    socket.addEventListener('open', resolve, { once: true });
-    socket.addEventListener('error', reject, { once: true });
-  });
-  let lastId = 0;
-  const pending = new Map<number, (result: unknown) => void>();
-  socket.addEventListener('message', (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
-    if (message.id === undefined) return;
-    pending.get(message.id)?.(message.result);
-    pending.delete(message.id);
-  });
-  const call = <T>(method: string, params: object = {}) =>
-    new Promise<T>((resolve) => {
-      const id = ++lastId;
-      pending.set(id, resolve as (result: unknown) => void);
-      socket.send(JSON.stringify({ id, method, params }));
-    });
-  await call('HeapProfiler.enable');
-  await call('HeapProfiler.startSampling', {
+/** Starts sampling; `stop` ends it and returns the profile. */
+export async function sampleAllocations(inspector: Inspector): Promise<{ stop(): Promise<AllocationProfile> }> {
+  await inspector.call('HeapProfiler.enable');
+  await inspector.call('HeapProfiler.startSampling', {
     samplingInterval: 4096,
     includeObjectsCollectedByMinorGC: true,
     includeObjectsCollectedByMajorGC: true,
   });
   return {
     async stop() {
-      const { profile } = await call<{ profile: Allocations }>('HeapProfiler.stopSampling');
-      socket.close();
+      const { profile } = await inspector.call<{ profile: AllocationProfile }>('HeapProfiler.stopSampling');
       return profile;
     },
   };
 }
 
-export function printAllocations({ head }: Allocations): void {
+/** The busiest packages and functions by allocated bytes, grouped as `packageOf` groups them. */
+export function printAllocations({ head }: AllocationProfile, packageOf: (url: string) => string, sourceOf: (url: string) => string): void {
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
@@ -60,14 +42,8 @@ export function printAllocations({ head }: Allocations): void {
   const walk = (node: SampledNode) => {
     const { functionName, url, lineNumber } = node.callFrame;
     total += node.selfSize;
-    const source = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/');
-    const pkg = url.includes('node_modules/')
-      ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
-      : url.includes('/dist/')
-        ? source.split('/').slice(0, 2).join('/')
-        : url || '(native)';
-    add(byPackage, pkg, node.selfSize);
-    add(byFunction, `${functionName || '(anonymous)'} ${source}:${lineNumber + 1}`, node.selfSize);
+    add(byPackage, packageOf(url), node.selfSize);
+    add(byFunction, `${functionName || '(anonymous)'} ${sourceOf(url)}:${lineNumber + 1}`, node.selfSize);
     node.children.forEach(walk);
   };
   walk(head);

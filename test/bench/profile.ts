@@ -3,10 +3,11 @@
  * first) with `--cpu-prof`, for the profile a CPU-per-request change starts from. Writes
  * the .cpuprofile to PROFILE_DIR (./profiles) and prints the busiest packages and functions
  * by self time. PROFILE=0 measures without the profiler (for paired A/B runs);
- * PROFILE=alloc samples what the facade allocates instead, garbage included (allocation.ts);
+ * PROFILE=alloc samples what the facade allocates instead, garbage included, and writes a
+ * .heapprofile (allocation.ts);
  * FACADE_NODE_OPTIONS adds Node options (e.g. --max-semi-space-size=32).
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, startCommand, startMain } from '../support/process.ts';
 import { measure } from './load.ts';
@@ -15,6 +16,7 @@ import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
 import { printAllocations, sampleAllocations } from './allocation.ts';
+import { connectInspector } from '../support/heap.ts';
 
 const dir = resolve(process.env.PROFILE_DIR ?? 'profiles');
 mkdirSync(dir, { recursive: true });
@@ -29,10 +31,9 @@ const port = await freePort();
 const before = new Set(readdirSync(dir));
 const extra = (process.env.FACADE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 const mode = process.env.PROFILE === '0' ? 'none' : process.env.PROFILE === 'alloc' ? 'alloc' : 'cpu';
-const inspectPort = mode === 'alloc' ? await freePort() : 0;
 const nodeOptions = [
   ...extra,
-  ...(mode === 'cpu' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : mode === 'alloc' ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+  ...(mode === 'cpu' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : mode === 'alloc' ? ['--inspect=127.0.0.1:0'] : []),
 ];
 // As the bench runs it: compiled, as `npm start` runs it (TSX=1: from source, through tsx).
 if (process.env.TSX !== '1') compileServers();
@@ -51,7 +52,9 @@ for (
   i += 1
 )
   await new Promise((r) => setTimeout(r, 50));
-const allocations = mode === 'alloc' ? await sampleAllocations(inspectPort) : undefined;
+const inspector = mode === 'alloc' ? await connectInspector(facade.output) : undefined;
+// From the warm-up on: what the JIT compiles then is a small share of the bytes.
+const allocations = inspector ? await sampleAllocations(inspector) : undefined;
 const measured = await measure(
   [`${url}/graphql`],
   [facade.child.pid!],
@@ -64,6 +67,7 @@ const measured = await measure(
   },
 );
 const allocated = await allocations?.stop();
+inspector?.close();
 facade.child.kill('SIGTERM');
 await facade.exit();
 standin.stop();
@@ -71,7 +75,24 @@ console.log(
   `${workload.name}: ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUsPerRequest)} µs CPU per request, ${measured.upstreamPerRequest.toFixed(3)} upstream/req`,
 );
 
-if (allocated) printAllocations(allocated);
+/** Where a frame's code comes from: a package, Node itself, or a directory of this project. */
+function packageOf(url: string): string {
+  if (url.includes('node_modules/')) return url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1');
+  if (url.startsWith('node:') || !url) return 'node';
+  return sourceOf(url).split('/').slice(0, 2).join('/');
+}
+
+/** A frame's file, short: from its package's directory, or from src/, test/ or dist/. */
+function sourceOf(url: string): string {
+  return url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|test|dist)\//, '$1/');
+}
+
+if (allocated) {
+  const file = join(dir, `allocations.${Date.now()}.heapprofile`);
+  writeFileSync(file, JSON.stringify(allocated));
+  console.log(`\n${file}`);
+  printAllocations(allocated, packageOf, sourceOf);
+}
 if (mode !== 'cpu') process.exit(0);
 const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile') && !before.has(name));
 if (!file) throw new Error('no profile written');
@@ -90,20 +111,9 @@ profile.samples.forEach((id, i) => {
   const { functionName, url: source, lineNumber } = node.callFrame;
   if (functionName === '(idle)' || functionName === '(program)') return;
   total += dt;
-  const key = `${functionName || '(anonymous)'} ${source.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/src\//, 'src/')}:${lineNumber + 1}`;
+  const key = `${functionName || '(anonymous)'} ${sourceOf(source)}:${lineNumber + 1}`;
   self.set(key, (self.get(key) ?? 0) + dt);
-  const pkg =
-    functionName === '(garbage collector)'
-      ? 'GC'
-      : source.includes('node_modules/')
-        ? source.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
-        : source.startsWith('node:') || !source
-          ? 'node'
-          : source
-              .replace(/^file:\/\/.*\/(src|test)\//, '$1/')
-              .split('/')
-              .slice(0, 2)
-              .join('/');
+  const pkg = functionName === '(garbage collector)' ? 'GC' : packageOf(source);
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + dt);
 });
 const top = (map: Map<string, number>, n: number) =>

@@ -18,6 +18,8 @@ export interface Inspector {
   collectGarbage(): Promise<void>;
   /** The value of `expression` evaluated in the child's main context (a number, a string, a plain object). */
   evaluate<T>(expression: string): Promise<T>;
+  /** Any method of the inspector protocol; rejects with the protocol's error, or when the connection ends first. */
+  call<T>(method: string, params?: Record<string, unknown>): Promise<T>;
   close(): void;
 }
 
@@ -31,17 +33,26 @@ export async function connectInspector(output: () => string): Promise<Inspector>
   const socket = new WebSocket(address);
   await once(socket, 'open');
   let id = 0;
-  const call = (method: string, params?: Record<string, unknown>) => {
+  const pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
+  socket.addEventListener('message', (event: { data: unknown }) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } };
+    const waiting = message.id === undefined ? undefined : pending.get(message.id);
+    if (!waiting) return;
+    pending.delete(message.id!);
+    if (message.error) waiting.reject(new Error(`inspector: ${message.error.message}`));
+    else waiting.resolve(message.result);
+  });
+  const ended = () => {
+    for (const waiting of pending.values()) waiting.reject(new Error('inspector: the connection ended'));
+    pending.clear();
+  };
+  socket.addEventListener('close', ended);
+  socket.addEventListener('error', ended);
+  const call = <T>(method: string, params?: Record<string, unknown>) => {
     id += 1;
     const sent = id;
-    const done = new Promise<{ result?: unknown }>((resolve) => {
-      const onMessage = (event: { data: unknown }) => {
-        const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
-        if (message.id !== sent) return;
-        socket.removeEventListener('message', onMessage);
-        resolve(message);
-      };
-      socket.addEventListener('message', onMessage);
+    const done = new Promise<T>((resolve, reject) => {
+      pending.set(sent, { resolve: resolve as (result: unknown) => void, reject });
     });
     socket.send(JSON.stringify({ id: sent, method, params }));
     return done;
@@ -51,9 +62,10 @@ export async function connectInspector(output: () => string): Promise<Inspector>
       await call('HeapProfiler.collectGarbage');
     },
     async evaluate<T>(expression: string) {
-      const { result } = await call('Runtime.evaluate', { expression, returnByValue: true });
-      return (result as { result: { value: T } }).result.value;
+      const { result } = await call<{ result: { value: T } }>('Runtime.evaluate', { expression, returnByValue: true });
+      return result.value;
     },
+    call,
     close: () => socket.close(),
   };
 }
