@@ -5,9 +5,10 @@
  * collection as one line; this says whose objects it collects.
  */
 import type { Inspector } from '../support/heap.ts';
+import { type CallFrame, frameOf, packageOf, topShares } from './frames.ts';
 
 interface SampledNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: SampledNode[];
 }
@@ -33,27 +34,20 @@ export async function sampleAllocations(inspector: Inspector): Promise<{ stop():
   };
 }
 
-/** The busiest packages and functions by allocated bytes, grouped as `packageOf` groups them. */
-export function printAllocations({ head }: AllocationProfile, packageOf: (url: string) => string, sourceOf: (url: string) => string): void {
+/** The busiest packages and functions by allocated bytes. */
+export function printAllocations({ head }: AllocationProfile): void {
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
   const add = (map: Map<string, number>, key: string, bytes: number) => map.set(key, (map.get(key) ?? 0) + bytes);
   const walk = (node: SampledNode) => {
-    const { functionName, url, lineNumber } = node.callFrame;
     total += node.selfSize;
-    add(byPackage, packageOf(url), node.selfSize);
-    add(byFunction, `${functionName || '(anonymous)'} ${sourceOf(url)}:${lineNumber + 1}`, node.selfSize);
+    add(byPackage, packageOf(node.callFrame.url), node.selfSize);
+    add(byFunction, frameOf(node.callFrame), node.selfSize);
     node.children.forEach(walk);
   };
   walk(head);
-  const top = (map: Map<string, number>, n: number) =>
-    [...map]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([key, bytes]) => `${((100 * bytes) / total).toFixed(1).padStart(5)} %  ${key}`)
-      .join('\n');
   console.log(
-    `\nallocated bytes, sampled: ${total}\n\nby package (share of allocated bytes):\n${top(byPackage, 20)}\n\nby function:\n${top(byFunction, 30)}`,
+    `\nallocated bytes, sampled: ${total}\n\nby package (share of allocated bytes):\n${topShares(byPackage, total, 20)}\n\nby function:\n${topShares(byFunction, total, 30)}`,
   );
 }

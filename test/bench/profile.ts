@@ -16,6 +16,7 @@ import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
 import { printAllocations, sampleAllocations } from './allocation.ts';
+import { type CallFrame, frameOf, packageOf, topShares } from './frames.ts';
 import { connectInspector } from '../support/heap.ts';
 
 const dir = resolve(process.env.PROFILE_DIR ?? 'profiles');
@@ -75,30 +76,18 @@ console.log(
   `${workload.name}: ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUsPerRequest)} µs CPU per request, ${measured.upstreamPerRequest.toFixed(3)} upstream/req`,
 );
 
-/** Where a frame's code comes from: a package, Node itself, or a directory of this project. */
-function packageOf(url: string): string {
-  if (url.includes('node_modules/')) return url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1');
-  if (url.startsWith('node:') || !url) return 'node';
-  return sourceOf(url).split('/').slice(0, 2).join('/');
-}
-
-/** A frame's file, short: from its package's directory, or from src/, test/ or dist/. */
-function sourceOf(url: string): string {
-  return url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|test|dist)\//, '$1/');
-}
-
 if (allocated) {
   const file = join(dir, `allocations.${Date.now()}.heapprofile`);
   writeFileSync(file, JSON.stringify(allocated));
   console.log(`\n${file}`);
-  printAllocations(allocated, packageOf, sourceOf);
+  printAllocations(allocated);
 }
 if (mode !== 'cpu') process.exit(0);
 const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile') && !before.has(name));
 if (!file) throw new Error('no profile written');
 interface Node {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
 }
 const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -108,20 +97,14 @@ let total = 0;
 profile.samples.forEach((id, i) => {
   const node = byId.get(id)!;
   const dt = profile.timeDeltas[i] ?? 0;
-  const { functionName, url: source, lineNumber } = node.callFrame;
+  const { functionName, url } = node.callFrame;
   if (functionName === '(idle)' || functionName === '(program)') return;
   total += dt;
-  const key = `${functionName || '(anonymous)'} ${sourceOf(source)}:${lineNumber + 1}`;
+  const key = frameOf(node.callFrame);
   self.set(key, (self.get(key) ?? 0) + dt);
-  const pkg = functionName === '(garbage collector)' ? 'GC' : packageOf(source);
+  const pkg = functionName === '(garbage collector)' ? 'GC' : packageOf(url);
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + dt);
 });
-const top = (map: Map<string, number>, n: number) =>
-  [...map]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`)
-    .join('\n');
 console.log(
-  `\n${join(dir, file)}\n\nby package (share of busy time):\n${top(byPackage, 25)}\n\nby function (self time):\n${top(self, 40)}`,
+  `\n${join(dir, file)}\n\nby package (share of busy time):\n${topShares(byPackage, total, 25)}\n\nby function (self time):\n${topShares(self, total, 40)}`,
 );
