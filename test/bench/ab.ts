@@ -6,7 +6,7 @@
  * asserts nothing. The base is checked out with `git worktree` under .bench/ab/ and compiled
  * with its own tsconfig.build.json; it runs on this checkout's node_modules.
  *
- * Environment (all optional): BENCH_AB_BASE (a git ref, or `floor`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
+ * Environment (all optional): BENCH_AB_BASE (a git ref, `floor` or `yoga-floor`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
  * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_PIN (proc.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { alternate } from './paired.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
-import { compileServers, startFacade, startFloor } from './servers.ts';
+import { compileServers, FLOOR_ENTRIES, startFacade, startFloor } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
@@ -22,8 +22,11 @@ import { forkStandin } from './standin.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 const baseRef = process.env.BENCH_AB_BASE ?? 'HEAD';
-/** BENCH_AB_BASE=floor: the Node floor (floor/server.ts) as A, for the ratio issue 17 sets. */
-const againstFloor = baseRef === 'floor';
+/**
+ * BENCH_AB_BASE=floor: the Node floor (floor/server.ts) as A, for the ratio issue 17 sets;
+ * `yoga-floor`: the same on graphql-yoga (floor/yoga.ts), for what the facade adds to Yoga.
+ */
+const againstFloor = baseRef in FLOOR_ENTRIES;
 const base = againstFloor ? '' : git('rev-parse', '--verify', `${baseRef}^{commit}`);
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 6);
 const roundSeconds = Number(process.env.BENCH_AB_ROUND_S ?? 3);
@@ -52,7 +55,7 @@ pinTo(0, [process.pid, standin.pid]);
 
 const env = { FLATPEAK_MAX_QUEUE: String(Math.max(4096, connections * 50)) };
 const a = againstFloor
-  ? await startFloor('A node-floor', standinUrl)
+  ? await startFloor(`A ${baseRef === 'floor' ? 'node-floor' : baseRef}`, standinUrl, baseRef)
   : await startFacade(`A ${baseRef} (${base.slice(0, 7)})`, standinUrl, env, `${baseDir}/dist/main.js`);
 const b = await startFacade('B working tree', standinUrl, env);
 pinTo(SERVER_CORE, [...a.pids, ...b.pids]);

@@ -5,13 +5,15 @@
  * by self time. PROFILE=0 measures without the profiler (for paired A/B runs);
  * PROFILE=alloc samples what the facade allocates instead, garbage included, and writes a
  * .heapprofile (allocation.ts);
- * FACADE_NODE_OPTIONS adds Node options (e.g. --max-semi-space-size=32).
+ * FACADE_NODE_OPTIONS adds Node options (e.g. --max-semi-space-size=32);
+ * PROFILE_SERVER=floor or yoga-floor profiles that floor instead (servers.ts), for the same
+ * tables of what the least a request costs.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, startCommand, startMain } from '../support/process.ts';
 import { measure } from './load.ts';
-import { compileServers, facadeEnv } from './servers.ts';
+import { compileServers, FLOOR_ENTRIES, facadeEnv } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
@@ -38,10 +40,14 @@ const nodeOptions = [
 ];
 // As the bench runs it: compiled, as `npm start` runs it (TSX=1: from source, through tsx).
 if (process.env.TSX !== '1') compileServers();
-const facade =
-  process.env.TSX === '1'
-    ? startMain(facadeEnv(standinUrl, port), { nodeOptions })
-    : startCommand(process.execPath, [...nodeOptions, 'dist/main.js'], facadeEnv(standinUrl, port));
+const env = facadeEnv(standinUrl, port);
+const floor = process.env.PROFILE_SERVER ? FLOOR_ENTRIES[process.env.PROFILE_SERVER] : undefined;
+if (process.env.PROFILE_SERVER && !floor) throw new Error(`PROFILE_SERVER: one of ${Object.keys(FLOOR_ENTRIES).join(', ')}`);
+const facade = floor
+  ? startCommand(process.execPath, [...nodeOptions, floor], env)
+  : process.env.TSX === '1'
+    ? startMain(env, { nodeOptions })
+    : startCommand(process.execPath, [...nodeOptions, 'dist/main.js'], env);
 const url = `http://127.0.0.1:${port}`;
 for (
   let i = 0;
@@ -57,7 +63,8 @@ const inspector = mode === 'alloc' ? await connectInspector(facade.output) : und
 // From the warm-up on: what the JIT compiles then is a small share of the bytes.
 const allocations = inspector ? await sampleAllocations(inspector) : undefined;
 const measured = await measure(
-  [`${url}/graphql`],
+  // The floors answer at / (startPlain's URL), the facade at its endpoint.
+  [`${url}${floor ? '/' : '/graphql'}`],
   [facade.child.pid!],
   { method: 'POST', bodies: workload.bodies },
   {

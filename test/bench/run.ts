@@ -83,9 +83,10 @@ compileServers();
 
 const FACADE = 'facade';
 const FLOOR = 'node-floor';
+const YOGA_FLOOR = 'yoga-floor';
 const BASELINE = 'apollo-baseline';
 /** Table order: the facade, then what it is held against. */
-const SERVERS = [FACADE, FLOOR, BASELINE];
+const SERVERS = [FACADE, FLOOR, YOGA_FLOOR, BASELINE];
 /** Bodies per workload whose answers must be the same JSON from every server. */
 const COMPARED_BODIES = 5;
 const started = Date.now();
@@ -268,6 +269,7 @@ try {
     const servers = await startFresh([
       () => startFacade(FACADE, standinUrl, facadeOverrides()),
       () => startFloor(FLOOR, standinUrl),
+      () => startFloor(YOGA_FLOOR, standinUrl, 'yoga-floor'),
       () => startBaseline(BASELINE, standinUrl),
     ]);
     try {
@@ -315,7 +317,7 @@ try {
       `servers started fresh per latency; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
   );
   for (const workload of workloads) console.log(`- ${workload.name}: ${workload.description}`);
-  console.log(`\n${resultsTable(rows)}\n\n${ratiosTable(rows, FACADE, [FLOOR, BASELINE])}`);
+  console.log(`\n${resultsTable(rows)}\n\n${ratiosTable(rows, FACADE, [FLOOR, YOGA_FLOOR, BASELINE])}`);
   const bounds = cacheOffBounds(rows, { server: FACADE, baseline: BASELINE, sameDevice: ['same'], oneDevice: ['single', 'same', 'hot'] });
   if (bounds.length > 0) {
     console.log(

@@ -25,7 +25,11 @@ export interface Target {
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const BASELINE_ENTRY = '.bench/dist/baseline/server.js';
-const FLOOR_ENTRY = '.bench/dist/floor/server.js';
+/** The floors by the name BENCH_AB_BASE and PROFILE_SERVER know them by: their compiled entry points. */
+export const FLOOR_ENTRIES: Readonly<Record<string, string>> = {
+  floor: '.bench/dist/floor/server.js',
+  'yoga-floor': '.bench/dist/floor/yoga.js',
+};
 
 /** `npm run build`'s compilation, and the same for the baseline and the floor, before anything is started. */
 export function compileServers(): void {
@@ -107,10 +111,15 @@ export function startBaseline(name: string, standinUrl: string): Promise<Target>
   return startPlain(name, BASELINE_ENTRY, standinUrl, {});
 }
 
-/** The bare node:http + graphql-jit server of `floor/server.ts`. */
-export function startFloor(name: string, standinUrl: string): Promise<Target> {
+/**
+ * A floor of `FLOOR_ENTRIES`: `floor` is the bare node:http + graphql-jit server of
+ * `floor/server.ts`, `yoga-floor` the same schema and loader run by graphql-yoga (`floor/yoga.ts`).
+ */
+export function startFloor(name: string, standinUrl: string, floor = 'floor'): Promise<Target> {
+  const entry = FLOOR_ENTRIES[floor];
+  if (!entry) throw new Error(`no floor named ${floor} (known: ${Object.keys(FLOOR_ENTRIES).join(', ')})`);
   // The facade's Node options too, so that facade / floor compares code, not V8 settings.
-  return startPlain(name, FLOOR_ENTRY, standinUrl, { NODE_OPTIONS: facadeEnv(standinUrl, 0).NODE_OPTIONS! });
+  return startPlain(name, entry, standinUrl, { NODE_OPTIONS: facadeEnv(standinUrl, 0).NODE_OPTIONS! });
 }
 
 /** A compiled server that takes the stand-in's credentials and prints `{"msg":"listening"}`. */
