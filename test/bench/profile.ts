@@ -40,7 +40,8 @@ const nodeOptions = [
 ];
 // As the bench runs it: compiled, as `npm start` runs it (TSX=1: from source, through tsx).
 if (process.env.TSX !== '1') compileServers();
-const env = facadeEnv(standinUrl, port);
+// YOGA_FLOOR_HTTP passes through to the Yoga floor (floor/yoga.ts); the facade ignores it.
+const env = { ...facadeEnv(standinUrl, port), ...(process.env.YOGA_FLOOR_HTTP ? { YOGA_FLOOR_HTTP: process.env.YOGA_FLOOR_HTTP } : {}) };
 const floor = process.env.PROFILE_SERVER ? FLOOR_ENTRIES[process.env.PROFILE_SERVER] : undefined;
 if (process.env.PROFILE_SERVER && !floor) throw new Error(`PROFILE_SERVER: one of ${Object.keys(FLOOR_ENTRIES).join(', ')}`);
 const facade = floor

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the facade against a baseline built the way Apollo's docs teach it
- * (`baseline/server.ts`) and against the Node floor (`floor/server.ts`: the least a GraphQL
- * facade over this API costs in Node), side by side in one run, each started fresh against
+ * (`baseline/server.ts`), against the Node floor (`floor/server.ts`: the least a GraphQL
+ * facade over this API costs in Node) and against the Yoga floor (`floor/yoga.ts`: the same
+ * on graphql-yoga), side by side in one run, each started fresh against
  * the same stand-in, for every workload × upstream latency. Prints Markdown tables; asserts
  * nothing; never run by CI.
  *

@@ -119,7 +119,10 @@ export function startFloor(name: string, standinUrl: string, floor = 'floor'): P
   const entry = FLOOR_ENTRIES[floor];
   if (!entry) throw new Error(`no floor named ${floor} (known: ${Object.keys(FLOOR_ENTRIES).join(', ')})`);
   // The facade's Node options too, so that facade / floor compares code, not V8 settings.
-  return startPlain(name, entry, standinUrl, { NODE_OPTIONS: facadeEnv(standinUrl, 0).NODE_OPTIONS! });
+  const env: Record<string, string> = { NODE_OPTIONS: facadeEnv(standinUrl, 0).NODE_OPTIONS! };
+  // The Yoga floor through Yoga's own HTTP handler, when asked for (floor/yoga.ts).
+  if (process.env.YOGA_FLOOR_HTTP) env.YOGA_FLOOR_HTTP = process.env.YOGA_FLOOR_HTTP;
+  return startPlain(name, entry, standinUrl, env);
 }
 
 /** A compiled server that takes the stand-in's credentials and prints `{"msg":"listening"}`. */
