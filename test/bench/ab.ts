@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { alternate } from './paired.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
-import { compileServers, FLOOR_ENTRIES, startFacade, startFloor } from './servers.ts';
+import { compileServers, floorEntry, startFacade, startFloor } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
@@ -26,7 +26,7 @@ const baseRef = process.env.BENCH_AB_BASE ?? 'HEAD';
  * BENCH_AB_BASE=floor: the Node floor (floor/server.ts) as A, for the ratio issue 17 sets;
  * `yoga-floor`: the same on graphql-yoga (floor/yoga.ts), for what the facade adds to Yoga.
  */
-const againstFloor = baseRef in FLOOR_ENTRIES;
+const againstFloor = floorEntry(baseRef) !== undefined;
 const base = againstFloor ? '' : git('rev-parse', '--verify', `${baseRef}^{commit}`);
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 6);
 const roundSeconds = Number(process.env.BENCH_AB_ROUND_S ?? 3);

@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, startCommand, startMain } from '../support/process.ts';
 import { measure } from './load.ts';
-import { compileServers, FLOOR_ENTRIES, facadeEnv } from './servers.ts';
+import { compileServers, FLOOR_ENTRIES, facadeEnv, floorEntry } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
@@ -42,7 +42,7 @@ const nodeOptions = [
 if (process.env.TSX !== '1') compileServers();
 // YOGA_FLOOR_HTTP passes through to the Yoga floor (floor/yoga.ts); the facade ignores it.
 const env = { ...facadeEnv(standinUrl, port), ...(process.env.YOGA_FLOOR_HTTP ? { YOGA_FLOOR_HTTP: process.env.YOGA_FLOOR_HTTP } : {}) };
-const floor = process.env.PROFILE_SERVER ? FLOOR_ENTRIES[process.env.PROFILE_SERVER] : undefined;
+const floor = process.env.PROFILE_SERVER ? floorEntry(process.env.PROFILE_SERVER) : undefined;
 if (process.env.PROFILE_SERVER && !floor) throw new Error(`PROFILE_SERVER: one of ${Object.keys(FLOOR_ENTRIES).join(', ')}`);
 const facade = floor
   ? startCommand(process.execPath, [...nodeOptions, floor], env)

@@ -31,6 +31,9 @@ export const FLOOR_ENTRIES: Readonly<Record<string, string>> = {
   'yoga-floor': '.bench/dist/floor/yoga.js',
 };
 
+/** The compiled entry point of the floor named `name`, or undefined if there is none of that name. */
+export const floorEntry = (name: string): string | undefined => (Object.hasOwn(FLOOR_ENTRIES, name) ? FLOOR_ENTRIES[name] : undefined);
+
 /** `npm run build`'s compilation, and the same for the baseline and the floor, before anything is started. */
 export function compileServers(): void {
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
@@ -116,7 +119,7 @@ export function startBaseline(name: string, standinUrl: string): Promise<Target>
  * `floor/server.ts`, `yoga-floor` the same schema and loader run by graphql-yoga (`floor/yoga.ts`).
  */
 export function startFloor(name: string, standinUrl: string, floor = 'floor'): Promise<Target> {
-  const entry = FLOOR_ENTRIES[floor];
+  const entry = floorEntry(floor);
   if (!entry) throw new Error(`no floor named ${floor} (known: ${Object.keys(FLOOR_ENTRIES).join(', ')})`);
   // The facade's Node options too, so that facade / floor compares code, not V8 settings.
   const env: Record<string, string> = { NODE_OPTIONS: facadeEnv(standinUrl, 0).NODE_OPTIONS! };
