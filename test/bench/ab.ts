@@ -7,14 +7,14 @@
  * with its own tsconfig.build.json; it runs on this checkout's node_modules.
  *
  * Environment (all optional): BENCH_AB_BASE (a git ref, `floor` or `yoga-floor`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
- * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_PIN (proc.ts).
+ * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_PIN (proc.ts), YOGA_FLOOR_HTTP (floor/yoga.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { alternate } from './paired.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
-import { compileServers, floorEntry, startFacade, startFloor } from './servers.ts';
+import { compileServers, floorEntry, floorName, startFacade, startFloor } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
@@ -55,7 +55,7 @@ pinTo(0, [process.pid, standin.pid]);
 
 const env = { FLATPEAK_MAX_QUEUE: String(Math.max(4096, connections * 50)) };
 const a = againstFloor
-  ? await startFloor(`A ${baseRef === 'floor' ? 'node-floor' : baseRef}`, standinUrl, baseRef)
+  ? await startFloor(`A ${floorName(baseRef)}`, standinUrl, baseRef)
   : await startFacade(`A ${baseRef} (${base.slice(0, 7)})`, standinUrl, env, `${baseDir}/dist/main.js`);
 const b = await startFacade('B working tree', standinUrl, env);
 pinTo(SERVER_CORE, [...a.pids, ...b.pids]);

@@ -33,9 +33,17 @@ export async function alternate(label: string, a: Side, b: Side, options: Paired
   for (let i = 0; i < count; i += 1) {
     for (const side of i % 2 === 0 ? [a, b] : [b, a]) rounds.get(side)!.push(await run(side, roundSeconds));
   }
-  return pairedSummary({
+  const summary = pairedSummary({
     label: `${label}, ${connections} connections, ${count} alternating rounds × ${roundSeconds} s per side`,
     a: { name: a.name, rounds: rounds.get(a)! },
     b: { name: b.name, rounds: rounds.get(b)! },
   });
+  // An answer with an error is cheaper and proves nothing: say so under the table.
+  const failures = [a, b].flatMap((side) => {
+    const failed = rounds.get(side)!.filter((round) => round.errorShare > 0);
+    return failed.length > 0
+      ? [`\nNOTE: ${side.name} answered with errors in ${failed.length} rounds; first: ${failed[0]!.firstFailure ?? '?'}`]
+      : [];
+  });
+  return summary + failures.join('');
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:profile`: one facade process under the `single` load (or BENCH_WORKLOADS'
+ * `npm run bench:profile`: one facade process (or a floor's: PROFILE_SERVER) under the `single` load (or BENCH_WORKLOADS'
  * first) with `--cpu-prof`, for the profile a CPU-per-request change starts from. Writes
  * the .cpuprofile to PROFILE_DIR (./profiles) and prints the busiest packages and functions
  * by self time. PROFILE=0 measures without the profiler (for paired A/B runs);
@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, startCommand, startMain } from '../support/process.ts';
 import { measure } from './load.ts';
-import { compileServers, FLOOR_ENTRIES, facadeEnv, floorEntry } from './servers.ts';
+import { compileServers, FLOORS, facadeEnv, floorEntry, floorEnv } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
@@ -38,35 +38,38 @@ const nodeOptions = [
   ...extra,
   ...(mode === 'cpu' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : mode === 'alloc' ? ['--inspect=127.0.0.1:0'] : []),
 ];
-// As the bench runs it: compiled, as `npm start` runs it (TSX=1: from source, through tsx).
-if (process.env.TSX !== '1') compileServers();
-// YOGA_FLOOR_HTTP passes through to the Yoga floor (floor/yoga.ts); the facade ignores it.
-const env = { ...facadeEnv(standinUrl, port), ...(process.env.YOGA_FLOOR_HTTP ? { YOGA_FLOOR_HTTP: process.env.YOGA_FLOOR_HTTP } : {}) };
-const floor = process.env.PROFILE_SERVER ? floorEntry(process.env.PROFILE_SERVER) : undefined;
-if (process.env.PROFILE_SERVER && !floor) throw new Error(`PROFILE_SERVER: one of ${Object.keys(FLOOR_ENTRIES).join(', ')}`);
-const facade = floor
-  ? startCommand(process.execPath, [...nodeOptions, floor], env)
+const floorPath = process.env.PROFILE_SERVER ? floorEntry(process.env.PROFILE_SERVER) : undefined;
+if (process.env.PROFILE_SERVER && !floorPath) throw new Error(`PROFILE_SERVER: one of ${FLOORS.join(', ')}`);
+// As the bench runs it: compiled, as `npm start` runs it (TSX=1: the facade from source,
+// through tsx; a floor is always compiled).
+if (process.env.TSX !== '1' || floorPath) compileServers();
+const env = { ...facadeEnv(standinUrl, port), ...(floorPath ? floorEnv() : {}) };
+const server = floorPath
+  ? startCommand(process.execPath, [...nodeOptions, floorPath], env)
   : process.env.TSX === '1'
     ? startMain(env, { nodeOptions })
     : startCommand(process.execPath, [...nodeOptions, 'dist/main.js'], env);
 const url = `http://127.0.0.1:${port}`;
-for (
-  let i = 0;
-  i < 200 &&
-  !(await fetch(`${url}/health`).then(
-    (r) => r.ok,
-    () => false,
-  ));
-  i += 1
-)
-  await new Promise((r) => setTimeout(r, 50));
-const inspector = mode === 'alloc' ? await connectInspector(facade.output) : undefined;
+if (floorPath) await server.waitForLog((line) => line.msg === 'listening');
+else {
+  for (
+    let i = 0;
+    i < 200 &&
+    !(await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i += 1
+  )
+    await new Promise((r) => setTimeout(r, 50));
+}
+const inspector = mode === 'alloc' ? await connectInspector(server.output) : undefined;
 // From the warm-up on: what the JIT compiles then is a small share of the bytes.
 const allocations = inspector ? await sampleAllocations(inspector) : undefined;
 const measured = await measure(
-  // The floors answer at / (startPlain's URL), the facade at its endpoint.
-  [`${url}${floor ? '/' : '/graphql'}`],
-  [facade.child.pid!],
+  // The floors answer at / (as startPlain aims at them), the facade at its endpoint.
+  [`${url}${floorPath ? '/' : '/graphql'}`],
+  [server.child.pid!],
   { method: 'POST', bodies: workload.bodies },
   {
     seconds,
@@ -77,8 +80,8 @@ const measured = await measure(
 );
 const allocated = await allocations?.stop();
 inspector?.close();
-facade.child.kill('SIGTERM');
-await facade.exit();
+server.child.kill('SIGTERM');
+await server.exit();
 standin.stop();
 console.log(
   `${workload.name}: ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUsPerRequest)} µs CPU per request, ${measured.upstreamPerRequest.toFixed(3)} upstream/req`,

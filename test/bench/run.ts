@@ -19,6 +19,7 @@
  *   BENCH_JWT_ROUNDS      rounds per side of the caller-JWT and compression A/Bs, 0 to skip them (4)
  *   BENCH_JWT_ROUND_S     seconds per round (2)
  *   BENCH_PIN             0: servers not pinned to a core of their own (proc.ts)
+ *   YOGA_FLOOR_HTTP       yoga: the Yoga floor served by Yoga's own HTTP handler (floor/yoga.ts)
  *   BENCH_REDIS_URL       adds the "two facade replicas sharing Redis" rows (hot, single),
  *                         with the device cache on for BENCH_CACHE_TTL_MS (5000)
  */
@@ -30,7 +31,7 @@ import { type Load, type Measured, measure, type RunOptions } from './load.ts';
 import { clockTicksPerSecond, machineCores, pinned, pinTo, rssMb, SERVER_CORE } from './proc.ts';
 import { alternate } from './paired.ts';
 import { cacheOffBounds, ratiosTable, resultsTable, type Row } from './report.ts';
-import { compileServers, startBaseline, startFacade, startFacadeReplicas, startFloor, type Target } from './servers.ts';
+import { compileServers, startBaseline, startFacade, startFacadeReplicas, startFloor, floorName, type Target } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
@@ -83,8 +84,8 @@ const facadeOverrides = (env: Record<string, string> = {}) => ({ FLATPEAK_MAX_QU
 compileServers();
 
 const FACADE = 'facade';
-const FLOOR = 'node-floor';
-const YOGA_FLOOR = 'yoga-floor';
+const FLOOR = floorName('floor');
+const YOGA_FLOOR = floorName('yoga-floor');
 const BASELINE = 'apollo-baseline';
 /** Table order: the facade, then what it is held against. */
 const SERVERS = [FACADE, FLOOR, YOGA_FLOOR, BASELINE];

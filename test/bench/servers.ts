@@ -26,13 +26,25 @@ export interface Target {
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const BASELINE_ENTRY = '.bench/dist/baseline/server.js';
 /** The floors by the name BENCH_AB_BASE and PROFILE_SERVER know them by: their compiled entry points. */
-export const FLOOR_ENTRIES: Readonly<Record<string, string>> = {
+const FLOOR_ENTRIES: Readonly<Record<string, string>> = {
   floor: '.bench/dist/floor/server.js',
   'yoga-floor': '.bench/dist/floor/yoga.js',
 };
+export const FLOORS = Object.keys(FLOOR_ENTRIES);
 
 /** The compiled entry point of the floor named `name`, or undefined if there is none of that name. */
 export const floorEntry = (name: string): string | undefined => (Object.hasOwn(FLOOR_ENTRIES, name) ? FLOOR_ENTRIES[name] : undefined);
+
+/** How the bench's tables name a floor: the Yoga floor's row says when it is served by Yoga's own handler. */
+export function floorName(floor: string): string {
+  if (floor === 'floor') return 'node-floor';
+  return floor === 'yoga-floor' && process.env.YOGA_FLOOR_HTTP === 'yoga' ? 'yoga-floor (its HTTP handler)' : floor;
+}
+
+/** What a floor's process is given besides the stand-in's address: YOGA_FLOOR_HTTP (floor/yoga.ts), when set. */
+export function floorEnv(): Record<string, string> {
+  return process.env.YOGA_FLOOR_HTTP ? { YOGA_FLOOR_HTTP: process.env.YOGA_FLOOR_HTTP } : {};
+}
 
 /** `npm run build`'s compilation, and the same for the baseline and the floor, before anything is started. */
 export function compileServers(): void {
@@ -120,12 +132,9 @@ export function startBaseline(name: string, standinUrl: string): Promise<Target>
  */
 export function startFloor(name: string, standinUrl: string, floor = 'floor'): Promise<Target> {
   const entry = floorEntry(floor);
-  if (!entry) throw new Error(`no floor named ${floor} (known: ${Object.keys(FLOOR_ENTRIES).join(', ')})`);
+  if (!entry) throw new Error(`no floor named ${floor} (known: ${FLOORS.join(', ')})`);
   // The facade's Node options too, so that facade / floor compares code, not V8 settings.
-  const env: Record<string, string> = { NODE_OPTIONS: facadeEnv(standinUrl, 0).NODE_OPTIONS! };
-  // The Yoga floor through Yoga's own HTTP handler, when asked for (floor/yoga.ts).
-  if (process.env.YOGA_FLOOR_HTTP) env.YOGA_FLOOR_HTTP = process.env.YOGA_FLOOR_HTTP;
-  return startPlain(name, entry, standinUrl, env);
+  return startPlain(name, entry, standinUrl, { NODE_OPTIONS: facadeEnv(standinUrl, 0).NODE_OPTIONS!, ...floorEnv() });
 }
 
 /** A compiled server that takes the stand-in's credentials and prints `{"msg":"listening"}`. */

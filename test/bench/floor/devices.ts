@@ -1,11 +1,9 @@
 /**
- * What both floors share: Flatpeak's devices behind an undici Pool, the subgraph schema of
- * `schema.graphql` with resolvers that read them through a per-request DataLoader, and the
- * start-up both print. Environment and start-up line as the Apollo baseline's (PORT,
- * FLATPEAK_*; `{"msg":"listening"}`).
+ * The devices both floors serve: Flatpeak's behind an undici Pool, and the subgraph schema
+ * of `schema.graphql` with resolvers that read them through a per-request DataLoader.
+ * Environment as the Apollo baseline's: FLATPEAK_API_URL, FLATPEAK_ACCOUNT_ID, FLATPEAK_API_KEY.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import DataLoader from 'dataloader';
@@ -15,7 +13,7 @@ import { Pool } from 'undici';
 export type Raw = Record<string, unknown>;
 export type Context = { devices: DataLoader<string, Raw> };
 
-const { PORT = '4000', FLATPEAK_API_URL = '', FLATPEAK_ACCOUNT_ID = '', FLATPEAK_API_KEY = '' } = process.env;
+const { FLATPEAK_API_URL = '', FLATPEAK_ACCOUNT_ID = '', FLATPEAK_API_KEY = '' } = process.env;
 if (!FLATPEAK_API_URL || !FLATPEAK_ACCOUNT_ID || !FLATPEAK_API_KEY)
   throw new Error('FLATPEAK_API_URL, _ACCOUNT_ID and _API_KEY are required');
 const api = new URL(FLATPEAK_API_URL.replace(/\/?$/, '/'));
@@ -50,9 +48,14 @@ export const deviceLoader = () =>
   new DataLoader<string, Raw>((ids) => Promise.all(ids.map((id) => fetchDevice(id).catch((e: Error) => e))));
 
 // camelCase fields read Flatpeak's snake_case ones, as the Apollo baseline's resolvers do;
-// only the fields that are more than a rename are written out.
+// only the fields that are more than a rename are written out. Each key is made once.
 const renamed = (...fields: string[]) =>
-  Object.fromEntries(fields.map((field) => [field, (source: Raw) => source[field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)]]));
+  Object.fromEntries(
+    fields.map((field) => {
+      const key = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+      return [field, (source: Raw) => source[key]];
+    }),
+  );
 const resolvers: GraphQLResolverMap<Context> = {
   DateTime: new GraphQLScalarType({ name: 'DateTime', serialize: (value) => new Date(value as string).toISOString() }),
   Query: {
@@ -72,10 +75,3 @@ const resolvers: GraphQLResolverMap<Context> = {
 };
 const typeDefs = parse(readFileSync(new URL('../../../schema.graphql', import.meta.url), 'utf8'));
 export const schema = buildSubgraphSchema([{ typeDefs, resolvers }]);
-
-/** Listens on PORT and says so as the bench waits for it; exits at once on a signal. */
-export function listen(server: Server): void {
-  server.listen(Number(PORT), '127.0.0.1', () => console.log(JSON.stringify({ msg: 'listening', url: `http://127.0.0.1:${PORT}/` })));
-  // Nothing to drain: the bench stops a server only after its last run has been answered.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
-}

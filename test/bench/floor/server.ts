@@ -5,10 +5,11 @@
  * DataLoader per request, an undici Pool (devices.ts); no limits, auth, logs or metrics, on
  * purpose.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { type ExecutionResult, parse, validate } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { deviceLoader, listen, type Raw, schema } from './devices.ts';
+import { deviceLoader, type Raw, schema } from './devices.ts';
+import { listen, serveJson } from './http.ts';
 
 /** Kept for the life of the process, unbounded: the bench sends a handful of query texts. */
 const compiled = new Map<string, CompiledQuery | ExecutionResult>();
@@ -22,21 +23,12 @@ function compile(query: string): CompiledQuery | ExecutionResult {
   return entry;
 }
 
-async function respond(body: string, res: ServerResponse): Promise<void> {
-  let result: unknown;
-  try {
-    const { query, variables } = JSON.parse(body) as { query: string; variables?: Raw };
-    const entry = compile(query);
-    result = isCompiledQuery(entry) ? await entry.query(undefined, { devices: deviceLoader() }, variables) : entry;
-  } catch (error) {
-    result = { errors: [{ message: String(error) }] };
-  }
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
-}
-
 listen(
-  createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => void respond(Buffer.concat(chunks).toString(), res));
-  }),
+  createServer(
+    serveJson(async (body) => {
+      const { query, variables } = JSON.parse(body) as { query: string; variables?: Raw };
+      const entry = compile(query);
+      return isCompiledQuery(entry) ? await entry.query(undefined, { devices: deviceLoader() }, variables) : entry;
+    }),
+  ),
 );
