@@ -2,7 +2,7 @@
  * The servers the bench measures, each a process of its own started fresh against the
  * stand-in, each compiled to plain JavaScript first and run by `node` as production runs
  * it: the facade (`node dist/main.js`, as `npm start` and the image run it), the Apollo
- * baseline and the Node floor. Through tsx each would pay for its transforms (esbuild's `keepNames` wraps
+ * baseline and the floors (Node and Yoga). Through tsx each would pay for its transforms (esbuild's `keepNames` wraps
  * every closure), the facade most: about 5 % of its CPU per request.
  * A target is what the load generator aims at (one URL per replica) and the processes whose
  * CPU time and memory are its cost.
@@ -46,7 +46,7 @@ export function floorEnv(): Record<string, string> {
   return process.env.YOGA_FLOOR_HTTP ? { YOGA_FLOOR_HTTP: process.env.YOGA_FLOOR_HTTP } : {};
 }
 
-/** `npm run build`'s compilation, and the same for the baseline and the floor, before anything is started. */
+/** `npm run build`'s compilation, and the same for the baseline and the floors, before anything is started. */
 export function compileServers(): void {
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
   for (const project of ['tsconfig.build.json', 'test/bench/baseline/tsconfig.json', 'test/bench/floor/tsconfig.json']) {
@@ -145,7 +145,7 @@ async function startPlain(name: string, entry: string, standinUrl: string, env: 
     env: {
       PATH: process.env.PATH ?? '',
       // What Apollo's deployment docs ask for in production (no stack traces in errors); for
-      // the floor, graphql-js skips its development-only checks, as in the facade.
+      // the floors, graphql-js skips its development-only checks, as in the facade.
       NODE_ENV: 'production',
       PORT: String(port),
       FLATPEAK_API_URL: standinUrl,
