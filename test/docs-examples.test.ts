@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DocExample, extractExamples, fillPlaceholders, missingLines } from './support/doc-examples.ts';
-import { freePort, root, type Started, startDev } from './support/process.ts';
+import { freePorts, root, type Started, startDev } from './support/process.ts';
 import { subscribeSse } from './support/sse.ts';
 
 const files = [
@@ -39,10 +39,12 @@ beforeAll(async () => {
   const wanted = new Map(
     documented.flatMap(({ file, examples }) => examples.map((example) => [serviceKey(file, example), example.env] as const)),
   );
+  // Metrics on a port of their own, as in production (documented as localhost:9464);
+  // chosen together, so that no two services are given the same one.
+  const metricsPorts = await freePorts(wanted.size);
   await Promise.all(
-    [...wanted].map(async ([key, env]) => {
-      // Metrics on a port of their own, as in production (documented as localhost:9464).
-      const metricsPort = await freePort();
+    [...wanted].map(async ([key, env], i) => {
+      const metricsPort = metricsPorts[i]!;
       const started = startDev({ PORT: '0', METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', ...env });
       const line = await started.waitForLog((entry) => typeof entry.url === 'string' && String(entry.msg).includes('listening'));
       const metrics = new URL(`http://127.0.0.1:${metricsPort}/metrics`);

@@ -128,9 +128,19 @@ export function isAlive(pid: number): boolean {
 
 /** A loopback port free a moment ago, for a child that does not log the one it got. */
 export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  return port;
+  const [port] = await freePorts(1);
+  return port!;
+}
+
+/**
+ * `count` distinct free ports. Each is held until all are chosen: ports chosen one by one
+ * (or by calls of `freePort` at once) may repeat, since a port given back can be the next
+ * one handed out.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer().listen(0, '127.0.0.1'));
+  await Promise.all(servers.map((server) => once(server, 'listening')));
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  for (const server of servers) server.close();
+  return ports;
 }
