@@ -25,20 +25,24 @@ export interface Target {
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const BASELINE_ENTRY = '.bench/dist/baseline/server.js';
-/** The floors by the name BENCH_AB_BASE and PROFILE_SERVER know them by: their compiled entry points. */
-const FLOOR_ENTRIES: Readonly<Record<string, string>> = {
-  floor: '.bench/dist/floor/server.js',
-  'yoga-floor': '.bench/dist/floor/yoga.js',
+/**
+ * The floors by the name BENCH_AB_BASE and PROFILE_SERVER know them by: their compiled entry
+ * points, and how the bench's tables name them.
+ */
+const FLOOR_TABLE: Readonly<Record<string, { readonly entry: string; readonly name: string }>> = {
+  floor: { entry: '.bench/dist/floor/server.js', name: 'node-floor' },
+  'yoga-floor': { entry: '.bench/dist/floor/yoga.js', name: 'yoga-floor' },
 };
-export const FLOORS = Object.keys(FLOOR_ENTRIES);
+export const FLOORS = Object.keys(FLOOR_TABLE);
+const floorOf = (floor: string) => (Object.hasOwn(FLOOR_TABLE, floor) ? FLOOR_TABLE[floor] : undefined);
 
-/** The compiled entry point of the floor named `name`, or undefined if there is none of that name. */
-export const floorEntry = (name: string): string | undefined => (Object.hasOwn(FLOOR_ENTRIES, name) ? FLOOR_ENTRIES[name] : undefined);
+/** The compiled entry point of the floor named `floor`, or undefined if there is none of that name. */
+export const floorEntry = (floor: string): string | undefined => floorOf(floor)?.entry;
 
-/** How the bench's tables name a floor: the Yoga floor's row says when it is served by Yoga's own handler. */
+/** How the bench's tables name a floor: the Yoga floor's rows say when it is served by Yoga's own handler. */
 export function floorName(floor: string): string {
-  if (floor === 'floor') return 'node-floor';
-  return floor === 'yoga-floor' && process.env.YOGA_FLOOR_HTTP === 'yoga' ? 'yoga-floor (its HTTP handler)' : floor;
+  const name = floorOf(floor)?.name ?? floor;
+  return floor === 'yoga-floor' && process.env.YOGA_FLOOR_HTTP === 'yoga' ? `${name} (its HTTP handler)` : name;
 }
 
 /** What a floor's process is given besides the stand-in's address: YOGA_FLOOR_HTTP (floor/yoga.ts), when set. */
@@ -127,7 +131,7 @@ export function startBaseline(name: string, standinUrl: string): Promise<Target>
 }
 
 /**
- * A floor of `FLOOR_ENTRIES`: `floor` is the bare node:http + graphql-jit server of
+ * A floor of `FLOOR_TABLE`: `floor` is the bare node:http + graphql-jit server of
  * `floor/server.ts`, `yoga-floor` the same schema and loader run by graphql-yoga (`floor/yoga.ts`).
  */
 export function startFloor(name: string, standinUrl: string, floor = 'floor'): Promise<Target> {
