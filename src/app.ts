@@ -182,7 +182,7 @@ export function createApp({
     logger,
     probe: async () => {
       const token = serviceToken ? await serviceToken.token() : undefined;
-      const status = await client.probe(token, deadlineIn(config.upstream.attemptTimeoutMs));
+      const status = await client.probe(token, AbortSignal.timeout(config.upstream.attemptTimeoutMs));
       if (token && status === 401) serviceToken?.invalidate(token);
       // Pass-through has no token to probe with: a 401 still proves Flatpeak is there.
       return { status, ok: status < 500 && (token === undefined || status < 400 || status === 429) };

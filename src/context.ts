@@ -11,7 +11,7 @@ import { FacadeError } from './errors.ts';
 import { createDeviceLoader } from './loaders/device-loader.ts';
 import type { Logger } from './logger.ts';
 import { whenClientGone } from './request/client-gone.ts';
-import { RequestLifetime } from './request/lifetime.ts';
+import { type GiveUpSignal, Lifetime } from './request/lifetime.ts';
 import { type LoadBudget, NO_LOAD_BUDGET, requestShare } from './request/load-budget.ts';
 import { requestIdOf } from './request/request-id.ts';
 import { type Authorize, authorizeWithCallerToken, authorizeWithService, type TokenSource } from './upstream/auth.ts';
@@ -127,7 +127,7 @@ export function createContextFactory({
     // request are then cancelled, and its unfinished items answer UPSTREAM_TIMEOUT.
     // One lifetime and one timer, both let go when the request ends (`dispose`):
     // AbortSignal.any and AbortSignal.timeout cost a tenth of a small request.
-    const lifetime = new RequestLifetime();
+    const lifetime = new Lifetime();
     const stopWatching = whenClientGone(initial, () => lifetime.end(CLIENT_GONE));
     const deadline = setTimeout(() => lifetime.end(DEADLINE_PASSED), requestDeadlineMs);
     const upstream = createRequestCalls({
@@ -149,7 +149,7 @@ export function createContextFactory({
       async (id) => {
         if (!takeLoad()) throw tooManyLoads(id);
         await admit();
-        const fetch = (shared: AbortSignal) => upstream((options) => client.getDevice(id, options), shared);
+        const fetch = (shared: GiveUpSignal) => upstream((options) => client.getDevice(id, options), shared);
         return readAs(
           caller,
           id,

@@ -1,28 +1,37 @@
+/** Told when a wait is over: a function, or an object whose `handleEvent` is called (no closure needed). */
+export type GiveUpListener = (() => void) | { handleEvent(): void };
+
 /**
- * What a wait on another's work (a shared upstream call) listens to, to give up: an
- * AbortSignal has these members, and so has a request's lifetime.
+ * What a wait on upstream work listens to, to give up: an AbortSignal has these members,
+ * and so has a `Lifetime`. Every wait on the path of an upstream call takes one.
  */
 export interface GiveUpSignal {
   readonly aborted: boolean;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
+  /** Why it aborted (undefined until then). */
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: GiveUpListener, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: GiveUpListener): void;
 }
 
 /**
- * The end of one request's upstream work: its answer is complete, its deadline passed or
- * its client went away. A plain object until something needs a real AbortSignal (a call to
- * Flatpeak of the request's own): most requests only wait on shared calls, and an
- * AbortController per request, with its event dispatch at the end, cost about 4 % of a
- * small request's CPU.
+ * The end of some upstream work: a request's (its answer is complete, its deadline passed or
+ * its client went away) or a shared call's (every caller waiting on it gave up). A plain
+ * object with a list of listeners until something needs a real AbortSignal, which is rare:
+ * an AbortController per request or per call, and an EventTarget listener for each wait,
+ * cost a few percent of a small request's CPU (docs/benchmarks.md).
  */
-export class RequestLifetime implements GiveUpSignal {
+export class Lifetime implements GiveUpSignal {
   #ended = false;
   #reason: unknown;
-  #listeners: Array<() => void> | undefined;
+  #listeners: GiveUpListener[] | undefined;
   #controller: AbortController | undefined;
 
   get aborted(): boolean {
     return this.#ended;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
   }
 
   /** A real AbortSignal that aborts with the lifetime (made on first use). */
@@ -35,16 +44,20 @@ export class RequestLifetime implements GiveUpSignal {
   }
 
   // Listeners are called once at most whatever the options: the lifetime ends once.
-  addEventListener(_type: 'abort', listener: () => void): void {
+  addEventListener(_type: 'abort', listener: GiveUpListener): void {
     if (this.#ended) return;
     (this.#listeners ??= []).push(listener);
   }
 
-  removeEventListener(_type: 'abort', listener: () => void): void {
+  removeEventListener(_type: 'abort', listener: GiveUpListener): void {
     const listeners = this.#listeners;
     if (!listeners) return;
-    const at = listeners.indexOf(listener);
-    if (at !== -1) listeners.splice(at, 1);
+    // A shared call's waits are nested (the exchange's inside the token's), so the listener
+    // to go is often the latest.
+    const at = listeners.lastIndexOf(listener);
+    if (at === -1) return;
+    if (at === listeners.length - 1) listeners.pop();
+    else listeners.splice(at, 1);
   }
 
   end(reason: unknown): void {
@@ -53,7 +66,12 @@ export class RequestLifetime implements GiveUpSignal {
     this.#reason = reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
-    if (listeners) for (const listener of listeners) listener();
+    if (listeners) {
+      for (const listener of listeners) {
+        if (typeof listener === 'function') listener();
+        else listener.handleEvent();
+      }
+    }
     this.#controller?.abort(reason);
   }
 }

@@ -2,6 +2,7 @@ import { FacadeError } from '../errors.ts';
 import type { FailureReason, ReportDependencyFailure } from '../telemetry/dependency-failures.ts';
 import { raceAbort } from './resilience.ts';
 import type { Login } from './types.ts';
+import type { GiveUpSignal } from '../request/lifetime.ts';
 
 export interface TokenSource {
   /** A bearer token that Flatpeak should accept now. */
@@ -106,7 +107,7 @@ export function loginFailureReason(error: unknown): FailureReason {
 }
 
 /** Runs an upstream call with a bearer token, however this deployment obtains one. */
-export type Authorize = <T>(call: (token: string) => Promise<T>, signal: AbortSignal) => Promise<T>;
+export type Authorize = <T>(call: (token: string) => Promise<T>, signal: GiveUpSignal) => Promise<T>;
 
 const loginTooSlow = () => new FacadeError('UPSTREAM_TIMEOUT', "Flatpeak's login did not finish before the request's deadline");
 

@@ -1,4 +1,4 @@
-import type { GiveUpSignal } from '../request/lifetime.ts';
+import { type GiveUpSignal, Lifetime } from '../request/lifetime.ts';
 
 /**
  * One upstream call per key in flight, however many callers wait for it (Hive Gateway
@@ -10,7 +10,7 @@ import type { GiveUpSignal } from '../request/lifetime.ts';
  * one caller's disconnect or deadline does not fail the others.
  */
 export interface Coalescer {
-  run<T>(key: string, signal: GiveUpSignal, start: (signal: AbortSignal) => Promise<T>, gaveUp: () => Error): Promise<T>;
+  run<T>(key: string, signal: GiveUpSignal, start: (signal: GiveUpSignal) => Promise<T>, gaveUp: () => Error): Promise<T>;
   /** Whether a call for `key` is in flight (a new caller would join it). */
   has(key: string): boolean;
   /**
@@ -22,16 +22,52 @@ export interface Coalescer {
   readonly inFlight: number;
 }
 
-interface Waiter {
-  settle(outcome: Outcome): void;
-}
+/** Why a shared call's signal ends (one error for all: no stack is made per call). */
+const EVERYONE_GAVE_UP = new Error('every caller waiting on the call gave up');
 
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 interface Shared {
-  readonly controller: AbortController;
+  readonly key: string;
+  /** Ends when every caller waiting on the call has given up: the call's own signal. */
+  readonly lifetime: Lifetime;
   readonly waiters: Set<Waiter>;
   done: boolean;
+}
+
+/**
+ * One caller waiting for a shared call. It is its signal's listener itself (`handleEvent`):
+ * no closure per waiter for giving up.
+ */
+class Waiter {
+  constructor(
+    private readonly shared: Shared,
+    private readonly signal: GiveUpSignal,
+    private readonly resolve: (value: never) => void,
+    private readonly reject: (error: unknown) => void,
+    private readonly gaveUp: () => Error,
+    private readonly calls: Map<string, Shared>,
+  ) {
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  settle(outcome: Outcome): void {
+    this.signal.removeEventListener('abort', this);
+    if (outcome.ok) this.resolve(outcome.value as never);
+    else this.reject(outcome.error);
+  }
+
+  /** The caller gave up. Waiting for a later batch, the answer is here already; giving up still wins. */
+  handleEvent(): void {
+    const { shared } = this;
+    shared.waiters.delete(this);
+    if (!shared.done && shared.waiters.size === 0) {
+      // Nobody is waiting any more: stop the call, and let a new caller start afresh.
+      if (this.calls.get(shared.key) === shared) this.calls.delete(shared.key);
+      shared.lifetime.end(EVERYONE_GAVE_UP);
+    }
+    this.reject(this.gaveUp());
+  }
 }
 
 /**
@@ -45,10 +81,10 @@ export const WAKE_BATCH = 8;
 export function createCoalescer(): Coalescer {
   const calls = new Map<string, Shared>();
 
-  function settle(entry: Shared, key: string, outcome: Outcome): void {
+  function settle(entry: Shared, outcome: Outcome): void {
     entry.done = true;
     // New callers start a call of their own from now on, while these are still being woken.
-    if (calls.get(key) === entry) calls.delete(key);
+    if (calls.get(entry.key) === entry) calls.delete(entry.key);
     if (entry.waiters.size === 1) {
       // The usual case (apps ask for their own devices): nobody else to wake.
       const [waiter] = entry.waiters;
@@ -68,45 +104,27 @@ export function createCoalescer(): Coalescer {
   }
 
   return {
-    run<T>(key: string, signal: GiveUpSignal, start: (signal: AbortSignal) => Promise<T>, gaveUp: () => Error): Promise<T> {
+    run<T>(key: string, signal: GiveUpSignal, start: (signal: GiveUpSignal) => Promise<T>, gaveUp: () => Error): Promise<T> {
       if (signal.aborted) return Promise.reject(gaveUp());
       let shared = calls.get(key);
       if (!shared) {
-        const entry: Shared = { controller: new AbortController(), waiters: new Set(), done: false };
+        const entry: Shared = { key, lifetime: new Lifetime(), waiters: new Set(), done: false };
         calls.set(key, entry);
         let started: Promise<T>;
         try {
-          started = start(entry.controller.signal);
+          started = start(entry.lifetime);
         } catch (error) {
           started = Promise.reject(error);
         }
         started.then(
-          (value) => settle(entry, key, { ok: true, value }),
-          (error: unknown) => settle(entry, key, { ok: false, error }),
+          (value) => settle(entry, { ok: true, value }),
+          (error: unknown) => settle(entry, { ok: false, error }),
         );
         shared = entry;
       }
       const joined = shared;
       return new Promise<T>((resolve, reject) => {
-        const waiter: Waiter = {
-          settle(outcome) {
-            signal.removeEventListener('abort', onAbort);
-            if (outcome.ok) resolve(outcome.value as T);
-            else reject(outcome.error);
-          },
-        };
-        const onAbort = () => {
-          // Waiting for a later batch, the answer is here already; giving up still wins.
-          joined.waiters.delete(waiter);
-          if (!joined.done && joined.waiters.size === 0) {
-            // Nobody is waiting any more: stop the call, and let a new caller start afresh.
-            if (calls.get(key) === joined) calls.delete(key);
-            joined.controller.abort();
-          }
-          reject(gaveUp());
-        };
-        joined.waiters.add(waiter);
-        signal.addEventListener('abort', onAbort, { once: true });
+        joined.waiters.add(new Waiter(joined, signal, resolve, reject, gaveUp, calls));
       });
     },
     has: (key) => calls.has(key),

@@ -32,7 +32,7 @@ export interface DeviceSourceOptions {
 }
 
 /** Fetches one device from Flatpeak with this signal (the shared call's, not one request's). */
-export type FetchDevice = (signal: AbortSignal) => Promise<Device>;
+export type FetchDevice = (signal: GiveUpSignal) => Promise<Device>;
 
 const gaveUp = (id: string) => () =>
   new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer for device ${id} before the request's deadline`);

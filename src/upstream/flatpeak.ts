@@ -3,13 +3,15 @@ import type { Dispatcher } from 'undici';
 import { errors as undiciErrors } from 'undici';
 import type { z } from 'zod';
 import { FacadeError, type UpstreamDetails } from '../errors.ts';
+import type { GiveUpSignal } from '../request/lifetime.ts';
 import type { AttemptSpan, UpstreamTracing } from '../telemetry/upstream-spans.ts';
+import { type Answer, EXCHANGE_TIMED_OUT, exchange } from './exchange.ts';
 import { directPolicy, type UpstreamPolicy } from './resilience.ts';
 import * as rest from './types.ts';
 
 /** Until when a call may take: the GraphQL request's deadline (or the login's own). */
 export interface Deadline {
-  readonly signal: AbortSignal;
+  readonly signal: GiveUpSignal;
   /** Epoch ms at which `signal` aborts. */
   readonly deadlineAt: number;
   /** The GraphQL request the call is for: the unit of fairness while calls wait for a slot. */
@@ -52,7 +54,7 @@ export interface FlatpeakClient {
   listDevices(query: DeviceListQuery, call: CallOptions): Promise<DevicePage>;
   login(accountId: string, apiKey: string, deadline: Deadline): Promise<rest.Login>;
   /** The HTTP status of a cheap authenticated read (`GET /devices?limit=1`), for the status page. */
-  probe(token: string | undefined, deadline: Deadline): Promise<number>;
+  probe(token: string | undefined, signal: AbortSignal): Promise<number>;
 }
 
 export interface FlatpeakClientOptions {
@@ -98,16 +100,16 @@ export function createFlatpeakClient({
   /** Through the policy; a write (`idempotent: false`) is retried only if it never left. */
   function send<S extends z.ZodType>(resource: Resource<S>, deadline: Deadline, idempotent = true): Promise<z.output<S>> {
     const call = { ...deadline, what: resource.what, ...(idempotent ? {} : { idempotent: false }) };
-    if (!tracing) return policy.run((signal) => attempt(resource, signal), call);
+    if (!tracing) return policy.run((signal, timeoutMs) => attempt(resource, signal, timeoutMs), call);
     let resendCount = 0;
     const url = new URL(origin + basePath + resource.path.replace(/\?.*$/, ''));
-    return policy.run(async (signal) => {
+    return policy.run(async (signal, timeoutMs) => {
       const span = tracing(
         { method: resource.method ?? 'GET', url, template: resource.template, resendCount: resendCount++ },
         deadline.traceContext,
       );
       try {
-        const value = await attempt(resource, signal, span);
+        const value = await attempt(resource, signal, timeoutMs, span);
         span.end();
         return value;
       } catch (error) {
@@ -122,40 +124,39 @@ export function createFlatpeakClient({
   /** One HTTP exchange; every failure leaves as a FacadeError. */
   async function attempt<S extends z.ZodType>(
     { path, schema, what, headers, method = 'GET', body }: Resource<S>,
-    signal: AbortSignal,
+    signal: GiveUpSignal,
+    timeoutMs: number,
     span?: AttemptSpan,
   ): Promise<z.output<S>> {
-    let response: Dispatcher.ResponseData;
+    let answer: Answer;
     try {
-      response = await dispatcher.request({
-        origin,
-        path: basePath + path,
-        method,
-        headers: requestHeaders(headers, body !== undefined, span),
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
-      });
+      answer = await exchange(
+        dispatcher,
+        {
+          origin,
+          path: basePath + path,
+          method,
+          headers: requestHeaders(headers, body !== undefined, span),
+          body: body === undefined ? undefined : JSON.stringify(body),
+        },
+        { signal, timeoutMs, maxBodyBytes },
+      );
     } catch (error) {
       throw transportError(error, what, signal);
     }
-    span?.responded(response.statusCode);
+    const { statusCode, text } = answer;
+    span?.responded(statusCode);
 
-    const ok = response.statusCode >= 200 && response.statusCode < 300;
-    let text: string | undefined;
-    try {
-      text = await readBody(response, maxBodyBytes);
-    } catch (error) {
-      throw transportError(error, what, signal);
-    }
+    const ok = statusCode >= 200 && statusCode < 300;
     // The status decides first: a 503 with a huge HTML page is still a 503 (retried,
     // counted by the breaker), not a bad response.
     if (!ok) {
       const refusal = parseErrorBody(text ?? '');
-      throw statusError(response.statusCode, refusal.code, what, retryAfterMs(response.headers['retry-after']), refusal.message);
+      throw statusError(statusCode, refusal.code, what, retryAfterMs(answer.headers['retry-after']), refusal.message);
     }
     if (text === undefined) {
       throw new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent a response for ${what} larger than ${maxBodyBytes} bytes`, {
-        status: response.statusCode,
+        status: statusCode,
       });
     }
     let json: unknown;
@@ -165,7 +166,7 @@ export function createFlatpeakClient({
       throw new FacadeError(
         'UPSTREAM_BAD_RESPONSE',
         `Flatpeak sent a response for ${what} that is not JSON`,
-        { status: response.statusCode },
+        { status: statusCode },
         { cause: error },
       );
     }
@@ -174,7 +175,7 @@ export function createFlatpeakClient({
       throw new FacadeError(
         'UPSTREAM_BAD_RESPONSE',
         `Flatpeak sent ${what} in an unexpected shape`,
-        { status: response.statusCode },
+        { status: statusCode },
         { cause: parsed.error, received: json },
       );
     }
@@ -245,7 +246,7 @@ export function createFlatpeakClient({
         deadline,
       );
     },
-    async probe(token, { signal }) {
+    async probe(token, signal) {
       // Straight to the dispatcher: the status reports what Flatpeak does now, not what the
       // breaker remembers, and is not retried.
       const response = await dispatcher.request({
@@ -292,25 +293,6 @@ function requestHeaders(own: Record<string, string>, json: boolean, span: Attemp
   return headers;
 }
 
-/** The body as text, or undefined (and the connection dropped) when it exceeds `limit`. */
-async function readBody({ headers, body }: Dispatcher.ResponseData, limit: number): Promise<string | undefined> {
-  // A declared length within the limit is all HTTP/1.1 delivers: undici's own reader then
-  // takes it whole (about 10 µs less per call than iterating the stream: npm run bench:call-path).
-  const declared = Number(headers['content-length']);
-  if (declared <= limit) return body.text();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function parseErrorBody(text: string): { code?: string | undefined; message?: string | undefined } {
   try {
     const parsed = rest.errorBody.safeParse(JSON.parse(text));
@@ -348,9 +330,9 @@ export function statusError(
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-function transportError(error: unknown, what: string, signal: AbortSignal): FacadeError {
+function transportError(error: unknown, what: string, signal: GiveUpSignal): FacadeError {
   const code = (error as { code?: unknown } | null)?.code;
-  if (signal.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+  if (error === EXCHANGE_TIMED_OUT || signal.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
     return new FacadeError('UPSTREAM_TIMEOUT', `Flatpeak did not answer in time for ${what}`, undefined, { cause: error });
   }
   if (error instanceof undiciErrors.RequestAbortedError) {

@@ -9,6 +9,8 @@
  * come first served: a request that queued 200 calls does not hold back one that needs one.
  */
 
+import type { GiveUpSignal } from '../request/lifetime.ts';
+
 /** What a finished call says about Flatpeak's capacity. */
 export type Outcome = 'ok' | 'dropped' | 'ignore';
 
@@ -28,7 +30,7 @@ export interface RunOptions {
   /** Who the call is for (one GraphQL request): the unit of round-robin fairness. */
   readonly owner: object;
   /** Aborting while queued gives the place up; the call is then never started. */
-  readonly signal: AbortSignal;
+  readonly signal: GiveUpSignal;
   readonly classify: (error: unknown) => Outcome;
 }
 

@@ -1,16 +1,15 @@
-import { setMaxListeners } from 'node:events';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import { bulkhead } from 'cockatiel';
-import type { RequestLifetime } from '../request/lifetime.ts';
+import type { GiveUpSignal, Lifetime } from '../request/lifetime.ts';
 import type { Authorize } from './auth.ts';
 import type { CallOptions } from './flatpeak.ts';
 
 /** A call to Flatpeak on one request's behalf; `shared` is a shared call's own signal. */
-export type RequestCalls = <T>(call: (options: CallOptions) => Promise<T>, shared?: AbortSignal) => Promise<T>;
+export type RequestCalls = <T>(call: (options: CallOptions) => Promise<T>, shared?: GiveUpSignal) => Promise<T>;
 
 export interface RequestCallOptions {
   readonly authorize: Authorize;
-  readonly lifetime: RequestLifetime;
+  readonly lifetime: Lifetime;
   readonly requestId: string;
   readonly traceContext: TraceContext | undefined;
   readonly deadlineAt: number;
@@ -32,14 +31,10 @@ export function createRequestCalls({
   deadlineAt,
   maxCalls,
 }: RequestCallOptions): RequestCalls {
-  let ownCalls = 0;
   // Made on the first call: most small requests only join calls already in flight.
   let slots: ReturnType<typeof bulkhead> | undefined;
   return (call, shared) => {
-    const callSignal = shared ?? lifetime.signal;
-    // A few listeners per pending call: a 100-device request is not a leak. Only set once
-    // a request has several calls of its own; it costs a small request about 1 %.
-    if (!shared && ++ownCalls === 3) setMaxListeners(0, callSignal);
+    const callSignal = shared ?? lifetime;
     const owner = (slots ??= bulkhead(maxCalls, Number.POSITIVE_INFINITY));
     return owner.execute(() =>
       authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt, owner }), callSignal),

@@ -1,7 +1,7 @@
 import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, SamplingBreaker, circuitBreaker, handleWhen } from 'cockatiel';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { GiveUpSignal } from '../request/lifetime.ts';
 import { AnyBreaker, OutageBreaker } from './breakers.ts';
 import { createAdaptiveLimiter, LimiterAbandoned, LimiterQueueFull, type Outcome } from './limiter.ts';
 import { createRetryBudget } from './retry-budget.ts';
@@ -33,7 +33,7 @@ export interface ResilienceSettings {
 
 export interface PolicyCall {
   /** Aborts when the GraphQL request's deadline passes or its client goes away. */
-  readonly signal: AbortSignal;
+  readonly signal: GiveUpSignal;
   /** When the GraphQL request's deadline passes (epoch ms): no retry is planned past it. */
   readonly deadlineAt: number;
   /** What is being fetched, for error messages ("device dev_…"). */
@@ -46,6 +46,14 @@ export interface PolicyCall {
    */
   readonly idempotent?: boolean;
 }
+
+/**
+ * One try at a call: it ends when `signal` (the caller's) aborts, and by itself once
+ * `timeoutMs` has passed, rejecting either way. The timeout is the attempt's own to keep
+ * (the client's exchange sets one timer), so that no controller and listener are made
+ * per attempt around it.
+ */
+export type Attempt<T> = (signal: GiveUpSignal, timeoutMs: number) => Promise<T>;
 
 export type CircuitName = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -60,8 +68,8 @@ export interface PolicyObserver {
 const ignore: PolicyObserver = { call() {}, attempt() {}, retry() {}, circuit() {} };
 
 export interface UpstreamPolicy {
-  /** Runs `attempt` (given a per-attempt signal) with timeouts, retries, breaker and limits. */
-  run<T>(attempt: (signal: AbortSignal) => Promise<T>, call: PolicyCall): Promise<T>;
+  /** Runs `attempt` with timeouts, retries, breaker and limits. */
+  run<T>(attempt: Attempt<T>, call: PolicyCall): Promise<T>;
   circuit(): CircuitName;
   /** The adaptive concurrency limit now, and the calls in flight and waiting under it. */
   concurrency(): { limit: number; inFlight: number; queued: number };
@@ -176,25 +184,18 @@ export function createUpstreamPolicy(
   });
   const budget = createRetryBudget({ ratio: settings.retryBudgetRatio, now });
 
-  /** One HTTP attempt with its own timeout: one controller and one timer, cleared after. */
-  async function attemptOnce<T>(attempt: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+  /** One attempt, given the time it may take; a failure after the caller gave up is the caller's, not Flatpeak's. */
+  async function attemptOnce<T>(attempt: Attempt<T>, signal: GiveUpSignal): Promise<T> {
     if (signal.aborted) throw new CallerGaveUp();
-    const controller = new AbortController();
-    const giveUp = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', giveUp, { once: true });
-    const timer = setTimeout(() => controller.abort(ATTEMPT_TIMED_OUT), settings.attemptTimeoutMs);
     const started = performance.now();
     try {
-      const value = await attempt(controller.signal);
+      const value = await attempt(signal, settings.attemptTimeoutMs);
       observer.attempt('ok', (performance.now() - started) / 1000);
       return value;
     } catch (error) {
       if (signal.aborted) throw new CallerGaveUp();
       observer.attempt(outcomeOf(error), (performance.now() - started) / 1000);
       throw error;
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', giveUp);
     }
   }
 
@@ -211,10 +212,10 @@ export function createUpstreamPolicy(
 
   /**
    * The retry loop. Every wait in it ends when the caller gives up: the limiter's queue
-   * (abandoned on the signal), the attempt (aborted with it) and the backoff (a timer with
+   * (abandoned on the signal), the attempt (which ends on it) and the backoff (a timer with
    * the signal), so the caller's deadline is kept without a race around the whole.
    */
-  async function execute<T>(attempt: (signal: AbortSignal) => Promise<T>, call: PolicyCall): Promise<T> {
+  async function execute<T>(attempt: Attempt<T>, call: PolicyCall): Promise<T> {
     const { signal, owner = ANYONE } = call;
     budget.recordCall();
     for (let retries = 0; ; retries += 1) {
@@ -224,9 +225,7 @@ export function createUpstreamPolicy(
         const delay = retryDelay(error, retries, call);
         if (delay === undefined) throw error;
         observer.retry();
-        await sleep(delay, undefined, { signal }).catch(() => {
-          throw new CallerGaveUp();
-        });
+        await backoff(delay, signal);
       }
     }
   }
@@ -249,11 +248,8 @@ export function createUpstreamPolicy(
   };
 }
 
-/** Why an attempt's signal aborted on its own timer (a reason, so no DOMException is made). */
-const ATTEMPT_TIMED_OUT = new Error('attempt timed out');
-
 /** Settles with `promise`, or rejects with `aborted()` as soon as `signal` aborts. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, aborted: () => Error): Promise<T> {
+export function raceAbort<T>(promise: Promise<T>, signal: GiveUpSignal, aborted: () => Error): Promise<T> {
   if (signal.aborted) {
     promise.catch(() => {});
     return Promise.reject(aborted());
@@ -277,6 +273,22 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, aborted: 
   });
 }
 
+/** Waits `ms` before a retry; rejects with CallerGaveUp as soon as `signal` aborts. */
+function backoff(ms: number, signal: GiveUpSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(new CallerGaveUp());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CallerGaveUp());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 const outcomeOf = (error: unknown): string => (error instanceof FacadeError ? error.code : 'unexpected');
 
 function translate(error: unknown, what: string): unknown {
@@ -293,9 +305,9 @@ function translate(error: unknown, what: string): unknown {
   return error;
 }
 
-/** No retries, breaker or limits: for unit tests of the client alone. */
+/** No retries, breaker, limits or attempt timeout: for unit tests of the client alone. */
 export const directPolicy: UpstreamPolicy = {
-  run: (attempt, { signal }) => attempt(signal),
+  run: (attempt, { signal }) => attempt(signal, Number.POSITIVE_INFINITY),
   circuit: () => 'closed',
   concurrency: () => ({ limit: Number.POSITIVE_INFINITY, inFlight: 0, queued: 0 }),
 };

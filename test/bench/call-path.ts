@@ -23,7 +23,7 @@ import { DEMO_API_KEY } from '../../tools/standin/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import { RequestLifetime } from '../../src/request/lifetime.ts';
+import { Lifetime } from '../../src/request/lifetime.ts';
 import { authorizeWithService, createServiceTokenSource } from '../../src/upstream/auth.ts';
 import { createCoalescer } from '../../src/upstream/coalescer.ts';
 import { createDeviceSource } from '../../src/upstream/device-source.ts';
@@ -78,7 +78,7 @@ const devices = createDeviceSource({
 
 /** One request's context, as src/context.ts makes it (one per CONCURRENCY calls here). */
 function requestCalls() {
-  const lifetime = new RequestLifetime();
+  const lifetime = new Lifetime();
   const upstream = createRequestCalls({
     authorize,
     lifetime,

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createCoalescer, WAKE_BATCH } from '../../src/upstream/coalescer.ts';
+import type { GiveUpSignal } from '../../src/request/lifetime.ts';
 
 const gaveUp = () => new Error('gave up');
 
@@ -30,7 +31,7 @@ describe('in-flight coalescing', () => {
 
   it('never shares between keys (another credential, another id)', async () => {
     const coalescer = createCoalescer();
-    const start = vi.fn(async (signal: AbortSignal) => signal);
+    const start = vi.fn(async (signal: GiveUpSignal) => signal);
     await Promise.all([
       coalescer.run('token:A:dev_1', new AbortController().signal, start, gaveUp),
       coalescer.run('token:B:dev_1', new AbortController().signal, start, gaveUp),
@@ -51,9 +52,9 @@ describe('in-flight coalescing', () => {
 
   it('keeps the call going while anyone waits, and aborts it when the last waiter gives up', async () => {
     const coalescer = createCoalescer();
-    let callSignal: AbortSignal | undefined;
+    let callSignal: GiveUpSignal | undefined;
     const upstream = deferred<string>();
-    const start = (signal: AbortSignal) => {
+    const start = (signal: GiveUpSignal) => {
       callSignal = signal;
       return upstream.promise;
     };

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import { RequestLifetime } from '../../src/request/lifetime.ts';
+import { Lifetime } from '../../src/request/lifetime.ts';
 
-describe('a request lifetime', () => {
+describe('a lifetime', () => {
   it('calls each listener still registered once when it ends, and none after', () => {
-    const lifetime = new RequestLifetime();
+    const lifetime = new Lifetime();
     const kept = vi.fn();
     const removed = vi.fn();
     lifetime.addEventListener('abort', kept);
@@ -20,8 +20,23 @@ describe('a request lifetime', () => {
     expect(late).not.toHaveBeenCalled();
   });
 
+  it('calls an object listener’s handleEvent, and reports its reason', () => {
+    const lifetime = new Lifetime();
+    const listener = { handleEvent: vi.fn() };
+    const removed = { handleEvent: vi.fn() };
+    lifetime.addEventListener('abort', listener);
+    lifetime.addEventListener('abort', removed);
+    lifetime.removeEventListener('abort', removed);
+    expect(lifetime.reason).toBeUndefined();
+    const reason = new Error('every waiter gave up');
+    lifetime.end(reason);
+    expect(listener.handleEvent).toHaveBeenCalledTimes(1);
+    expect(removed.handleEvent).not.toHaveBeenCalled();
+    expect(lifetime.reason).toBe(reason);
+  });
+
   it('gives a real AbortSignal that aborts with it, with its reason, whether made before or after the end', () => {
-    const before = new RequestLifetime();
+    const before = new Lifetime();
     const signal = before.signal;
     expect(signal.aborted).toBe(false);
     const reason = new Error('deadline');
@@ -29,7 +44,7 @@ describe('a request lifetime', () => {
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toBe(reason);
 
-    const after = new RequestLifetime();
+    const after = new Lifetime();
     after.end(reason);
     expect(after.signal.aborted).toBe(true);
     expect(after.signal.reason).toBe(reason);

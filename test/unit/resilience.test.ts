@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { FacadeError } from '../../src/errors.ts';
 import { createLogger } from '../../src/logger.ts';
+import type { GiveUpSignal } from '../../src/request/lifetime.ts';
 import { type CircuitName, createUpstreamPolicy, type ResilienceSettings } from '../../src/upstream/resilience.ts';
 
 const settings: ResilienceSettings = {
@@ -56,7 +57,7 @@ describe('upstream policy', () => {
     // After the cool-down the next call is the probe; its caller leaves before Flatpeak answers.
     const gone = new AbortController();
     const attempt = vi.fn(
-      (signal: AbortSignal) =>
+      (signal: GiveUpSignal) =>
         new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
     );
     await vi.waitFor(async () => {
