@@ -46,14 +46,19 @@ export function createDeviceLoader(
   let fetched = 0;
   return new DeviceLoader(
     async (ids) =>
-      ids.map(async (id) => {
-        assertDeviceId(id);
-        if (fetched >= maxDevices) {
-          throw badUserInput(`This request asks for more than ${maxDevices} distinct devices; ${id} was not loaded`);
+      ids.map((id) => {
+        // One device's failure is that device's alone: it rejects this promise only. (Not an
+        // async function: that would wrap each load's promise in one more.)
+        try {
+          assertDeviceId(id);
+          if (fetched >= maxDevices) {
+            throw badUserInput(`This request asks for more than ${maxDevices} distinct devices; ${id} was not loaded`);
+          }
+          fetched += 1;
+          return fetchDevice(id);
+        } catch (error) {
+          return Promise.reject(error);
         }
-        fetched += 1;
-        // One device's failure is that device's alone: it rejects this promise only.
-        return fetchDevice(id);
       }) as unknown as Device[],
   );
 }

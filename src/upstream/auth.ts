@@ -7,6 +7,8 @@ import type { GiveUpSignal } from '../request/lifetime.ts';
 export interface TokenSource {
   /** A bearer token that Flatpeak should accept now. */
   token(): Promise<string>;
+  /** The same, when one is at hand without waiting for a login (the usual case); else undefined. */
+  ready(): string | undefined;
   /** Forget `token` because Flatpeak refused it; the next `token()` logs in again. */
   invalidate(token: string): void;
 }
@@ -68,17 +70,22 @@ export function createServiceTokenSource({
     return pending;
   }
 
+  function ready(): string | undefined {
+    const t = now();
+    if (current && t < current.renewAt) return current.value;
+    if (current && t < current.expiresAt) {
+      // Still valid: renew in the background and answer at once. A failed renewal is
+      // retried by the next caller; the caller that ends up without a token sees the error.
+      renew().catch(() => {});
+      return current.value;
+    }
+    return undefined;
+  }
+
   return {
+    ready,
     async token() {
-      const t = now();
-      if (current && t < current.renewAt) return current.value;
-      if (current && t < current.expiresAt) {
-        // Still valid: renew in the background and answer at once. A failed renewal is
-        // retried by the next caller; the caller that ends up without a token sees the error.
-        renew().catch(() => {});
-        return current.value;
-      }
-      return renew();
+      return ready() ?? renew();
     },
     invalidate(token) {
       if (current?.value === token) current = undefined;
@@ -116,10 +123,11 @@ const loginTooSlow = () => new FacadeError('UPSTREAM_TIMEOUT', "Flatpeak's login
  * skew) the token is dropped and the call is made once more with a fresh login.
  */
 export function authorizeWithService(source: TokenSource): Authorize {
-  // The login is shared, so it runs on its own deadline; each caller waits on its own.
+  // The login is shared, so it runs on its own deadline; each caller waits on its own
+  // (a token at hand needs no wait, nor a race against the caller's signal).
   return async (call, signal) => {
     try {
-      const token = await raceAbort(source.token(), signal, loginTooSlow);
+      const token = source.ready() ?? (await raceAbort(source.token(), signal, loginTooSlow));
       try {
         return await call(token);
       } catch (error) {

@@ -210,33 +210,31 @@ export function createUpstreamPolicy(
     return budget.tryRetry() ? delay : undefined;
   }
 
-  /**
-   * The retry loop. Every wait in it ends when the caller gives up: the limiter's queue
-   * (abandoned on the signal), the attempt (which ends on it) and the backoff (a timer with
-   * the signal), so the caller's deadline is kept without a race around the whole.
-   */
-  async function execute<T>(attempt: Attempt<T>, call: PolicyCall): Promise<T> {
-    const { signal, owner = ANYONE } = call;
-    budget.recordCall();
-    for (let retries = 0; ; retries += 1) {
-      try {
-        return await breaker.execute(() => limiter.run(() => attemptOnce(attempt, signal), { owner, signal, classify: congestionOf }));
-      } catch (error) {
-        const delay = retryDelay(error, retries, call);
-        if (delay === undefined) throw error;
-        observer.retry();
-        await backoff(delay, signal);
-      }
-    }
-  }
-
   return {
+    /**
+     * The retry loop. Every wait in it ends when the caller gives up: the limiter's queue
+     * (abandoned on the signal), the attempt (which ends on it) and the backoff (a timer with
+     * the signal), so the caller's deadline is kept without a race around the whole.
+     */
     async run(attempt, call) {
+      const { signal, owner = ANYONE } = call;
       try {
-        if (call.signal.aborted) throw new CallerGaveUp(); // not worth a place in the queue
-        const value = await execute(attempt, call);
-        observer.call('ok');
-        return value;
+        if (signal.aborted) throw new CallerGaveUp(); // not worth a place in the queue
+        budget.recordCall();
+        for (let retries = 0; ; retries += 1) {
+          try {
+            const value = await breaker.execute(() =>
+              limiter.run(() => attemptOnce(attempt, signal), { owner, signal, classify: congestionOf }),
+            );
+            observer.call('ok');
+            return value;
+          } catch (error) {
+            const delay = retryDelay(error, retries, call);
+            if (delay === undefined) throw error;
+            observer.retry();
+            await backoff(delay, signal);
+          }
+        }
       } catch (error) {
         const translated = translate(error, call.what);
         observer.call(outcomeOf(translated));

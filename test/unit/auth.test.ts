@@ -45,6 +45,19 @@ describe('service token', () => {
     expect(await source.token()).toBe('token-2');
   });
 
+  it('has a token ready only while one is valid, and starts no login for it otherwise', async () => {
+    let now = 0;
+    const login = fakeLogin(60);
+    const source = createServiceTokenSource({ login, now: () => now });
+    expect(source.ready()).toBeUndefined();
+    expect(login).not.toHaveBeenCalled();
+    await source.token();
+    expect(source.ready()).toBe('token-1');
+    now = 60_000;
+    expect(source.ready()).toBeUndefined();
+    expect(login).toHaveBeenCalledTimes(1);
+  });
+
   it('shares a failed login with every waiter, holds the failure briefly, then tries again', async () => {
     let now = 0;
     const login = vi

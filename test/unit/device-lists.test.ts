@@ -17,7 +17,7 @@ function contextFor(caller: Caller, client: Partial<FlatpeakClient>) {
   const factory = createContextFactory({
     client: client as FlatpeakClient,
     devices: createDeviceSource({ coalescer: createCoalescer(), cache: undefined, ttlMs: 0, refreshDeadlineMs: 5_000 }),
-    serviceToken: { token: () => Promise.resolve('service-token'), invalidate() {} },
+    serviceToken: { token: () => Promise.resolve('service-token'), ready: () => 'service-token', invalidate() {} },
     authenticate: () => Promise.resolve(caller),
     rateLimiter: createRateLimiter({ perSecond: 0, burst: 1 }),
     logger: createLogger('silent'),
