@@ -150,7 +150,7 @@ export function createContextFactory({
         if (!takeLoad()) throw tooManyLoads(id);
         await admit();
         const fetch = (shared: GiveUpSignal) => upstream((options) => client.getDevice(id, options), shared);
-        return readAs(
+        return await readAs(
           caller,
           id,
           async () => {

@@ -36,11 +36,20 @@ export async function readAs(
   read: () => Promise<DeviceAnswer>,
   { logger, requestId, readNow }: { logger: Logger; requestId?: string | undefined; readNow: () => Promise<Device> },
 ): Promise<Device> {
-  const first = await fetchAs(caller, id, read, logger, requestId);
-  const device =
-    first.remembered && !mayRead(caller, first.device)
-      ? (await fetchAs(caller, id, wrap(readNow), logger, requestId)).device
-      : first.device;
+  let first: DeviceAnswer;
+  try {
+    first = await read();
+  } catch (error) {
+    throw toldAs(caller, id, error, logger, requestId);
+  }
+  let device = first.device;
+  if (first.remembered && !mayRead(caller, device)) {
+    try {
+      device = await readNow();
+    } catch (error) {
+      throw toldAs(caller, id, error, logger, requestId);
+    }
+  }
   if (!mayRead(caller, device)) {
     logger.info({ requestId, caller: caller.key, device: id }, 'device access denied');
     throw deviceNotFound(id);
@@ -48,26 +57,14 @@ export async function readAs(
   return device;
 }
 
-const wrap = (readNow: () => Promise<Device>) => async (): Promise<DeviceAnswer> => ({ device: await readNow(), remembered: false });
-
-/** `read`, its errors told to the caller only as far as the caller may learn them. */
-async function fetchAs(
-  caller: Caller,
-  id: string,
-  read: () => Promise<DeviceAnswer>,
-  logger: Logger,
-  requestId: string | undefined,
-): Promise<DeviceAnswer> {
-  try {
-    return await read();
-  } catch (error) {
-    if (!(error instanceof FacadeError)) throw error;
-    if (error.code === 'NOT_FOUND') throw deviceNotFound(id);
-    // A malformed answer must not tell a caller who may not read the device that it exists.
-    if (error.code === 'UPSTREAM_BAD_RESPONSE' && !mayReadMalformed(caller, error.received)) {
-      logger.info({ requestId, caller: caller.key, device: id }, 'device access denied (malformed answer)');
-      throw deviceNotFound(id);
-    }
-    throw error;
+/** A read's error as the caller may learn it. */
+function toldAs(caller: Caller, id: string, error: unknown, logger: Logger, requestId: string | undefined): unknown {
+  if (!(error instanceof FacadeError)) return error;
+  if (error.code === 'NOT_FOUND') return deviceNotFound(id);
+  // A malformed answer must not tell a caller who may not read the device that it exists.
+  if (error.code === 'UPSTREAM_BAD_RESPONSE' && !mayReadMalformed(caller, error.received)) {
+    logger.info({ requestId, caller: caller.key, device: id }, 'device access denied (malformed answer)');
+    return deviceNotFound(id);
   }
+  return error;
 }

@@ -23,7 +23,7 @@ export interface GiveUpSignal {
 export class Lifetime implements GiveUpSignal {
   #ended = false;
   #reason: unknown;
-  #listeners: GiveUpListener[] | undefined;
+  #listeners: Set<GiveUpListener> | undefined;
   #controller: AbortController | undefined;
 
   get aborted(): boolean {
@@ -46,18 +46,12 @@ export class Lifetime implements GiveUpSignal {
   // Listeners are called once at most whatever the options: the lifetime ends once.
   addEventListener(_type: 'abort', listener: GiveUpListener): void {
     if (this.#ended) return;
-    (this.#listeners ??= []).push(listener);
+    (this.#listeners ??= new Set()).add(listener);
   }
 
   removeEventListener(_type: 'abort', listener: GiveUpListener): void {
-    const listeners = this.#listeners;
-    if (!listeners) return;
-    // A shared call's waits are nested (the exchange's inside the token's), so the listener
-    // to go is often the latest.
-    const at = listeners.lastIndexOf(listener);
-    if (at === -1) return;
-    if (at === listeners.length - 1) listeners.pop();
-    else listeners.splice(at, 1);
+    // A Set: a request of 100 devices has a listener for each, removed in any order.
+    this.#listeners?.delete(listener);
   }
 
   end(reason: unknown): void {
