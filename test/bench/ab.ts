@@ -9,25 +9,19 @@
  * Environment (all optional): BENCH_AB_BASE (a git ref, `floor` or `yoga-floor`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
  * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_PIN (proc.ts), YOGA_FLOOR_HTTP (floor/yoga.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { alternate } from './paired.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
-import { compileServers, floorEntry, floorName, startFacade, startFloor } from './servers.ts';
+import { checkoutBuild, compileServers, floorEntry, floorName, startFacade, startFloor } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin } from './standin.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 const baseRef = process.env.BENCH_AB_BASE ?? 'HEAD';
 /**
  * BENCH_AB_BASE=floor: the Node floor (floor/server.ts) as A, for the ratio issue 17 sets;
  * `yoga-floor`: the same on graphql-yoga (floor/yoga.ts), for what the facade adds to Yoga.
  */
 const againstFloor = floorEntry(baseRef) !== undefined;
-const base = againstFloor ? '' : git('rev-parse', '--verify', `${baseRef}^{commit}`);
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 6);
 const roundSeconds = Number(process.env.BENCH_AB_ROUND_S ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -37,13 +31,7 @@ const workloads = (process.env.BENCH_WORKLOADS ?? 'single').split(',').map((name
   return workload;
 });
 
-// The base's tree, compiled once per commit (the directory is named for it).
-const baseDir = `.bench/ab/${base.slice(0, 12)}`;
-if (!againstFloor) {
-  if (!existsSync(`${root}/${baseDir}`)) git('worktree', 'add', '--detach', baseDir, base);
-  const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
-  execFileSync(process.execPath, [tsc, '-p', `${baseDir}/tsconfig.build.json`], { cwd: root, stdio: 'inherit' });
-}
+const { commit: base, dir: baseDir } = againstFloor ? { commit: '', dir: '' } : checkoutBuild(baseRef);
 compileServers();
 
 const standin = await forkStandin();

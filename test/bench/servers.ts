@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_ACCOUNT_ID } from '../../tools/standin/data.ts';
@@ -48,6 +49,21 @@ export function floorName(floor: string): string {
 /** What a floor's process is given besides the stand-in's address: YOGA_FLOOR_HTTP (floor/yoga.ts), when set. */
 export function floorEnv(): Record<string, string> {
   return process.env.YOGA_FLOOR_HTTP ? { YOGA_FLOOR_HTTP: process.env.YOGA_FLOOR_HTTP } : {};
+}
+
+/**
+ * The facade as a git ref has it: checked out with `git worktree` under .bench/ab/ (once per
+ * commit: the directory is named for it) and compiled with its own tsconfig.build.json, to
+ * run on this checkout's node_modules. Returns the commit and the directory.
+ */
+export function checkoutBuild(ref: string): { readonly commit: string; readonly dir: string } {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  const commit = git('rev-parse', '--verify', `${ref}^{commit}`);
+  const dir = `.bench/ab/${commit.slice(0, 12)}`;
+  if (!existsSync(`${root}/${dir}`)) git('worktree', 'add', '--detach', dir, commit);
+  const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+  execFileSync(process.execPath, [tsc, '-p', `${dir}/tsconfig.build.json`], { cwd: root, stdio: 'inherit' });
+  return { commit, dir };
 }
 
 /** `npm run build`'s compilation, and the same for the baseline and the floors, before anything is started. */
