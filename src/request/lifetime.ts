@@ -16,15 +16,14 @@ export interface GiveUpSignal {
 /**
  * The end of some upstream work: a request's (its answer is complete, its deadline passed or
  * its client went away) or a shared call's (every caller waiting on it gave up). A plain
- * object with a list of listeners until something needs a real AbortSignal, which is rare:
- * an AbortController per request or per call, and an EventTarget listener for each wait,
- * cost a few percent of a small request's CPU (docs/benchmarks.md).
+ * object with a set of listeners: an AbortController per request or per call, and an
+ * EventTarget listener for each wait, cost a few percent of a small request's CPU
+ * (docs/benchmarks.md).
  */
 export class Lifetime implements GiveUpSignal {
   #ended = false;
   #reason: unknown;
   #listeners: Set<GiveUpListener> | undefined;
-  #controller: AbortController | undefined;
 
   get aborted(): boolean {
     return this.#ended;
@@ -32,15 +31,6 @@ export class Lifetime implements GiveUpSignal {
 
   get reason(): unknown {
     return this.#reason;
-  }
-
-  /** A real AbortSignal that aborts with the lifetime (made on first use). */
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#ended) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
   }
 
   // Listeners are called once at most whatever the options: the lifetime ends once.
@@ -54,18 +44,23 @@ export class Lifetime implements GiveUpSignal {
     this.#listeners?.delete(listener);
   }
 
+  /** Calls every listener, as an AbortSignal would even if one throws; the first error is then thrown. */
   end(reason: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#reason = reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
-    if (listeners) {
-      for (const listener of listeners) {
+    if (!listeners) return;
+    let failed: { error: unknown } | undefined;
+    for (const listener of listeners) {
+      try {
         if (typeof listener === 'function') listener();
         else listener.handleEvent();
+      } catch (error) {
+        failed ??= { error };
       }
     }
-    this.#controller?.abort(reason);
+    if (failed) throw failed.error;
   }
 }

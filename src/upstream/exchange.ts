@@ -17,6 +17,8 @@ export interface ExchangeOptions {
   readonly timeoutMs: number;
   /** A larger body is not buffered. */
   readonly maxBodyBytes: number;
+  /** Told the final status as soon as it arrives, before the body (a trace span records it). */
+  readonly onStatus?: ((statusCode: number) => void) | undefined;
 }
 
 const BODY_TOO_LARGE = new Error('the response body exceeds the limit');
@@ -30,8 +32,11 @@ export const EXCHANGE_TIMED_OUT = new Error('the exchange timed out');
  * promises for every call, and adds its own listener to the signal; a handler that
  * collects the body's chunks does without them (docs/benchmarks.md has the figures).
  *
- * Undici hands the handler its controller only when the request is written to a
- * connection; an abort before then is kept and applied then, as `dispatcher.request` does.
+ * Undici hands the handler its controller only when the request is about to be written
+ * to a connection. An abort before then (the request waits for a connection, or the
+ * connect hangs) settles the exchange at once, so that its timeout and the caller's signal
+ * hold whatever undici is doing; the request is then aborted before it is written, when
+ * undici gets to it. (`dispatcher.request` only rejected then.)
  */
 export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, settings: ExchangeOptions): Promise<Answer> {
   if (settings.signal.aborted) return Promise.reject(reasonOf(settings.signal));
@@ -62,21 +67,24 @@ class Exchange implements Dispatcher.DispatchHandler {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly signal: GiveUpSignal;
   private readonly maxBodyBytes: number;
+  private readonly onStatus: ((statusCode: number) => void) | undefined;
 
   constructor(
-    { signal, timeoutMs, maxBodyBytes }: ExchangeOptions,
+    { signal, timeoutMs, maxBodyBytes, onStatus }: ExchangeOptions,
     private readonly resolve: (answer: Answer) => void,
     private readonly reject: (error: unknown) => void,
   ) {
     this.signal = signal;
     this.maxBodyBytes = maxBodyBytes;
+    this.onStatus = onStatus;
     this.timer = Number.isFinite(timeoutMs) ? setTimeout(timeOut, timeoutMs, this) : undefined;
     signal.addEventListener('abort', this, { once: true });
   }
 
   abort(reason: Error): void {
     this.abortReason ??= reason;
-    this.controller?.abort(reason);
+    if (this.controller) this.controller.abort(reason);
+    else this.fail(reason); // nothing is on the wire yet: onRequestStart aborts it there
   }
 
   /** The signal aborted. */
@@ -106,6 +114,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // An informational (1xx) head is followed by the real one.
     this.statusCode = statusCode;
     this.headers = headers;
+    if (statusCode >= 200) this.onStatus?.(statusCode);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -122,10 +131,16 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    if (!this.finish()) return;
-    const { chunks } = this;
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    this.resolve({ statusCode: this.statusCode, headers: this.headers, text: body.toString('utf8') });
+    if (this.settled) return;
+    let text: string;
+    try {
+      text = decode(this.chunks);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.finish();
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, text });
   }
 
   onResponseError(_: Dispatcher.DispatchController, error: Error): void {
@@ -134,6 +149,13 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 const timeOut = (exchange: Exchange) => exchange.abort(EXCHANGE_TIMED_OUT);
+
+/** The body as UTF-8 text, without a byte-order mark (as undici's `body.text()` reads it). */
+function decode(chunks: readonly Buffer[]): string {
+  const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const bom = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+  return body.toString('utf8', bom ? 3 : 0);
+}
 
 /** Why `signal` aborted, as the Error undici's controller takes (an AbortController aborted without a reason has a DOMException, itself an Error). */
 const reasonOf = (signal: GiveUpSignal): Error =>

@@ -139,13 +139,12 @@ export function createFlatpeakClient({
           headers: requestHeaders(headers, body !== undefined, span),
           body: body === undefined ? undefined : JSON.stringify(body),
         },
-        { signal, timeoutMs, maxBodyBytes },
+        { signal, timeoutMs, maxBodyBytes, onStatus: span && ((status) => span.responded(status)) },
       );
     } catch (error) {
       throw transportError(error, what, signal);
     }
     const { statusCode, text } = answer;
-    span?.responded(statusCode);
 
     const ok = statusCode >= 200 && statusCode < 300;
     // The status decides first: a 503 with a huge HTML page is still a 503 (retried,
