@@ -20,6 +20,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEMO_ACCOUNT_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY } from '../../tools/standin/server.ts';
+import { cpuMicrosPerCall, quantile } from './call-rounds.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
 import { seededRandom } from './random.ts';
 import { checkoutBuild, compileServers } from './servers.ts';
@@ -123,20 +124,7 @@ const random = seededRandom('call-path-ab');
 const request = () => Array.from({ length: PER_REQUEST }, () => benchDeviceId(Math.floor(random() * FLEET_SIZE)));
 
 /** CPU µs of this process per device call, CALLS calls in requests of PER_REQUEST, IN_FLIGHT requests at once. */
-async function round(stack: Stack): Promise<number> {
-  let next = 0;
-  const started = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < CALLS) {
-        next += PER_REQUEST;
-        await stack(request());
-      }
-    }),
-  );
-  const used = process.cpuUsage(started);
-  return (used.user + used.system) / CALLS;
-}
+const round = (stack: Stack) => cpuMicrosPerCall(CALLS, IN_FLIGHT, () => stack(request()), PER_REQUEST);
 
 for (const side of [a, b, a, b]) await round(side.stack); // warm-up, unmeasured
 const perSide = { a: [] as number[], b: [] as number[] };
@@ -152,7 +140,6 @@ for (let i = 0; i < ROUNDS; i += 1) {
 standin.stop();
 await Promise.all([a.close(), b.close()]);
 
-const quantile = (values: readonly number[], q: number) => [...values].sort((x, y) => x - y)[Math.round(q * (values.length - 1))]!;
 const row = (name: string, values: readonly number[]) =>
   `| ${name} | ${quantile(values, 0.5).toFixed(1)} | ${quantile(values, 0).toFixed(1)}–${quantile(values, 1).toFixed(1)} |`;
 console.log(

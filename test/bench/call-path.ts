@@ -31,6 +31,7 @@ import { createDispatcher } from '../../src/upstream/dispatcher.ts';
 import { createFlatpeakClient, type CallOptions } from '../../src/upstream/flatpeak.ts';
 import { createRequestCalls } from '../../src/upstream/request-calls.ts';
 import { createUpstreamPolicy } from '../../src/upstream/resilience.ts';
+import { cpuMicrosPerCall, quantile } from './call-rounds.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
 import { seededRandom } from './random.ts';
 import { benchDeviceId, FLEET_SIZE } from './workloads.ts';
@@ -134,22 +135,8 @@ const wanted = process.env.BENCH_STACKS?.split(',').map((name) => name.trim());
 const STACKS = wanted ? ALL_STACKS.filter((stack) => wanted.includes(stack.name)) : ALL_STACKS;
 
 /** CPU µs of this process per call, CALLS calls with CONCURRENCY in flight. */
-async function round(stack: Stack): Promise<number> {
-  let next = 0;
-  const started = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < CALLS) {
-        next += 1;
-        await stack.get(deviceId());
-      }
-    }),
-  );
-  const used = process.cpuUsage(started);
-  return (used.user + used.system) / CALLS;
-}
+const round = (stack: Stack) => cpuMicrosPerCall(CALLS, CONCURRENCY, () => stack.get(deviceId()));
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const results = new Map<Stack, number[]>(STACKS.map((stack) => [stack, []]));
 for (const stack of STACKS) await round(stack); // warm-up, unmeasured
 for (let i = 0; i < ROUNDS; i += 1) {
@@ -163,7 +150,7 @@ console.log('| stack | µs per call | layer adds | rounds (min–max) |\n|---|--
 let previous: number | undefined;
 for (const stack of STACKS) {
   const values = results.get(stack)!;
-  const value = median(values);
+  const value = quantile(values, 0.5);
   const added = previous === undefined ? '' : `${value - previous >= 0 ? '+' : '−'}${Math.abs(value - previous).toFixed(0)}`;
   console.log(`| ${stack.name} | ${value.toFixed(0)} | ${added} | ${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)} |`);
   previous = value;
