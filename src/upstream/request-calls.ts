@@ -1,6 +1,6 @@
 import type { Context as TraceContext } from '@opentelemetry/api';
 import { bulkhead } from 'cockatiel';
-import type { GiveUpSignal, Lifetime } from '../request/lifetime.ts';
+import type { GiveUpSignal } from '../request/lifetime.ts';
 import type { Authorize } from './auth.ts';
 import type { CallOptions } from './flatpeak.ts';
 
@@ -9,7 +9,7 @@ export type RequestCalls = <T>(call: (options: CallOptions) => Promise<T>, share
 
 export interface RequestCallOptions {
   readonly authorize: Authorize;
-  readonly lifetime: Lifetime;
+  readonly lifetime: GiveUpSignal;
   readonly requestId: string;
   readonly traceContext: TraceContext | undefined;
   readonly deadlineAt: number;
@@ -18,7 +18,7 @@ export interface RequestCallOptions {
 }
 
 /**
- * How one request calls Flatpeak: with its credential, its deadline and its lifetime's
+ * How one request calls Flatpeak: with its credential, its deadline and its lifetime as the
  * signal (a shared call has its own), and through slots of its own. A request waits for its
  * own slots before it joins the shared upstream queue, so one document of many devices
  * cannot push every other caller's calls behind its own.
