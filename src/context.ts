@@ -5,7 +5,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import type { Authenticate } from './callers/authenticate.ts';
 import type { Caller } from './callers/caller.ts';
 import type { RateLimiter } from './callers/rate-limit.ts';
-import { createAdmit, missingToken } from './callers/admit.ts';
+import { type Admit, createAdmit, missingToken } from './callers/admit.ts';
 import { readAs } from './callers/read-as.ts';
 import { FacadeError } from './errors.ts';
 import { createDeviceLoader } from './loaders/device-loader.ts';
@@ -15,7 +15,7 @@ import { type GiveUpSignal, Lifetime } from './request/lifetime.ts';
 import { type LoadBudget, NO_LOAD_BUDGET, requestShare } from './request/load-budget.ts';
 import { requestIdOf } from './request/request-id.ts';
 import { type Authorize, authorizeWithCallerToken, authorizeWithService, type TokenSource } from './upstream/auth.ts';
-import type { DeviceSource } from './upstream/device-source.ts';
+import type { DeviceRead, DeviceSource } from './upstream/device-source.ts';
 import type { DeviceListQuery, DevicePage, FlatpeakClient } from './upstream/flatpeak.ts';
 import { createRequestCalls } from './upstream/request-calls.ts';
 import type { Device, DeviceWrite } from './upstream/types.ts';
@@ -42,8 +42,8 @@ export interface Context {
   readonly freshness: { maxAgeMs: number };
   /** The response is complete: stop the request's timer and anything of it still running. */
   dispose(): void;
-  /** Identity and the caller's budget (one unit), checked before upstream work that is not a device load. */
-  admit(): Promise<void>;
+  /** Identity and the caller's budget (one unit), checked before upstream work that is not a device load (see Admit). */
+  readonly admit: Admit;
   /**
    * `POST /devices` (no `id`) or `PATCH /devices/{id}` for this caller, who has been
    * authorized already. The request's loader and the shared cache then hold Flatpeak's answer.
@@ -145,29 +145,30 @@ export function createContextFactory({
     const credential = caller.kind === 'flatpeak' ? caller.key : 'service';
     const freshness = { maxAgeMs: Number.POSITIVE_INFINITY };
 
+    const noteFreshness = (read: DeviceRead) => {
+      freshness.maxAgeMs = Math.min(freshness.maxAgeMs, read.maxAgeMs);
+      return read;
+    };
+    // No async functions on this path: it runs once per device, and each would add a
+    // promise and a turn of the microtask queue to every load.
+    const readDevice = (id: string): Promise<Device> => {
+      const fetch = (shared: GiveUpSignal) => upstream((options) => client.getDevice(id, options), shared);
+      return readAs(caller, id, () => devices.read(credential, id, lifetime, fetch).then(noteFreshness), {
+        logger,
+        requestId,
+        // A cached device this caller may not read: Flatpeak's answer now decides.
+        readNow: () => {
+          freshness.maxAgeMs = 0;
+          return devices.refresh(credential, id, lifetime, fetch);
+        },
+      });
+    };
+    // A throw here rejects that device's load only (createDeviceLoader).
     const device = createDeviceLoader(
-      async (id) => {
+      (id) => {
         if (!takeLoad()) throw tooManyLoads(id);
-        await admit();
-        const fetch = (shared: GiveUpSignal) => upstream((options) => client.getDevice(id, options), shared);
-        return await readAs(
-          caller,
-          id,
-          async () => {
-            const read = await devices.read(credential, id, lifetime, fetch);
-            freshness.maxAgeMs = Math.min(freshness.maxAgeMs, read.maxAgeMs);
-            return read;
-          },
-          {
-            logger,
-            requestId,
-            // A cached device this caller may not read: Flatpeak's answer now decides.
-            readNow: () => {
-              freshness.maxAgeMs = 0;
-              return devices.refresh(credential, id, lifetime, fetch);
-            },
-          },
-        );
+        const admitted = admit();
+        return admitted ? admitted.then(() => readDevice(id)) : readDevice(id);
       },
       { maxDevices: maxDevicesPerRequest },
     );

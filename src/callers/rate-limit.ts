@@ -2,8 +2,12 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 
 export interface RateLimiter {
-  /** Takes `cost` tokens from `key`'s bucket: undefined if granted, else the ms until they would be. */
-  take(key: string, cost?: number): Promise<number | undefined>;
+  /**
+   * Takes `cost` tokens from `key`'s bucket: undefined if granted, else the ms until they
+   * would be. In process the answer is at hand, so it is given as it is: a promise per
+   * device load, where no wait is needed, is a share of a small request's CPU.
+   */
+  take(key: string, cost?: number): number | undefined | Promise<number | undefined>;
 }
 
 export interface RateLimitOptions {
@@ -16,7 +20,7 @@ export interface RateLimitOptions {
   readonly now?: () => number;
 }
 
-const unlimited: RateLimiter = { take: async () => undefined };
+const unlimited: RateLimiter = { take: () => undefined };
 
 /**
  * A token bucket per caller, in process. rate-limiter-flexible, the usual library, counts
@@ -32,15 +36,18 @@ export function createRateLimiter({
   if (perSecond <= 0) return unlimited;
   const buckets = new LRUCache<string, { tokens: number; at: number }>({ max: maxCallers });
   return {
-    async take(key, cost = 1) {
+    take(key, cost = 1) {
       const t = now();
-      const bucket = buckets.get(key);
+      let bucket = buckets.get(key);
       const tokens = bucket ? Math.min(burst, bucket.tokens + ((t - bucket.at) * perSecond) / 1000) : burst;
+      // The caller's bucket is updated in place (get has made it the most recently used).
+      if (!bucket) buckets.set(key, (bucket = { tokens, at: t }));
+      bucket.at = t;
       if (tokens >= cost) {
-        buckets.set(key, { tokens: tokens - cost, at: t });
+        bucket.tokens = tokens - cost;
         return undefined;
       }
-      buckets.set(key, { tokens, at: t });
+      bucket.tokens = tokens;
       return Math.ceil(((cost - tokens) * 1000) / perSecond);
     },
   };

@@ -30,31 +30,32 @@ export interface DeviceAnswer {
  * device exists (issue 21). It also means a device that has just become the caller's is not
  * refused on an older copy.
  */
-export async function readAs(
+export function readAs(
   caller: Caller,
   id: string,
   read: () => Promise<DeviceAnswer>,
   { logger, requestId, readNow }: { logger: Logger; requestId?: string | undefined; readNow: () => Promise<Device> },
 ): Promise<Device> {
-  let first: DeviceAnswer;
-  try {
-    first = await read();
-  } catch (error) {
-    throw toldAs(caller, id, error, logger, requestId);
-  }
-  let device = first.device;
-  if (first.remembered && !mayRead(caller, device)) {
-    try {
-      device = await readNow();
-    } catch (error) {
-      throw toldAs(caller, id, error, logger, requestId);
-    }
-  }
-  if (!mayRead(caller, device)) {
+  const allowed = (device: Device): Device => {
+    if (mayRead(caller, device)) return device;
     logger.info({ requestId, caller: caller.key, device: id }, 'device access denied');
     throw deviceNotFound(id);
+  };
+  const told = (error: unknown): never => {
+    throw toldAs(caller, id, error, logger, requestId);
+  };
+  // Not an async function: it runs once per device load, and the read's own promise,
+  // followed once, is all the usual case needs.
+  let first: Promise<DeviceAnswer>;
+  try {
+    first = read();
+  } catch (error) {
+    first = Promise.reject(error);
   }
-  return device;
+  return first.then(
+    ({ device, remembered }) => (remembered && !mayRead(caller, device) ? readNow().then(allowed, told) : allowed(device)),
+    told,
+  );
 }
 
 /** A read's error as the caller may learn it. */

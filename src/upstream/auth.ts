@@ -121,27 +121,52 @@ const loginTooSlow = () => new FacadeError('UPSTREAM_TIMEOUT', "Flatpeak's login
 /**
  * Service credentials: the shared token; if Flatpeak refuses it (revoked, rotated, clock
  * skew) the token is dropped and the call is made once more with a fresh login.
+ *
+ * Not async functions: this runs for every device call, and with a token at hand the
+ * call's own promise, followed once for a refusal, is all it needs.
  */
 export function authorizeWithService(source: TokenSource): Authorize {
   // The login is shared, so it runs on its own deadline; each caller waits on its own
   // (a token at hand needs no wait, nor a race against the caller's signal).
-  return async (call, signal) => {
+  const login = (signal: GiveUpSignal) => raceAbort(source.token(), signal, loginTooSlow);
+  const refusedAgain = async <T>(call: (token: string) => Promise<T>, signal: GiveUpSignal, refused: string): Promise<T> => {
+    source.invalidate(refused);
     try {
-      const token = source.ready() ?? (await raceAbort(source.token(), signal, loginTooSlow));
-      try {
-        return await call(token);
-      } catch (error) {
-        if (!isUnauthenticated(error)) throw error;
-        source.invalidate(token);
-        return await call(await raceAbort(source.token(), signal, loginTooSlow));
-      }
+      return await call(await login(signal));
     } catch (error) {
-      // The caller sent no credentials, so a refusal is the service's problem, not the
-      // caller's: apps commonly sign their user out on UNAUTHENTICATED.
-      if (!isUnauthenticated(error)) throw error;
-      throw new FacadeError('UPSTREAM_UNAVAILABLE', "Flatpeak refused this service's credentials", error.upstream);
+      throw serviceRefused(error);
     }
   };
+  const withToken = <T>(call: (token: string) => Promise<T>, signal: GiveUpSignal, token: string): Promise<T> => {
+    let answer: Promise<T>;
+    try {
+      answer = call(token);
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    return answer.then(undefined, (error: unknown) =>
+      isUnauthenticated(error) ? refusedAgain(call, signal, token) : Promise.reject(error),
+    );
+  };
+  return (call, signal) => {
+    const token = source.ready();
+    if (token !== undefined) return withToken(call, signal, token);
+    return login(signal).then(
+      (fresh) => withToken(call, signal, fresh),
+      (error: unknown) => {
+        throw serviceRefused(error);
+      },
+    );
+  };
+}
+
+/**
+ * The service's own credentials refused: the caller sent none, so that is the service's
+ * problem, not the caller's (apps commonly sign their user out on UNAUTHENTICATED).
+ */
+function serviceRefused(error: unknown): unknown {
+  if (!isUnauthenticated(error)) return error;
+  return new FacadeError('UPSTREAM_UNAVAILABLE', "Flatpeak refused this service's credentials", error.upstream);
 }
 
 const isUnauthenticated = (error: unknown): error is FacadeError => error instanceof FacadeError && error.code === 'UNAUTHENTICATED';

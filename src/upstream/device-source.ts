@@ -123,25 +123,38 @@ export function createDeviceSource({
       return fetchShared(credential, id, signal, fetch);
     },
 
-    async read(credential: string, id: string, signal: GiveUpSignal, fetch: FetchDevice): Promise<DeviceRead> {
-      if (!cache) return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: 0, remembered: false };
-      const cached = await cache.get(credential, id).catch((error: unknown) => {
-        onCacheError(error);
-        return undefined;
-      });
-      const at = now();
-      if (cached && at < cached.freshUntil) {
-        observer?.read('cache');
-        return { device: cached.device, maxAgeMs: cached.freshUntil - at, remembered: true };
-      }
-      if (cached) {
-        observer?.read('stale');
-        // Stale: answer now, refresh behind the caller's back (once, however many ask).
-        if (!coalescer.has(keyOf(credential, id)))
-          void fetchShared(credential, id, AbortSignal.timeout(refreshDeadlineMs), fetch).catch(() => {});
-        return { device: cached.device, maxAgeMs: 0, remembered: true };
-      }
-      return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: ttlMs, remembered: false };
+    read(credential: string, id: string, signal: GiveUpSignal, fetch: FetchDevice): Promise<DeviceRead> {
+      // Not an async function: without a cache this runs once per device, and the call's
+      // own promise, followed once, is all it needs.
+      return cache ? readThroughCache(cache, credential, id, signal, fetch) : fetchShared(credential, id, signal, fetch).then(uncached);
     },
   };
+
+  async function readThroughCache(
+    cache: DeviceCache,
+    credential: string,
+    id: string,
+    signal: GiveUpSignal,
+    fetch: FetchDevice,
+  ): Promise<DeviceRead> {
+    const cached = await cache.get(credential, id).catch((error: unknown) => {
+      onCacheError(error);
+      return undefined;
+    });
+    const at = now();
+    if (cached && at < cached.freshUntil) {
+      observer?.read('cache');
+      return { device: cached.device, maxAgeMs: cached.freshUntil - at, remembered: true };
+    }
+    if (cached) {
+      observer?.read('stale');
+      // Stale: answer now, refresh behind the caller's back (once, however many ask).
+      if (!coalescer.has(keyOf(credential, id)))
+        void fetchShared(credential, id, AbortSignal.timeout(refreshDeadlineMs), fetch).catch(() => {});
+      return { device: cached.device, maxAgeMs: 0, remembered: true };
+    }
+    return { device: await fetchShared(credential, id, signal, fetch), maxAgeMs: ttlMs, remembered: false };
+  }
 }
+
+const uncached = (device: Device): DeviceRead => ({ device, maxAgeMs: 0, remembered: false });

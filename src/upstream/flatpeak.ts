@@ -121,37 +121,42 @@ export function createFlatpeakClient({
   const get = <S extends z.ZodType>(resource: Resource<S>, deadline: Deadline) => send(resource, deadline);
   const write = <S extends z.ZodType>(resource: Resource<S>, deadline: Deadline) => send(resource, deadline, false);
 
-  /** One HTTP exchange; every failure leaves as a FacadeError. */
-  async function attempt<S extends z.ZodType>(
+  /**
+   * One HTTP exchange; every failure leaves as a FacadeError. Not an async function: it runs
+   * once per device, and the exchange's own promise, followed once, is all it needs.
+   */
+  function attempt<S extends z.ZodType>(
     { path, schema, what, headers, method = 'GET', body }: Resource<S>,
     signal: GiveUpSignal,
     timeoutMs: number,
     span?: AttemptSpan,
   ): Promise<z.output<S>> {
-    let answer: Answer;
-    try {
-      answer = await exchange(
-        dispatcher,
-        {
-          origin,
-          path: basePath + path,
-          method,
-          headers: requestHeaders(headers, body !== undefined, span),
-          body: body === undefined ? undefined : JSON.stringify(body),
-        },
-        { signal, timeoutMs, maxBodyBytes, onStatus: span && ((status) => span.responded(status)) },
-      );
-    } catch (error) {
-      throw transportError(error, what, signal);
-    }
-    const { statusCode, text } = answer;
+    return exchange(
+      dispatcher,
+      {
+        origin,
+        path: basePath + path,
+        method,
+        headers: requestHeaders(headers, body !== undefined, span),
+        body: body === undefined ? undefined : JSON.stringify(body),
+      },
+      { signal, timeoutMs, maxBodyBytes, onStatus: span && ((status) => span.responded(status)) },
+    ).then(
+      (answer) => answerOf(answer, schema, what),
+      (error: unknown) => {
+        throw transportError(error, what, signal);
+      },
+    );
+  }
 
+  /** What Flatpeak answered, validated, or the FacadeError that says what is wrong with it. */
+  function answerOf<S extends z.ZodType>({ statusCode, text, headers }: Answer, schema: S, what: string): z.output<S> {
     const ok = statusCode >= 200 && statusCode < 300;
     // The status decides first: a 503 with a huge HTML page is still a 503 (retried,
     // counted by the breaker), not a bad response.
     if (!ok) {
       const refusal = parseErrorBody(text ?? '');
-      throw statusError(statusCode, refusal.code, what, retryAfterMs(answer.headers['retry-after']), refusal.message);
+      throw statusError(statusCode, refusal.code, what, retryAfterMs(headers['retry-after']), refusal.message);
     }
     if (text === undefined) {
       throw new FacadeError('UPSTREAM_BAD_RESPONSE', `Flatpeak sent a response for ${what} larger than ${maxBodyBytes} bytes`, {
