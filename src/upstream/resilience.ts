@@ -1,8 +1,9 @@
-import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, SamplingBreaker, circuitBreaker, handleWhen } from 'cockatiel';
+import { BrokenCircuitError, CircuitState, SamplingBreaker } from 'cockatiel';
 import { FacadeError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { GiveUpSignal } from '../request/lifetime.ts';
 import { AnyBreaker, OutageBreaker } from './breakers.ts';
+import { Circuit } from './circuit.ts';
 import { createAdaptiveLimiter, LimiterAbandoned, LimiterQueueFull, type Outcome } from './limiter.ts';
 import { createRetryBudget } from './retry-budget.ts';
 
@@ -126,7 +127,7 @@ function neverSent(error: Error): boolean {
 }
 
 /**
- * The upstream policies: the circuit breaker from cockatiel, the adaptive concurrency limit
+ * The upstream policies: the circuit (circuit.ts, opened by cockatiel's breakers), the adaptive concurrency limit
  * from limiter.ts, and a retry loop of our own: each delay is planned from that call's error
  * and deadline, and every wait ends on the caller's signal (cockatiel's retry does not end
  * its backoff on it, which took a race around every call). One instance per upstream
@@ -150,32 +151,32 @@ export function createUpstreamPolicy(
   // (one burst of concurrent timeouts, from a cold start or a GC pause, is not enough).
   // And a run of failures with nothing but failures, for a total outage: the rate alone
   // would wait for the failures to outweigh every success of the window (hundreds of
-  // failed calls at full load) before it opened. While half-open, the probe's caller giving up proves nothing about Flatpeak; cockatiel
-  // would count any error it does not handle as a success and close the circuit.
-  const breaker: CircuitBreakerPolicy = circuitBreaker(
-    handleWhen((error) => isOutage(error) || (breaker.state === CircuitState.HalfOpen && isGiveUp(error))),
-    {
-      halfOpenAfter: settings.breakerCooldownMs,
-      breaker: new AnyBreaker([
-        new SamplingBreaker({
-          threshold: settings.breakerFailureRatio,
-          duration: settings.breakerWindowMs,
-          minimumRps: settings.breakerMinCalls / (settings.breakerWindowMs / 1000),
-        }),
-        new OutageBreaker({
-          failures: settings.breakerOutageFailures,
-          durationMs: settings.breakerOutageMs,
-          minFailures: Math.min(OUTAGE_MIN_FAILURES, settings.breakerOutageFailures),
-          now,
-        }),
-      ]),
+  // failed calls at full load) before it opened. While half-open, the probe's caller
+  // giving up proves nothing about Flatpeak: it counts as a failure, since any error that
+  // is not one closes the circuit (Flatpeak answered, as cockatiel reads it).
+  const circuit = new Circuit({
+    isFailure: (error, state) => error instanceof Error && (isOutage(error) || (state === CircuitState.HalfOpen && isGiveUp(error))),
+    cooldownMs: settings.breakerCooldownMs,
+    breaker: new AnyBreaker([
+      new SamplingBreaker({
+        threshold: settings.breakerFailureRatio,
+        duration: settings.breakerWindowMs,
+        minimumRps: settings.breakerMinCalls / (settings.breakerWindowMs / 1000),
+      }),
+      new OutageBreaker({
+        failures: settings.breakerOutageFailures,
+        durationMs: settings.breakerOutageMs,
+        minFailures: Math.min(OUTAGE_MIN_FAILURES, settings.breakerOutageFailures),
+        now,
+      }),
+    ]),
+    onStateChange: (state) => {
+      const circuit = CIRCUIT_NAMES[state];
+      const log = circuit === 'closed' ? logger.info.bind(logger) : logger.warn.bind(logger);
+      log({ circuit }, `Flatpeak circuit ${circuit}`);
+      observer.circuit(circuit);
     },
-  );
-  breaker.onStateChange((state) => {
-    const circuit = CIRCUIT_NAMES[state];
-    const log = circuit === 'closed' ? logger.info.bind(logger) : logger.warn.bind(logger);
-    log({ circuit }, `Flatpeak circuit ${circuit}`);
-    observer.circuit(circuit);
+    now,
   });
   const limiter = createAdaptiveLimiter({
     initialLimit: Math.min(INITIAL_CONCURRENCY, settings.maxConcurrent),
@@ -184,19 +185,31 @@ export function createUpstreamPolicy(
   });
   const budget = createRetryBudget({ ratio: settings.retryBudgetRatio, now });
 
-  /** One attempt, given the time it may take; a failure after the caller gave up is the caller's, not Flatpeak's. */
-  async function attemptOnce<T>(attempt: Attempt<T>, signal: GiveUpSignal): Promise<T> {
-    if (signal.aborted) throw new CallerGaveUp();
+  /**
+   * One attempt, given the time it may take; a failure after the caller gave up is the
+   * caller's, not Flatpeak's. Not an async function: the attempt's promise, followed once,
+   * is all it needs (it runs once per device).
+   */
+  function attemptOnce<T>(attempt: Attempt<T>, signal: GiveUpSignal): Promise<T> {
+    if (signal.aborted) return Promise.reject(new CallerGaveUp());
     const started = performance.now();
+    let running: Promise<T>;
     try {
-      const value = await attempt(signal, settings.attemptTimeoutMs);
-      observer.attempt('ok', (performance.now() - started) / 1000);
-      return value;
+      running = attempt(signal, settings.attemptTimeoutMs);
     } catch (error) {
-      if (signal.aborted) throw new CallerGaveUp();
-      observer.attempt(outcomeOf(error), (performance.now() - started) / 1000);
-      throw error;
+      running = Promise.reject(error);
     }
+    return running.then(
+      (value) => {
+        observer.attempt('ok', (performance.now() - started) / 1000);
+        return value;
+      },
+      (error: unknown) => {
+        if (signal.aborted) throw new CallerGaveUp();
+        observer.attempt(outcomeOf(error), (performance.now() - started) / 1000);
+        throw error;
+      },
+    );
   }
 
   /** After a failure: how long to wait before trying again, or undefined not to. */
@@ -223,7 +236,7 @@ export function createUpstreamPolicy(
         budget.recordCall();
         for (let retries = 0; ; retries += 1) {
           try {
-            const value = await breaker.execute(() =>
+            const value = await circuit.run(() =>
               limiter.run(() => attemptOnce(attempt, signal), { owner, signal, classify: congestionOf }),
             );
             observer.call('ok');
@@ -241,7 +254,7 @@ export function createUpstreamPolicy(
         throw translated;
       }
     },
-    circuit: () => CIRCUIT_NAMES[breaker.state],
+    circuit: () => CIRCUIT_NAMES[circuit.state],
     concurrency: () => ({ limit: limiter.limit, inFlight: limiter.inFlight, queued: limiter.queued }),
   };
 }

@@ -1,0 +1,117 @@
+import { BrokenCircuitError, CircuitState, type IBreaker } from 'cockatiel';
+
+export interface CircuitOptions {
+  /** Decides when the circuit opens from the outcomes it is told (cockatiel's breakers, breakers.ts). */
+  readonly breaker: IBreaker;
+  /** How long an open circuit fails fast before letting one probe through. */
+  readonly cooldownMs: number;
+  /** Whether an attempt's error counts against Flatpeak, in the state the attempt ran in; others count for nothing. */
+  readonly isFailure: (error: unknown, state: CircuitState) => boolean;
+  readonly onStateChange: (state: CircuitState) => void;
+  readonly now: () => number;
+}
+
+/**
+ * The circuit around each attempt, as cockatiel's `CircuitBreakerPolicy` runs it: closed,
+ * open for the cool-down (attempts fail at once with cockatiel's `BrokenCircuitError`),
+ * then half-open, where one probe decides and other attempts wait for its outcome. The
+ * breakers that decide when it opens are cockatiel's `IBreaker`s.
+ *
+ * Cockatiel's policy wraps every attempt in two async functions and a result object:
+ * four promises and about a kilobyte per device call (docs/benchmarks.md). A closed
+ * circuit here follows the attempt's own promise once, with handlers made once.
+ */
+export class Circuit {
+  #state: CircuitState = CircuitState.Closed;
+  #openedAt = 0;
+  /** While half-open: the probe, which every other attempt waits for. */
+  #probe: Promise<unknown> | undefined;
+  readonly #options: CircuitOptions;
+
+  constructor(options: CircuitOptions) {
+    this.#options = options;
+  }
+
+  get state(): CircuitState {
+    return this.#state;
+  }
+
+  /** Runs `attempt` as the circuit allows; rejects with `BrokenCircuitError` while it is open. */
+  run<T>(attempt: () => Promise<T>): Promise<T> {
+    switch (this.#state) {
+      case CircuitState.Closed:
+        return start(attempt).then(this.#closedSuccess as (value: T) => T, this.#closedFailure);
+      case CircuitState.HalfOpen:
+        return (this.#probe ?? Promise.resolve()).then(
+          () => this.run(attempt),
+          () => this.run(attempt),
+        );
+      default:
+        if (this.#options.now() - this.#openedAt < this.#options.cooldownMs) return Promise.reject(new BrokenCircuitError());
+        return this.#halfOpen(attempt);
+    }
+  }
+
+  readonly #closedSuccess = (value: unknown): unknown => {
+    this.#options.breaker.success(CircuitState.Closed);
+    return value;
+  };
+
+  readonly #closedFailure = (error: unknown): never => {
+    // Counted as what it was when the attempt started, as cockatiel does: a failure that
+    // ends after the circuit opened changes nothing (#open is then a no-op).
+    if (this.#options.isFailure(error, CircuitState.Closed) && this.#options.breaker.failure(CircuitState.Closed)) this.#open();
+    throw error;
+  };
+
+  #halfOpen<T>(attempt: () => Promise<T>): Promise<T> {
+    this.#set(CircuitState.HalfOpen);
+    const { breaker, isFailure } = this.#options;
+    const probe = start(attempt).then(
+      (value) => {
+        breaker.success(CircuitState.HalfOpen);
+        this.#close();
+        return value;
+      },
+      (error: unknown) => {
+        if (isFailure(error, CircuitState.HalfOpen)) {
+          breaker.failure(CircuitState.HalfOpen);
+          this.#open();
+        } else {
+          // Not Flatpeak's failure (a bad answer, a refusal): Flatpeak answered, as cockatiel reads it.
+          this.#close();
+        }
+        throw error;
+      },
+    );
+    this.#probe = probe;
+    return probe;
+  }
+
+  #open(): void {
+    if (this.#state === CircuitState.Open) return;
+    this.#openedAt = this.#options.now();
+    this.#probe = undefined;
+    this.#set(CircuitState.Open);
+  }
+
+  #close(): void {
+    if (this.#state !== CircuitState.HalfOpen) return;
+    this.#probe = undefined;
+    this.#set(CircuitState.Closed);
+  }
+
+  #set(state: CircuitState): void {
+    this.#state = state;
+    this.#options.onStateChange(state);
+  }
+}
+
+/** The attempt's promise, a synchronous throw included. */
+function start<T>(attempt: () => Promise<T>): Promise<T> {
+  try {
+    return attempt();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
