@@ -1,5 +1,4 @@
 import type { Context as TraceContext } from '@opentelemetry/api';
-import { bulkhead } from 'cockatiel';
 import type { GiveUpSignal } from '../request/lifetime.ts';
 import type { Authorize } from './auth.ts';
 import type { CallOptions } from './flatpeak.ts';
@@ -32,12 +31,50 @@ export function createRequestCalls({
   maxCalls,
 }: RequestCallOptions): RequestCalls {
   // Made on the first call: most small requests only join calls already in flight.
-  let slots: ReturnType<typeof bulkhead> | undefined;
+  let slots: Slots | undefined;
   return (call, shared) => {
     const callSignal = shared ?? lifetime;
-    const owner = (slots ??= bulkhead(maxCalls, Number.POSITIVE_INFINITY));
-    return owner.execute(() =>
+    const owner = (slots ??= createSlots(maxCalls));
+    return owner.run(() =>
       authorize((token) => call({ token, requestId, traceContext, signal: callSignal, deadlineAt, owner }), callSignal),
     );
+  };
+}
+
+type Slots = ReturnType<typeof createSlots>;
+
+/**
+ * At most `max` calls running at once (in flight, or waiting in the shared queue); the
+ * rest wait here in turn. As cockatiel's bulkhead with an unbounded queue, whose `execute`,
+ * an async function, cost two promises per device call; here a call that finds a slot
+ * costs one, which gives the slot back.
+ */
+function createSlots(max: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next)
+      next(); // the slot passes to the next call as it stands
+    else active -= 1;
+  };
+  function start<T>(task: () => Promise<T>): Promise<T> {
+    let running: Promise<T>;
+    try {
+      running = task();
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.then(release, release);
+    return running;
+  }
+  return {
+    run<T>(task: () => Promise<T>): Promise<T> {
+      if (active < max) {
+        active += 1;
+        return start(task);
+      }
+      return new Promise<void>((resolve) => waiting.push(resolve)).then(() => start(task));
+    },
   };
 }

@@ -223,36 +223,56 @@ export function createUpstreamPolicy(
     return budget.tryRetry() ? delay : undefined;
   }
 
+  /** One try: through the circuit, then a slot under the concurrency limit, then the attempt. */
+  function once<T>(attempt: Attempt<T>, { signal, owner = ANYONE }: PolicyCall): Promise<T> {
+    return circuit.run(() => limiter.run(() => attemptOnce(attempt, signal), { owner, signal, classify: congestionOf }));
+  }
+
+  const succeeded = <T>(value: T): T => {
+    observer.call('ok');
+    return value;
+  };
+
+  /** What the caller is told when the call has failed for good. */
+  function failed(error: unknown, what: string): unknown {
+    const translated = translate(error, what);
+    observer.call(outcomeOf(translated));
+    return translated;
+  }
+
+  /** After the first try failed: the retries, each waiting its delay, until one succeeds or none is due. */
+  async function retried<T>(first: unknown, attempt: Attempt<T>, call: PolicyCall): Promise<T> {
+    let error = first;
+    try {
+      for (let retries = 0; ; retries += 1) {
+        const delay = retryDelay(error, retries, call);
+        if (delay === undefined) throw error;
+        observer.retry();
+        await backoff(delay, call.signal);
+        try {
+          return succeeded(await once(attempt, call));
+        } catch (next) {
+          error = next;
+        }
+      }
+    } catch (final) {
+      throw failed(final, call.what);
+    }
+  }
+
   return {
     /**
      * The retry loop. Every wait in it ends when the caller gives up: the limiter's queue
      * (abandoned on the signal), the attempt (which ends on it) and the backoff (a timer with
-     * the signal), so the caller's deadline is kept without a race around the whole.
+     * the signal), so the caller's deadline is kept without a race around the whole. The
+     * first try is followed without an async function (it runs once per device, and nearly
+     * always succeeds); the retries are `retried`'s.
      */
-    async run(attempt, call) {
-      const { signal, owner = ANYONE } = call;
-      try {
-        if (signal.aborted) throw new CallerGaveUp(); // not worth a place in the queue
-        budget.recordCall();
-        for (let retries = 0; ; retries += 1) {
-          try {
-            const value = await circuit.run(() =>
-              limiter.run(() => attemptOnce(attempt, signal), { owner, signal, classify: congestionOf }),
-            );
-            observer.call('ok');
-            return value;
-          } catch (error) {
-            const delay = retryDelay(error, retries, call);
-            if (delay === undefined) throw error;
-            observer.retry();
-            await backoff(delay, signal);
-          }
-        }
-      } catch (error) {
-        const translated = translate(error, call.what);
-        observer.call(outcomeOf(translated));
-        throw translated;
-      }
+    run(attempt, call) {
+      // Not worth a place in the queue.
+      if (call.signal.aborted) return Promise.reject(failed(new CallerGaveUp(), call.what));
+      budget.recordCall();
+      return once(attempt, call).then(succeeded, (error: unknown) => retried(error, attempt, call));
     },
     circuit: () => CIRCUIT_NAMES[circuit.state],
     concurrency: () => ({ limit: limiter.limit, inFlight: limiter.inFlight, queued: limiter.queued }),
