@@ -46,16 +46,19 @@ export function readAs(
   };
   // Not an async function: it runs once per device load, and the read's own promise,
   // followed once, is all the usual case needs.
-  let first: Promise<DeviceAnswer>;
-  try {
-    first = read();
-  } catch (error) {
-    first = Promise.reject(error);
-  }
-  return first.then(
-    ({ device, remembered }) => (remembered && !mayRead(caller, device) ? readNow().then(allowed, told) : allowed(device)),
+  return settled(read).then(
+    ({ device, remembered }) => (remembered && !mayRead(caller, device) ? settled(readNow).then(allowed, told) : allowed(device)),
     told,
   );
+}
+
+/** `read()`'s promise, a synchronous throw included. */
+function settled<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return read();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** A read's error as the caller may learn it. */

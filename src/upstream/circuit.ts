@@ -58,8 +58,10 @@ export class Circuit {
   };
 
   readonly #closedFailure = (error: unknown): never => {
-    // Counted as what it was when the attempt started, as cockatiel does: a failure that
-    // ends after the circuit opened changes nothing (#open is then a no-op).
+    // Judged in the state the attempt started in, closed. (Cockatiel's policy judged it in
+    // the state at the end: a caller giving up on an attempt that started closed then
+    // counted as a failure if a probe was running meanwhile, and reopened the circuit under
+    // the probe. Only the probe's own outcome decides here.)
     if (this.#options.isFailure(error, CircuitState.Closed) && this.#options.breaker.failure(CircuitState.Closed)) this.#open();
     throw error;
   };

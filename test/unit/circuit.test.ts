@@ -110,3 +110,37 @@ describe('circuit', () => {
     expect(c.subject.state).toBe(CircuitState.Open);
   });
 });
+
+describe('circuit, with a probe running', () => {
+  it('is decided by the probe alone: a caller giving up on an attempt that started closed does not reopen it', async () => {
+    class GaveUp extends Error {}
+    let time = 0;
+    const subject = new Circuit({
+      breaker: new ConsecutiveBreaker(2),
+      cooldownMs: 1_000,
+      // As resilience.ts: a caller giving up counts only against a probe.
+      isFailure: (error, state) => error instanceof Outage || (state === CircuitState.HalfOpen && error instanceof GaveUp),
+      onStateChange: () => {},
+      now: () => time,
+    });
+    let giveUp!: () => void;
+    const early = subject.run(
+      () =>
+        new Promise<string>((_resolve, reject) => {
+          giveUp = () => reject(new GaveUp());
+        }),
+    );
+    await subject.run(() => Promise.reject(new Outage())).catch(() => {});
+    await subject.run(() => Promise.reject(new Outage())).catch(() => {});
+    time += 1_000;
+    const probe = gate();
+    const probing = subject.run(() => probe.promise);
+
+    giveUp();
+    await expect(early).rejects.toBeInstanceOf(GaveUp);
+    expect(subject.state).toBe(CircuitState.HalfOpen);
+    probe.open();
+    expect(await probing).toBe('probe');
+    expect(subject.state).toBe(CircuitState.Closed);
+  });
+});
