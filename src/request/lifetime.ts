@@ -23,6 +23,10 @@ export interface GiveUpSignal {
 export class Lifetime implements GiveUpSignal {
   #ended = false;
   #reason: unknown;
+  // Most lifetimes have one listener at a time (a shared call's: its exchange); a Set is
+  // made only for more (a request's: one per device), and each Set costs an allocation,
+  // and more as it grows and shrinks.
+  #listener: GiveUpListener | undefined;
   #listeners: Set<GiveUpListener> | undefined;
 
   get aborted(): boolean {
@@ -35,13 +39,15 @@ export class Lifetime implements GiveUpSignal {
 
   // Listeners are called once at most whatever the options: the lifetime ends once.
   addEventListener(_type: 'abort', listener: GiveUpListener): void {
-    if (this.#ended) return;
-    (this.#listeners ??= new Set()).add(listener);
+    if (this.#ended || listener === this.#listener) return;
+    if (this.#listener === undefined && this.#listeners === undefined) this.#listener = listener;
+    else (this.#listeners ??= new Set()).add(listener);
   }
 
   removeEventListener(_type: 'abort', listener: GiveUpListener): void {
+    if (this.#listener === listener) this.#listener = undefined;
     // A Set: a request of 100 devices has a listener for each, removed in any order.
-    this.#listeners?.delete(listener);
+    else this.#listeners?.delete(listener);
   }
 
   /** Calls every listener, as an AbortSignal would even if one throws; the first error is then thrown. */
@@ -49,18 +55,21 @@ export class Lifetime implements GiveUpSignal {
     if (this.#ended) return;
     this.#ended = true;
     this.#reason = reason;
+    const first = this.#listener;
     const listeners = this.#listeners;
+    this.#listener = undefined;
     this.#listeners = undefined;
-    if (!listeners) return;
     let failed: { error: unknown } | undefined;
-    for (const listener of listeners) {
+    const call = (listener: GiveUpListener) => {
       try {
         if (typeof listener === 'function') listener();
         else listener.handleEvent();
       } catch (error) {
         failed ??= { error };
       }
-    }
+    };
+    if (first) call(first);
+    if (listeners) for (const listener of listeners) call(listener);
     if (failed) throw failed.error;
   }
 }

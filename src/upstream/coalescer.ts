@@ -31,9 +31,16 @@ interface Shared {
   readonly key: string;
   /** Ends when every caller waiting on the call has given up: the call's own signal. */
   readonly lifetime: Lifetime;
-  readonly waiters: Set<Waiter>;
+  /**
+   * Who waits: nearly always one caller (apps ask for their own devices), so a Set is made
+   * only for more.
+   */
+  waiter: Waiter | undefined;
+  others: Set<Waiter> | undefined;
   done: boolean;
 }
+
+const waiting = (shared: Shared): number => (shared.waiter ? 1 : 0) + (shared.others?.size ?? 0);
 
 /**
  * One caller waiting for a shared call. It is its signal's listener itself (`handleEvent`):
@@ -60,8 +67,9 @@ class Waiter {
   /** The caller gave up. Waiting for a later batch, the answer is here already; giving up still wins. */
   handleEvent(): void {
     const { shared } = this;
-    shared.waiters.delete(this);
-    if (!shared.done && shared.waiters.size === 0) {
+    if (shared.waiter === this) shared.waiter = undefined;
+    else shared.others?.delete(this);
+    if (!shared.done && waiting(shared) === 0) {
       // Nobody is waiting any more: stop the call, and let a new caller start afresh.
       if (this.calls.get(shared.key) === shared) this.calls.delete(shared.key);
       shared.lifetime.end(EVERYONE_GAVE_UP);
@@ -85,20 +93,20 @@ export function createCoalescer(): Coalescer {
     entry.done = true;
     // New callers start a call of their own from now on, while these are still being woken.
     if (calls.get(entry.key) === entry) calls.delete(entry.key);
-    if (entry.waiters.size === 1) {
+    const { waiter, others } = entry;
+    entry.waiter = undefined;
+    entry.others = undefined;
+    if (!others?.size) {
       // The usual case (apps ask for their own devices): nobody else to wake.
-      const [waiter] = entry.waiters;
-      entry.waiters.clear();
-      waiter!.settle(outcome);
+      waiter?.settle(outcome);
       return;
     }
-    const waiting = [...entry.waiters];
-    entry.waiters.clear();
+    const waiters = waiter ? [waiter, ...others] : [...others];
     let next = 0;
     const wake = () => {
-      const end = Math.min(next + WAKE_BATCH, waiting.length);
-      for (; next < end; next += 1) waiting[next]!.settle(outcome);
-      if (next < waiting.length) setImmediate(wake);
+      const end = Math.min(next + WAKE_BATCH, waiters.length);
+      for (; next < end; next += 1) waiters[next]!.settle(outcome);
+      if (next < waiters.length) setImmediate(wake);
     };
     wake();
   }
@@ -108,7 +116,7 @@ export function createCoalescer(): Coalescer {
       if (signal.aborted) return Promise.reject(gaveUp());
       let shared = calls.get(key);
       if (!shared) {
-        const entry: Shared = { key, lifetime: new Lifetime(), waiters: new Set(), done: false };
+        const entry: Shared = { key, lifetime: new Lifetime(), waiter: undefined, others: undefined, done: false };
         calls.set(key, entry);
         let started: Promise<T>;
         try {
@@ -124,7 +132,9 @@ export function createCoalescer(): Coalescer {
       }
       const joined = shared;
       return new Promise<T>((resolve, reject) => {
-        joined.waiters.add(new Waiter(joined, signal, resolve, reject, gaveUp, calls));
+        const waiter = new Waiter(joined, signal, resolve, reject, gaveUp, calls);
+        if (joined.waiter === undefined && !joined.others?.size) joined.waiter = waiter;
+        else (joined.others ??= new Set()).add(waiter);
       });
     },
     has: (key) => calls.has(key),
