@@ -41,11 +41,14 @@ export class Circuit {
     switch (this.#state) {
       case CircuitState.Closed:
         return start(attempt).then(this.#closedSuccess as (value: T) => T, this.#closedFailure);
-      case CircuitState.HalfOpen:
-        return (this.#probe ?? Promise.resolve()).then(
+      case CircuitState.HalfOpen: {
+        const probe = this.#probe;
+        if (!probe) return this.#halfOpen(attempt);
+        return probe.then(
           () => this.run(attempt),
           () => this.run(attempt),
         );
+      }
       default:
         if (this.#options.now() - this.#openedAt < this.#options.cooldownMs) return Promise.reject(new BrokenCircuitError());
         return this.#halfOpen(attempt);
@@ -67,7 +70,7 @@ export class Circuit {
   };
 
   #halfOpen<T>(attempt: () => Promise<T>): Promise<T> {
-    this.#set(CircuitState.HalfOpen);
+    this.#state = CircuitState.HalfOpen;
     const { breaker, isFailure } = this.#options;
     const probe = start(attempt).then(
       (value) => {
@@ -87,6 +90,7 @@ export class Circuit {
       },
     );
     this.#probe = probe;
+    this.#told(CircuitState.HalfOpen);
     return probe;
   }
 
@@ -105,7 +109,16 @@ export class Circuit {
 
   #set(state: CircuitState): void {
     this.#state = state;
-    this.#options.onStateChange(state);
+    this.#told(state);
+  }
+
+  /** Told once the state is whole: a log or a metric that fails must not fail the attempt, nor leave a probe unset. */
+  #told(state: CircuitState): void {
+    try {
+      this.#options.onStateChange(state);
+    } catch {
+      // Nothing to do: the circuit itself is in its new state.
+    }
   }
 }
 

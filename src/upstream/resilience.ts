@@ -268,11 +268,17 @@ export function createUpstreamPolicy(
      * first try is followed without an async function (it runs once per device, and nearly
      * always succeeds); the retries are `retried`'s.
      */
-    run(attempt, call) {
+    run<T>(attempt: Attempt<T>, call: PolicyCall): Promise<T> {
       // Not worth a place in the queue.
       if (call.signal.aborted) return Promise.reject(failed(new CallerGaveUp(), call.what));
       budget.recordCall();
-      return once(attempt, call).then(succeeded, (error: unknown) => retried(error, attempt, call));
+      let first: Promise<T>;
+      try {
+        first = once(attempt, call);
+      } catch (error) {
+        first = Promise.reject(error);
+      }
+      return first.then(succeeded, (error: unknown) => retried(error, attempt, call));
     },
     circuit: () => CIRCUIT_NAMES[circuit.state],
     concurrency: () => ({ limit: limiter.limit, inFlight: limiter.inFlight, queued: limiter.queued }),

@@ -144,3 +144,28 @@ describe('circuit, with a probe running', () => {
     expect(subject.state).toBe(CircuitState.Closed);
   });
 });
+
+describe('circuit, told of its states', () => {
+  it('keeps working when what it tells of a state change throws (a log, a metric)', async () => {
+    let time = 0;
+    const subject = new Circuit({
+      breaker: new ConsecutiveBreaker(1),
+      cooldownMs: 1_000,
+      isFailure: (error) => error instanceof Outage,
+      onStateChange: () => {
+        throw new Error('the log is broken');
+      },
+      now: () => time,
+    });
+    await expect(subject.run(() => Promise.reject(new Outage()))).rejects.toBeInstanceOf(Outage);
+    expect(subject.state).toBe(CircuitState.Open);
+    time += 1_000;
+    const probe = gate();
+    const probing = subject.run(() => probe.promise);
+    const waiting = subject.run(async () => 'after the probe');
+    probe.open();
+    expect(await probing).toBe('probe');
+    expect(await waiting).toBe('after the probe');
+    expect(subject.state).toBe(CircuitState.Closed);
+  });
+});
