@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { Device } from '../upstream/types.ts';
 import { mayRead, mayReadMalformed } from './access.ts';
 import type { Caller } from './caller.ts';
+import { promiseOf } from '../promise-of.ts';
 
 /**
  * The same answer for a device that does not exist and one the caller may not read, so
@@ -46,19 +47,10 @@ export function readAs(
   };
   // Not an async function: it runs once per device load, and the read's own promise,
   // followed once, is all the usual case needs.
-  return settled(read).then(
-    ({ device, remembered }) => (remembered && !mayRead(caller, device) ? settled(readNow).then(allowed, told) : allowed(device)),
+  return promiseOf(read).then(
+    ({ device, remembered }) => (remembered && !mayRead(caller, device) ? promiseOf(readNow).then(allowed, told) : allowed(device)),
     told,
   );
-}
-
-/** `read()`'s promise, a synchronous throw included. */
-function settled<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return read();
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }
 
 /** A read's error as the caller may learn it. */

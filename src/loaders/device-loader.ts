@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { badUserInput } from '../errors.ts';
 import type { Device } from '../upstream/types.ts';
+import { promiseOf } from '../promise-of.ts';
 
 /** Flatpeak's ID pattern with the device prefix, bounded so that no caller sends us a novel. */
 const DEVICE_ID = /^dev_[A-Za-z0-9]{1,64}$/;
@@ -44,21 +45,15 @@ export function createDeviceLoader(
   // can ask for (30 × devices(100 ids)); past the cap a request gets errors, not the
   // whole upstream queue, which it would otherwise take from every other caller.
   let fetched = 0;
-  return new DeviceLoader(
-    async (ids) =>
-      ids.map((id) => {
-        // One device's failure is that device's alone: it rejects this promise only. (Not an
-        // async function: that would wrap each load's promise in one more.)
-        try {
-          assertDeviceId(id);
-          if (fetched >= maxDevices) {
-            throw badUserInput(`This request asks for more than ${maxDevices} distinct devices; ${id} was not loaded`);
-          }
-          fetched += 1;
-          return fetchDevice(id);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      }) as unknown as Device[],
-  );
+  const load = (id: string): Promise<Device> => {
+    assertDeviceId(id);
+    if (fetched >= maxDevices) {
+      throw badUserInput(`This request asks for more than ${maxDevices} distinct devices; ${id} was not loaded`);
+    }
+    fetched += 1;
+    return fetchDevice(id);
+  };
+  // One device's failure is that device's alone: it rejects its own promise only. (Not an
+  // async function: that would wrap each load's promise in one more.)
+  return new DeviceLoader(async (ids) => ids.map((id) => promiseOf(load, id)) as unknown as Device[]);
 }

@@ -3,6 +3,7 @@ import type { FailureReason, ReportDependencyFailure } from '../telemetry/depend
 import { raceAbort } from './resilience.ts';
 import type { Login } from './types.ts';
 import type { GiveUpSignal } from '../request/lifetime.ts';
+import { promiseOf } from '../promise-of.ts';
 
 export interface TokenSource {
   /** A bearer token that Flatpeak should accept now. */
@@ -138,13 +139,7 @@ export function authorizeWithService(source: TokenSource): Authorize {
     }
   };
   const withToken = <T>(call: (token: string) => Promise<T>, signal: GiveUpSignal, token: string): Promise<T> => {
-    let answer: Promise<T>;
-    try {
-      answer = call(token);
-    } catch (error) {
-      answer = Promise.reject(error);
-    }
-    return answer.then(undefined, (error: unknown) =>
+    return promiseOf(call, token).then(undefined, (error: unknown) =>
       isUnauthenticated(error) ? refusedAgain(call, signal, token) : Promise.reject(error),
     );
   };

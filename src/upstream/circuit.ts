@@ -1,4 +1,5 @@
 import { BrokenCircuitError, CircuitState, type IBreaker } from 'cockatiel';
+import { promiseOf } from '../promise-of.ts';
 
 export interface CircuitOptions {
   /** Decides when the circuit opens from the outcomes it is told (cockatiel's breakers, breakers.ts). */
@@ -40,7 +41,7 @@ export class Circuit {
   run<T>(attempt: () => Promise<T>): Promise<T> {
     switch (this.#state) {
       case CircuitState.Closed:
-        return start(attempt).then(this.#closedSuccess as (value: T) => T, this.#closedFailure);
+        return promiseOf(attempt).then(this.#closedSuccess as (value: T) => T, this.#closedFailure);
       case CircuitState.HalfOpen: {
         const probe = this.#probe;
         if (!probe) return this.#halfOpen(attempt);
@@ -72,7 +73,7 @@ export class Circuit {
   #halfOpen<T>(attempt: () => Promise<T>): Promise<T> {
     this.#state = CircuitState.HalfOpen;
     const { breaker, isFailure } = this.#options;
-    const probe = start(attempt).then(
+    const probe = promiseOf(attempt).then(
       (value) => {
         breaker.success(CircuitState.HalfOpen);
         this.#close();
@@ -119,14 +120,5 @@ export class Circuit {
     } catch {
       // Nothing to do: the circuit itself is in its new state.
     }
-  }
-}
-
-/** The attempt's promise, a synchronous throw included. */
-function start<T>(attempt: () => Promise<T>): Promise<T> {
-  try {
-    return attempt();
-  } catch (error) {
-    return Promise.reject(error);
   }
 }

@@ -1,4 +1,5 @@
 import { type GiveUpSignal, Lifetime } from '../request/lifetime.ts';
+import { promiseOf } from '../promise-of.ts';
 
 /**
  * One upstream call per key in flight, however many callers wait for it (Hive Gateway
@@ -118,13 +119,7 @@ export function createCoalescer(): Coalescer {
       if (!shared) {
         const entry: Shared = { key, lifetime: new Lifetime(), waiter: undefined, others: undefined, done: false };
         calls.set(key, entry);
-        let started: Promise<T>;
-        try {
-          started = start(entry.lifetime);
-        } catch (error) {
-          started = Promise.reject(error);
-        }
-        started.then(
+        promiseOf(start, entry.lifetime).then(
           (value) => settle(entry, { ok: true, value }),
           (error: unknown) => settle(entry, { ok: false, error }),
         );

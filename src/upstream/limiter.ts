@@ -10,6 +10,7 @@
  */
 
 import type { GiveUpSignal } from '../request/lifetime.ts';
+import { promiseOf } from '../promise-of.ts';
 
 /** What a finished call says about Flatpeak's capacity. */
 export type Outcome = 'ok' | 'dropped' | 'ignore';
@@ -106,13 +107,7 @@ export function createAdaptiveLimiter({
           learn(outcome, now() - startedAt, atStart);
           dispatch();
         };
-        let running: Promise<T>;
-        try {
-          running = task();
-        } catch (error) {
-          running = Promise.reject(error);
-        }
-        return running.then(
+        return promiseOf(task).then(
           (value) => {
             done('ok');
             return value;

@@ -2,6 +2,7 @@ import type { Context as TraceContext } from '@opentelemetry/api';
 import type { GiveUpSignal } from '../request/lifetime.ts';
 import type { Authorize } from './auth.ts';
 import type { CallOptions } from './flatpeak.ts';
+import { promiseOf } from '../promise-of.ts';
 
 /** A call to Flatpeak on one request's behalf; `shared` is a shared call's own signal. */
 export type RequestCalls = <T>(call: (options: CallOptions) => Promise<T>, shared?: GiveUpSignal) => Promise<T>;
@@ -59,12 +60,7 @@ function createSlots(max: number) {
     else active -= 1;
   };
   function start<T>(task: () => Promise<T>): Promise<T> {
-    let running: Promise<T>;
-    try {
-      running = task();
-    } catch (error) {
-      running = Promise.reject(error);
-    }
+    const running = promiseOf(task);
     running.then(release, release);
     return running;
   }

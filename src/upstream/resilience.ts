@@ -6,6 +6,7 @@ import { AnyBreaker, OutageBreaker } from './breakers.ts';
 import { Circuit } from './circuit.ts';
 import { createAdaptiveLimiter, LimiterAbandoned, LimiterQueueFull, type Outcome } from './limiter.ts';
 import { createRetryBudget } from './retry-budget.ts';
+import { promiseOf } from '../promise-of.ts';
 
 export interface ResilienceSettings {
   /** Time allowed for one attempt, connect to last byte. */
@@ -193,13 +194,7 @@ export function createUpstreamPolicy(
   function attemptOnce<T>(attempt: Attempt<T>, signal: GiveUpSignal): Promise<T> {
     if (signal.aborted) return Promise.reject(new CallerGaveUp());
     const started = performance.now();
-    let running: Promise<T>;
-    try {
-      running = attempt(signal, settings.attemptTimeoutMs);
-    } catch (error) {
-      running = Promise.reject(error);
-    }
-    return running.then(
+    return promiseOf(attempt, signal, settings.attemptTimeoutMs).then(
       (value) => {
         observer.attempt('ok', (performance.now() - started) / 1000);
         return value;
@@ -272,13 +267,7 @@ export function createUpstreamPolicy(
       // Not worth a place in the queue.
       if (call.signal.aborted) return Promise.reject(failed(new CallerGaveUp(), call.what));
       budget.recordCall();
-      let first: Promise<T>;
-      try {
-        first = once(attempt, call);
-      } catch (error) {
-        first = Promise.reject(error);
-      }
-      return first.then(succeeded, (error: unknown) => retried(error, attempt, call));
+      return promiseOf(once, attempt, call).then(succeeded, (error: unknown) => retried(error, attempt, call));
     },
     circuit: () => CIRCUIT_NAMES[circuit.state],
     concurrency: () => ({ limit: limiter.limit, inFlight: limiter.inFlight, queued: limiter.queued }),
