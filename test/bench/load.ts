@@ -35,6 +35,14 @@ export interface Measured {
   readonly firstFailure?: string;
 }
 
+/** One measured run as `combineRounds` needs it: its length, failures and latencies too. */
+export interface Round extends Measured {
+  readonly seconds: number;
+  readonly failed: number;
+  /** Every answered request's latency in ms, sorted. */
+  readonly latencies: readonly number[];
+}
+
 export interface RunOptions {
   readonly seconds: number;
   readonly connections: number;
@@ -50,7 +58,7 @@ export interface RunOptions {
  */
 const SETTLE_MS = 200;
 
-export async function measure(urls: readonly string[], pids: readonly number[], load: Load, options: RunOptions): Promise<Measured> {
+export async function measure(urls: readonly string[], pids: readonly number[], load: Load, options: RunOptions): Promise<Round> {
   if (options.warmupSeconds > 0) await fire(urls, load, options.warmupSeconds, options.connections);
   await sleep(SETTLE_MS);
   await options.upstreamStats();
@@ -72,6 +80,36 @@ export async function measure(urls: readonly string[], pids: readonly number[], 
     rssAfterMb: sum(pids.map(rssMb)),
     bytesPerAnswer: fired.bytes / Math.max(1, fired.requests - fired.connectionErrors),
     ...(fired.firstFailure === undefined ? {} : { firstFailure: fired.firstFailure }),
+    seconds: fired.seconds,
+    failed: fired.failed,
+    latencies: fired.latencies,
+  };
+}
+
+/**
+ * The runs of one server on one workload, measured in rounds between other servers' runs,
+ * as one: totals over all rounds, percentiles of every latency, memory after the last.
+ */
+export function combineRounds(rounds: readonly Round[]): Measured {
+  const last = rounds.at(-1);
+  if (!last) throw new Error('combineRounds: no rounds');
+  const total = (of: (round: Round) => number) => sum(rounds.map(of));
+  const requests = total((round) => round.requests);
+  const perRequest = Math.max(1, requests);
+  const latencies = rounds.flatMap((round) => round.latencies).sort((a, b) => a - b);
+  const firstFailure = rounds.find((round) => round.firstFailure !== undefined)?.firstFailure;
+  return {
+    requests,
+    rps: requests / total((round) => round.seconds),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    errorShare: total((round) => round.failed) / perRequest,
+    upstreamPerRequest: total((round) => round.upstreamPerRequest * Math.max(1, round.requests)) / perRequest,
+    cpuUsPerRequest: total((round) => round.cpuUs) / perRequest,
+    cpuUs: total((round) => round.cpuUs),
+    rssAfterMb: last.rssAfterMb,
+    bytesPerAnswer: total((round) => round.bytesPerAnswer * round.latencies.length) / Math.max(1, latencies.length),
+    ...(firstFailure === undefined ? {} : { firstFailure }),
   };
 }
 
@@ -83,6 +121,7 @@ interface Fired {
   p50: number;
   p99: number;
   bytes: number;
+  latencies: number[];
   firstFailure?: string;
 }
 
@@ -149,6 +188,7 @@ async function fire(urls: readonly string[], load: Load, seconds: number, connec
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     bytes,
+    latencies,
     ...(firstFailure === undefined ? {} : { firstFailure }),
   };
 }

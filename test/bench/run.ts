@@ -8,8 +8,9 @@
  *
  * Processes on loopback: the stand-in, the servers under test, and this one driving them
  * with closed-loop HTTP load (undici). Environment (all optional):
- *   BENCH_DURATION_S      measured seconds per run (8)
- *   BENCH_WARMUP_S        unmeasured seconds before each run (2)
+ *   BENCH_DURATION_S      measured seconds per server and workload (8)
+ *   BENCH_ROUNDS          rounds those seconds are measured in, the servers in turn (4)
+ *   BENCH_WARMUP_S        unmeasured seconds per server before a workload's first round (2)
  *   BENCH_CONNECTIONS     client connections: one number for every latency, or a
  *                         comma-separated list paired with BENCH_LATENCIES (32 at
  *                         latency 0, 256 at any other)
@@ -27,7 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_ACCOUNT_ID, SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { DEMO_API_KEY } from '../../tools/standin/server.ts';
 import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-provider.ts';
-import { type Load, type Measured, measure, type RunOptions } from './load.ts';
+import { combineRounds, type Load, type Measured, measure, type Round, type RunOptions } from './load.ts';
 import { clockTicksPerSecond, machineCores, pinned, pinTo, rssMb, SERVER_CORE } from './proc.ts';
 import { alternate } from './paired.ts';
 import { cacheOffBounds, ratiosTable, resultsTable, type Row } from './report.ts';
@@ -45,6 +46,7 @@ const list = (value: string | undefined, fallback: readonly string[]) =>
     : [...fallback];
 const SECONDS = Number(process.env.BENCH_DURATION_S ?? 8);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
+const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 4)));
 const LATENCIES = list(process.env.BENCH_LATENCIES, ['0', '20']).map(Number);
 const CONNECTIONS = connectionsPerLatency(list(process.env.BENCH_CONNECTIONS, []).map(Number));
 const JWT_ROUNDS = Number(process.env.BENCH_JWT_ROUNDS ?? 4);
@@ -111,10 +113,28 @@ const graphqlLoad = (workload: Workload, headers: Record<string, string> = {}): 
 });
 const single = WORKLOADS.find((w) => w.name === 'single')!;
 
-async function measureWorkload(target: Target, workload: Workload, connections: number): Promise<Measured> {
+/**
+ * Each server's share of a workload, measured in ROUNDS rounds of SECONDS / ROUNDS each: the
+ * servers in turn within a round, each round begun by the next server, after a warm-up of
+ * each. This machine's speed drifts by the minute, and servers measured one after the other
+ * for 8 s each were compared at different speeds: two runs of one commit put the facade's
+ * `single` at 1.78 and at 3.23 × the Node floor. Rows of the same workload now share their
+ * minutes.
+ */
+async function measureWorkload(targets: readonly Target[], workload: Workload, connections: number, first: number): Promise<Measured[]> {
   if (workload.upstream503) await ask({ type: 'fault503', rate: workload.upstream503 });
   try {
-    return await measure(target.urls, target.pids, graphqlLoad(workload), runOptions(connections));
+    const load = graphqlLoad(workload);
+    const run = (target: Target, seconds: number) => measure(target.urls, target.pids, load, runOptions(connections, seconds, 0));
+    if (WARMUP_S > 0) for (const target of targets) await run(target, WARMUP_S);
+    const rounds = targets.map((): Round[] => []);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (let turn = 0; turn < targets.length; turn += 1) {
+        const index = (first + round + turn) % targets.length;
+        rounds[index]!.push(await run(targets[index]!, SECONDS / ROUNDS));
+      }
+    }
+    return rounds.map(combineRounds);
   } finally {
     if (workload.upstream503) await ask({ type: 'fault503', rate: 0 });
   }
@@ -182,7 +202,7 @@ async function measureReplicasWithRedis(latencyMs: number, connections: number, 
   try {
     for (const workload of WORKLOADS.filter((w) => w.name === 'hot' || w.name === 'single')) {
       rows.push({
-        ...(await measureWorkload(target, workload, connections)),
+        ...(await measureWorkload([target], workload, connections, 0))[0]!,
         latencyMs,
         connections,
         workload: workload.name,
@@ -278,18 +298,14 @@ try {
       const differing = await compareAnswers(servers.map(({ target }) => target));
       if (differing.length > 0) notes.push(`latency ${latencyMs} ms: answers differ from ${FACADE}'s on ${differing.join(', ')}`);
       for (const [index, workload] of workloads.entries()) {
-        // Rotate who goes first, so that none always runs on a warmer (or busier) machine.
-        const order = servers.map((_, i) => servers[(i + index) % servers.length]!);
-        for (const { target, rssIdleMb } of order) {
-          rows.push({
-            ...(await measureWorkload(target, workload, connections)),
-            latencyMs,
-            connections,
-            workload: workload.name,
-            server: target.name,
-            rssIdleMb,
-            isGraphql: true,
-          });
+        const measured = await measureWorkload(
+          servers.map(({ target }) => target),
+          workload,
+          connections,
+          index,
+        );
+        for (const [i, { target, rssIdleMb }] of servers.entries()) {
+          rows.push({ ...measured[i]!, latencyMs, connections, workload: workload.name, server: target.name, rssIdleMb, isGraphql: true });
         }
       }
     } finally {
@@ -314,7 +330,7 @@ try {
   });
   const perLatency = LATENCIES.map((latencyMs) => `${connectionsAt(latencyMs)} at ${latencyMs} ms`).join(', ');
   console.log(
-    `\nbench: ${SECONDS} s per run after ${WARMUP_S} s warm-up, connections ${perLatency}, node ${process.version}, ` +
+    `\nbench: ${SECONDS} s per server and workload in ${ROUNDS} rounds, the servers in turn, after ${WARMUP_S} s warm-up each, connections ${perLatency}, node ${process.version}, ` +
       `${machineCores} cores, CLK_TCK ${clockTicksPerSecond}; every server compiled by tsc and run by node; ${pinned ? 'each server pinned to a core of its own, the load generator and the stand-in to the other (BENCH_PIN=0: unpinned)' : 'unpinned'}; CPU and RSS of the server process(es) from /proc; ` +
       `servers started fresh per latency; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
   );
