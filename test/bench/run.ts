@@ -117,9 +117,8 @@ const single = WORKLOADS.find((w) => w.name === 'single')!;
  * Each server's share of a workload, measured in ROUNDS rounds of SECONDS / ROUNDS each: the
  * servers in turn within a round, each round begun by the next server, after a warm-up of
  * each. This machine's speed drifts by the minute, and servers measured one after the other
- * for 8 s each were compared at different speeds: two runs of one commit put the facade's
- * `single` at 1.78 and at 3.23 × the Node floor. Rows of the same workload now share their
- * minutes.
+ * for 8 s each were compared at different speeds. Rows of the same workload now share their
+ * minutes; two runs still differ from each other (docs/benchmarks.md, "One run").
  */
 async function measureWorkload(targets: readonly Target[], workload: Workload, connections: number, first: number): Promise<Measured[]> {
   if (workload.upstream503) await ask({ type: 'fault503', rate: workload.upstream503 });
