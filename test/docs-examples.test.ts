@@ -31,7 +31,13 @@ const noCurl = 'curl is missing: install it (apt-get install curl) to run the do
 /** How long one example may take: a subscription's first event comes with its first poll. */
 const EXAMPLE_TIMEOUT_MS = 30_000;
 
-const services = new Map<string, { started: Started; url: URL; metrics: URL }>();
+interface QuickStart {
+  readonly started: Started;
+  readonly url: URL;
+  readonly metrics: URL;
+}
+
+const services = new Map<string, QuickStart>();
 const serviceKey = (file: string, example: DocExample) => `${file} ${JSON.stringify(example.env)}`;
 
 beforeAll(async () => {
@@ -44,15 +50,30 @@ beforeAll(async () => {
   const metricsPorts = await freePorts(wanted.size);
   await Promise.all(
     [...wanted].map(async ([key, env], i) => {
-      const metricsPort = metricsPorts[i]!;
-      const started = startDev({ PORT: '0', METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', ...env });
-      const line = await started.waitForLog((entry) => typeof entry.url === 'string' && String(entry.msg).includes('listening'));
-      const metrics = new URL(`http://127.0.0.1:${metricsPort}/metrics`);
-      await started.waitForLog((entry) => entry.url === metrics.href);
-      services.set(key, { started, url: new URL(String(line.url)), metrics });
+      services.set(key, await startQuickStart(env, metricsPorts[i]!));
     }),
   );
 }, 120_000);
+
+/**
+ * One quick-start service with its metrics on `metricsPort`. A port free when chosen can be
+ * taken before the service binds it: the services start together, each with a stand-in and
+ * a GraphQL port the system picks (port 0), and once one of those took a metrics port
+ * (EADDRINUSE, the service exits). Then the service is started again on another port.
+ */
+async function startQuickStart(env: Record<string, string>, metricsPort: number, attempts = 3): Promise<QuickStart> {
+  const started = startDev({ PORT: '0', METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', ...env });
+  try {
+    const line = await started.waitForLog((entry) => typeof entry.url === 'string' && String(entry.msg).includes('listening'));
+    const metrics = new URL(`http://127.0.0.1:${metricsPort}/metrics`);
+    await started.waitForLog((entry) => entry.url === metrics.href);
+    return { started, url: new URL(String(line.url)), metrics };
+  } catch (error) {
+    if (attempts <= 1 || !started.output().includes('EADDRINUSE')) throw error;
+    await started.exit();
+    return startQuickStart(env, (await freePorts(1))[0]!, attempts - 1);
+  }
+}
 
 afterAll(async () => {
   await Promise.all(
