@@ -46,7 +46,8 @@ const list = (value: string | undefined, fallback: readonly string[]) =>
     : [...fallback];
 const SECONDS = Number(process.env.BENCH_DURATION_S ?? 8);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
-const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 4)));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS: a whole number of at least 1, got ${process.env.BENCH_ROUNDS}`);
 const LATENCIES = list(process.env.BENCH_LATENCIES, ['0', '20']).map(Number);
 const CONNECTIONS = connectionsPerLatency(list(process.env.BENCH_CONNECTIONS, []).map(Number));
 const JWT_ROUNDS = Number(process.env.BENCH_JWT_ROUNDS ?? 4);
