@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DocExample, extractExamples, fillPlaceholders, missingLines } from './support/doc-examples.ts';
-import { freePorts, root, type Started, startDev } from './support/process.ts';
+import { freePort, freePorts, root, type Started, startDev } from './support/process.ts';
 import { subscribeSse } from './support/sse.ts';
 
 const files = [
@@ -71,7 +71,7 @@ async function startQuickStart(env: Record<string, string>, metricsPort: number,
   } catch (error) {
     if (attempts <= 1 || !started.output().includes('EADDRINUSE')) throw error;
     await started.exit();
-    return startQuickStart(env, (await freePorts(1))[0]!, attempts - 1);
+    return startQuickStart(env, await freePort(), attempts - 1);
   }
 }
 
