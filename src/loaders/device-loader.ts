@@ -54,6 +54,9 @@ export function createDeviceLoader(
     return fetchDevice(id);
   };
   // One device's failure is that device's alone: it rejects its own promise only. (Not an
-  // async function: that would wrap each load's promise in one more.)
+  // async function: that would wrap each load's promise in one more.) The batch answers
+  // with each device's promise, not its value: DataLoader resolves each key's promise with
+  // its element, which then follows that device's own call, so no device waits for the
+  // slowest of its batch. DataLoader's types ask for values, hence the cast.
   return new DeviceLoader(async (ids) => ids.map((id) => promiseOf(load, id)) as unknown as Device[]);
 }
