@@ -1,4 +1,5 @@
 import type { Server, ServerResponse } from 'node:http';
+import { InFlightList } from './in-flight-list.ts';
 
 /**
  * Graceful close for a Node HTTP server. `server.close()` stops accepting and drops idle
@@ -7,12 +8,12 @@ import type { Server, ServerResponse } from 'node:http';
  * to close their connection when they finish. Past the grace period, everything closes.
  */
 export function gracefulCloser(server: Server): (graceMs: number, onGraceOver?: () => void) => Promise<void> {
-  const inFlight = new Set<ServerResponse>();
+  const inFlight = new InFlightList<ServerResponse>();
   let closing = false;
   server.on('request', (_request, response: ServerResponse) => {
     if (closing) response.shouldKeepAlive = false;
-    inFlight.add(response);
-    response.on('close', () => inFlight.delete(response));
+    const member = inFlight.add(response);
+    response.on('close', () => member.remove());
   });
 
   return async (graceMs, onGraceOver) => {

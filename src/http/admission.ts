@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { InFlightList, type Member } from '../in-flight-list.ts';
 
 export interface AdmissionOptions {
   /** GraphQL operations worked on at once; more are refused (`admit` says no). */
@@ -38,9 +39,8 @@ export interface Admission {
 const UNSENT_CHECK_MS = 250;
 
 interface Connection {
-  waiting: number;
   /** How to let go of each request still waiting on this connection. */
-  readonly ends: Set<() => void>;
+  readonly ends: InFlightList<() => void>;
 }
 
 interface Tracked {
@@ -74,7 +74,7 @@ export function createAdmission({ maxInFlight, maxPerConnection, maxUnsentBytes,
   const connections = new WeakMap<Socket, Connection>();
   const tracked = new WeakMap<ServerResponse, Tracked>();
   /** Responses being answered now (at most one per connection). */
-  const answering = new Set<ServerResponse>();
+  const answering = new InFlightList<ServerResponse>();
   let checking: NodeJS.Timeout | undefined;
   let inFlight = 0;
 
@@ -100,7 +100,7 @@ export function createAdmission({ maxInFlight, maxPerConnection, maxUnsentBytes,
   function connectionOf(socket: Socket): Connection {
     let connection = connections.get(socket);
     if (!connection) {
-      const created: Connection = { waiting: 0, ends: new Set() };
+      const created: Connection = { ends: new InFlightList() };
       // A response queued behind another never emits 'close' when the client goes; its socket does.
       socket.once('close', () => {
         for (const end of created.ends) end();
@@ -121,28 +121,30 @@ export function createAdmission({ maxInFlight, maxPerConnection, maxUnsentBytes,
     wrap(next) {
       return (request: IncomingMessage, response: ServerResponse) => {
         const connection = connectionOf(request.socket);
-        if (connection.waiting >= maxPerConnection) {
+        if (connection.ends.size >= maxPerConnection) {
           // The parser may hand over more requests of the same chunk: this one and those go unanswered.
           if (!request.socket.destroyed) onRefused('pipelining');
           request.socket.destroy();
           return;
         }
         const entry: Tracked = { counted: false, ended: false };
+        let answered: Member<ServerResponse> | undefined;
         const end = () => {
-          if (!connection.ends.delete(end)) return;
-          connection.waiting -= 1;
+          if (entry.ended) return;
           entry.ended = true;
+          waiting.remove();
           uncount(entry);
-          answering.delete(response);
+          // Deleted now, not left for the collector: such entries cost every scavenge (docs/benchmarks.md, "What survives a scavenge").
+          tracked.delete(response);
+          answered?.remove();
           response.removeListener('socket', start);
         };
         const start = () => {
-          answering.add(response);
+          answered = answering.add(response);
           watchUnsent();
           next(request, response);
         };
-        connection.waiting += 1;
-        connection.ends.add(end);
+        const waiting = connection.ends.add(end);
         tracked.set(response, entry);
         response.once('close', end);
         // Node gives a pipelined response the connection when the one before it is done.
