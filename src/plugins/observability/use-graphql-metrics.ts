@@ -62,6 +62,8 @@ export function useGraphQLMetrics(registry: Registry): Plugin {
     onResponse({ request, response }) {
       const entry = started.get(request);
       if (!entry) return;
+      // Deleted once read, not left for the collector: such entries cost every scavenge (docs/benchmarks.md, "What survives a scavenge").
+      started.delete(request);
       httpDuration.observe(
         { method: request.method, statusCode: response.status, operationType: entry.operationType },
         (performance.now() - entry.at) / 1000,

@@ -32,6 +32,8 @@ export function useRequestLog(logger: Logger, traceIdOf: (request: Request) => s
     },
     onResponse({ request, response }) {
       const entry = seen.get(request);
+      // Deleted once read, not left for the collector: such entries cost every scavenge (docs/benchmarks.md, "What survives a scavenge").
+      seen.delete(request);
       if (entry?.requestId) response.headers.set('x-request-id', entry.requestId);
       const path = pathOf(request.url);
       const level = QUIET_PATHS.has(path) ? 'debug' : 'info';

@@ -25,6 +25,8 @@ export function useCacheControl(cacheOn: boolean): Plugin<Context> {
     onResponse({ request, response }) {
       const outcome = outcomes.get(request);
       if (!outcome) return;
+      // Deleted once read, not left for the collector: such entries cost every scavenge (docs/benchmarks.md, "What survives a scavenge").
+      outcomes.delete(request);
       const { maxAgeMs } = outcome.freshness;
       const keep = cacheOn && !outcome.failed && Number.isFinite(maxAgeMs) && maxAgeMs >= 1000;
       response.headers.set('cache-control', keep ? `private, max-age=${Math.floor(maxAgeMs / 1000)}` : 'no-store');

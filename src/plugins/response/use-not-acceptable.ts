@@ -42,9 +42,11 @@ export function useNotAcceptable(): Plugin {
     },
     onResponse(event) {
       const { request, response, fetchAPI } = event;
+      const result = results.get(request);
+      // Deleted once read, not left for the collector: such entries cost every scavenge (docs/benchmarks.md, "What survives a scavenge").
+      results.delete(request);
       // Yoga's "no result processor" answer (process-request.ts): nothing else here answers 406.
       if (response.status !== 406 || response.body !== null) return;
-      const result = results.get(request);
       const kind = isAsyncIterable(result) ? (subscriptions.has(request) ? 'subscription' : 'incremental') : 'single';
       if (isAsyncIterable(result)) Promise.resolve(result[Symbol.asyncIterator]().return?.()).catch(() => {});
       const { types, message } = ANSWERS[kind];
