@@ -4,7 +4,8 @@
  * the .cpuprofile to PROFILE_DIR (./profiles) and prints the busiest packages and functions
  * by self time. PROFILE=0 measures without the profiler (for paired A/B runs);
  * PROFILE=alloc samples what the facade allocates instead, garbage included, and writes a
- * .heapprofile (allocation.ts);
+ * .heapprofile (allocation.ts); PROFILE=gc runs it with `--trace-gc-nvp` and prints what its
+ * scavenges paused, kept and promoted (gc-trace.ts);
  * FACADE_NODE_OPTIONS adds Node options (e.g. --max-semi-space-size=32);
  * PROFILE_SERVER=floor or yoga-floor profiles that floor instead (servers.ts), for the same
  * tables of what the least a request costs.
@@ -20,6 +21,7 @@ import { forkStandin } from './standin.ts';
 import { printAllocations, sampleAllocations } from './allocation.ts';
 import { type CallFrame, frameOf, packageOf, topShares } from './frames.ts';
 import { connectInspector } from '../support/heap.ts';
+import { scavengeStats } from './gc-trace.ts';
 
 const dir = resolve(process.env.PROFILE_DIR ?? 'profiles');
 mkdirSync(dir, { recursive: true });
@@ -33,10 +35,17 @@ const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
 const port = await freePort();
 const before = new Set(readdirSync(dir));
 const extra = (process.env.FACADE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-const mode = process.env.PROFILE === '0' ? 'none' : process.env.PROFILE === 'alloc' ? 'alloc' : 'cpu';
+const requested = process.env.PROFILE;
+const mode = requested === '0' ? 'none' : requested === 'alloc' || requested === 'gc' ? requested : 'cpu';
 const nodeOptions = [
   ...extra,
-  ...(mode === 'cpu' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : mode === 'alloc' ? ['--inspect=127.0.0.1:0'] : []),
+  ...(mode === 'cpu'
+    ? ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+    : mode === 'alloc'
+      ? ['--inspect=127.0.0.1:0']
+      : mode === 'gc'
+        ? ['--trace-gc-nvp']
+        : []),
 ];
 const floorPath = process.env.PROFILE_SERVER ? floorEntry(process.env.PROFILE_SERVER) : undefined;
 if (process.env.PROFILE_SERVER && !floorPath) throw new Error(`PROFILE_SERVER: one of ${FLOORS.join(', ')}`);
@@ -66,6 +75,8 @@ else {
 const inspector = mode === 'alloc' ? await connectInspector(server.output) : undefined;
 // From the warm-up on: what the JIT compiles then is a small share of the bytes.
 const allocations = inspector ? await sampleAllocations(inspector) : undefined;
+// The collections of the warm-up and the measured seconds, not those of start-up.
+const outputBefore = server.output().length;
 const measured = await measure(
   // The floors answer at / (as startPlain aims at them), the facade at its endpoint.
   [`${url}${floorPath ? '/' : '/graphql'}`],
@@ -92,6 +103,13 @@ if (allocated) {
   writeFileSync(file, JSON.stringify(allocated));
   console.log(`\n${file}`);
   printAllocations(allocated);
+}
+if (mode === 'gc') {
+  const gc = scavengeStats(server.output().slice(outputBefore));
+  console.log(
+    `scavenges: ${gc.scavenges}, pause ${gc.pauseMs.mean.toFixed(2)} ms on average (at most ${gc.pauseMs.max.toFixed(1)}), ` +
+      `${Math.round(gc.survived / 1024)} KB kept and ${Math.round(gc.promoted / 1024)} KB promoted each; full collections: ${gc.fullCollections}`,
+  );
 }
 if (mode !== 'cpu') process.exit(0);
 const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile') && !before.has(name));
