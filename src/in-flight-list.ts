@@ -6,7 +6,7 @@
  * A long-lived Set or Map that every request enters and leaves makes V8's young-generation
  * collections copy and promote whatever its members reach. Measured on this service's
  * `same` workload (32 connections, `--trace-gc-nvp`): each scavenge promoted ~0.9 MB and
- * paused ~4 ms with two such Sets of responses, against ~15 KB and ~1 ms without them; a
+ * paused ~4 ms with two such Sets of responses, against ~13 KB and ~1 ms without them; a
  * standalone loop doing only the Set's add and delete showed the same (1.9 MB and 5.3 ms
  * against 17 KB and 0.5 ms; an array, as here, 9 KB and 0.5 ms). The likely cause: a Set
  * whose deleted entries fill its table is rebuilt into a new one, and an old table that

@@ -45,7 +45,7 @@ interface Connection {
 
 interface Tracked {
   counted: boolean;
-  /** The response has closed (or its connection): nothing may count it any more. */
+  /** The response has closed (or its connection): `end` has run. */
   ended: boolean;
 }
 
@@ -154,8 +154,9 @@ export function createAdmission({ maxInFlight, maxPerConnection, maxUnsentBytes,
     },
     admit(response) {
       const entry = tracked.get(response);
-      // Not behind `wrap` (an app served otherwise), already in, or its client gone: nothing to count.
-      if (!entry || entry.counted || entry.ended) return true;
+      // Not behind `wrap` (an app served otherwise) or its response closed (the entry is gone
+      // then), or already in: nothing to count.
+      if (!entry || entry.counted) return true;
       if (inFlight >= maxInFlight) {
         onRefused('overloaded');
         return false;
