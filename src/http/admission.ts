@@ -45,8 +45,6 @@ interface Connection {
 
 interface Tracked {
   counted: boolean;
-  /** The response has closed (or its connection): `end` has run. */
-  ended: boolean;
 }
 
 /**
@@ -127,11 +125,11 @@ export function createAdmission({ maxInFlight, maxPerConnection, maxUnsentBytes,
           request.socket.destroy();
           return;
         }
-        const entry: Tracked = { counted: false, ended: false };
+        const entry: Tracked = { counted: false };
         let answered: Member<ServerResponse> | undefined;
+        // Runs on the response's close and on its connection's, whichever comes first; each
+        // step is a no-op the second time.
         const end = () => {
-          if (entry.ended) return;
-          entry.ended = true;
           waiting.remove();
           uncount(entry);
           // Deleted now, not left for the collector: such entries cost every scavenge (docs/benchmarks.md, "What survives a scavenge").

@@ -37,16 +37,13 @@ const before = new Set(readdirSync(dir));
 const extra = (process.env.FACADE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 const requested = process.env.PROFILE;
 const mode = requested === '0' ? 'none' : requested === 'alloc' || requested === 'gc' ? requested : 'cpu';
-const nodeOptions = [
-  ...extra,
-  ...(mode === 'cpu'
-    ? ['--cpu-prof', `--cpu-prof-dir=${dir}`]
-    : mode === 'alloc'
-      ? ['--inspect=127.0.0.1:0']
-      : mode === 'gc'
-        ? ['--trace-gc-nvp']
-        : []),
-];
+const MODE_OPTIONS: Record<typeof mode, string[]> = {
+  cpu: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  alloc: ['--inspect=127.0.0.1:0'],
+  gc: ['--trace-gc-nvp'],
+  none: [],
+};
+const nodeOptions = [...extra, ...MODE_OPTIONS[mode]];
 const floorPath = process.env.PROFILE_SERVER ? floorEntry(process.env.PROFILE_SERVER) : undefined;
 if (process.env.PROFILE_SERVER && !floorPath) throw new Error(`PROFILE_SERVER: one of ${FLOORS.join(', ')}`);
 // As the bench runs it: compiled, as `npm start` runs it (TSX=1: the facade from source,
