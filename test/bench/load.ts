@@ -1,6 +1,8 @@
 /**
- * One measured run: closed-loop HTTP load against a target for a fixed time, with the target's CPU
- * time and RSS read from /proc and the stand-in's upstream call count, before and after.
+ * One measured run: HTTP load against a target for a fixed time, closed-loop (each connection
+ * sends its next request when answered) or open-loop (requests sent at a fixed rate, answered
+ * or not), with the target's CPU time and RSS read from /proc and the stand-in's upstream call
+ * count, before and after.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -45,7 +47,14 @@ export interface Round extends Measured {
 
 export interface RunOptions {
   readonly seconds: number;
+  /** Closed loop: this many connections, each with one request at a time. Open loop: at most this many. */
   readonly connections: number;
+  /**
+   * Open loop: requests sent at this many per second whether or not the earlier ones are
+   * answered, as independent clients send them; a request that finds every connection busy
+   * waits for one, and its latency counts the wait. Absent: closed loop.
+   */
+  readonly rate?: number | undefined;
   /** Unmeasured load first, so that the JIT and connection pools are warm. */
   readonly warmupSeconds: number;
   /** Zeroes and returns the stand-in's counters. */
@@ -59,11 +68,11 @@ export interface RunOptions {
 const SETTLE_MS = 200;
 
 export async function measure(urls: readonly string[], pids: readonly number[], load: Load, options: RunOptions): Promise<Round> {
-  if (options.warmupSeconds > 0) await fire(urls, load, options.warmupSeconds, options.connections);
+  if (options.warmupSeconds > 0) await fire(urls, load, options.warmupSeconds, options.connections, options.rate);
   await sleep(SETTLE_MS);
   await options.upstreamStats();
   const cpuBefore = sum(pids.map(cpuMicros));
-  const fired = await fire(urls, load, options.seconds, options.connections);
+  const fired = await fire(urls, load, options.seconds, options.connections, options.rate);
   await sleep(SETTLE_MS);
   const cpuUs = sum(pids.map(cpuMicros)) - cpuBefore;
   const upstream = await options.upstreamStats();
@@ -126,13 +135,15 @@ interface Fired {
 }
 
 /**
- * Closed-loop load: `connections` workers spread evenly over the URLs, each sending its next
- * request when the previous one is answered, until the time is up. Then every worker finishes
- * the request it has in flight before the run ends, so that every upstream call and every
- * CPU microsecond counted belongs to a request counted (autocannon abandons requests in
- * flight at the end, which skews per-request figures of slow workloads by tens of percent).
+ * Closed-loop load (no `rate`): `connections` workers spread evenly over the URLs, each
+ * sending its next request when the previous one is answered, until the time is up. Then
+ * every worker finishes the request it has in flight before the run ends, so that every
+ * upstream call and every CPU microsecond counted belongs to a request counted (autocannon
+ * abandons requests in flight at the end, which skews per-request figures of slow workloads
+ * by tens of percent). Open-loop load (`rate`): request k is sent at k / rate seconds, over
+ * the URLs in turn, and the run ends when every request sent is answered.
  */
-async function fire(urls: readonly string[], load: Load, seconds: number, connections: number): Promise<Fired> {
+async function fire(urls: readonly string[], load: Load, seconds: number, connections: number, rate?: number): Promise<Fired> {
   const pools = urls.map((url) => ({
     url: new URL(url),
     pool: new Pool(new URL(url).origin, {
@@ -151,30 +162,44 @@ async function fire(urls: readonly string[], load: Load, seconds: number, connec
   const start = performance.now();
   const deadline = start + seconds * 1000;
 
-  async function worker(target: (typeof pools)[number]): Promise<void> {
-    while (performance.now() < deadline) {
-      const body = load.bodies.length > 0 ? load.bodies[next++ % load.bodies.length] : undefined;
-      const sent = performance.now();
-      try {
-        const response = await target.pool.request({ path: target.url.pathname, method: load.method, headers, body });
-        const wire = Buffer.from(await response.body.arrayBuffer());
-        latencies.push(performance.now() - sent);
-        bytes += wire.length;
-        const text = decoded(wire, response.headers['content-encoding']).toString('utf8');
-        // No field of the device queries is named "errors": the cheap test is exact here.
-        if (response.statusCode !== 200 || text.includes('"errors"')) {
-          failed += 1;
-          firstFailure ??= `${response.statusCode} ${text.slice(0, 300)}`;
-        }
-      } catch (error) {
-        connectionErrors += 1;
-        firstFailure ??= String(error);
+  /** One request, from `sent` (when it was due, for the open loop) to its last byte. */
+  async function request(target: (typeof pools)[number], sent = performance.now()): Promise<void> {
+    const body = load.bodies.length > 0 ? load.bodies[next++ % load.bodies.length] : undefined;
+    try {
+      const response = await target.pool.request({ path: target.url.pathname, method: load.method, headers, body });
+      const wire = Buffer.from(await response.body.arrayBuffer());
+      latencies.push(performance.now() - sent);
+      bytes += wire.length;
+      const text = decoded(wire, response.headers['content-encoding']).toString('utf8');
+      // No field of the device queries is named "errors": the cheap test is exact here.
+      if (response.statusCode !== 200 || text.includes('"errors"')) {
+        failed += 1;
+        firstFailure ??= `${response.statusCode} ${text.slice(0, 300)}`;
       }
+    } catch (error) {
+      connectionErrors += 1;
+      firstFailure ??= String(error);
     }
   }
 
+  async function worker(target: (typeof pools)[number]): Promise<void> {
+    while (performance.now() < deadline) await request(target);
+  }
+
+  /** Every millisecond, the requests due by then: a timer cannot fire more often. */
+  async function paced(perSecond: number): Promise<void> {
+    const total = Math.round(perSecond * seconds);
+    const inFlight: Array<Promise<void>> = [];
+    for (let sent = 0; sent < total; await sleep(1)) {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * perSecond));
+      for (; sent < due; sent += 1) inFlight.push(request(pools[sent % pools.length]!, start + (sent / perSecond) * 1000));
+    }
+    await Promise.all(inFlight);
+  }
+
   try {
-    await Promise.all(Array.from({ length: connections }, (_, i) => worker(pools[i % pools.length]!)));
+    if (rate !== undefined) await paced(rate);
+    else await Promise.all(Array.from({ length: connections }, (_, i) => worker(pools[i % pools.length]!)));
   } finally {
     await Promise.all(pools.map(({ pool }) => pool.close()));
   }

@@ -3,8 +3,10 @@ import type { Measured } from './load.ts';
 
 export interface Row extends Measured {
   readonly latencyMs: number;
-  /** Client connections of the load generator during the run. */
+  /** Client connections of the load generator during the run (open loop: at most this many). */
   readonly connections: number;
+  /** Open loop: the requests sent per second, answered or not. Absent: closed loop. */
+  readonly rate?: number | undefined;
   readonly workload: string;
   readonly server: string;
   /** RSS of the server's processes when it had just started, before any load. */
@@ -13,27 +15,31 @@ export interface Row extends Measured {
   readonly isGraphql: boolean;
 }
 
-/** `server`'s row for the same workload, latency and connections as `row`. */
+/** `server`'s row for the same workload, latency and load as `row`. */
 const peerRow = (rows: readonly Row[], row: Row, server: string) =>
   rows.find(
     (other) =>
       other.server === server &&
       other.workload === row.workload &&
       other.latencyMs === row.latencyMs &&
-      other.connections === row.connections,
+      other.connections === row.connections &&
+      other.rate === row.rate,
   );
+
+/** The load column: closed-loop connections, or the open loop's rate. */
+const loadOf = (row: Row) => (row.rate === undefined ? `${row.connections} conns` : `${row.rate} req/s`);
 
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const percent = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.001 ? 2 : 1)} %`;
 
 export function resultsTable(rows: readonly Row[]): string {
   const lines = [
-    '| latency | conns | workload | server | req/s | p50 ms | p99 ms | errors | upstream/req | CPU µs/req | RSS MB idle → after |',
+    '| latency | load | workload | server | req/s | p50 ms | p99 ms | errors | upstream/req | CPU µs/req | RSS MB idle → after |',
     '|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     lines.push(
-      `| ${row.latencyMs} ms | ${row.connections} | ${row.workload} | ${row.server} | ${fixed(row.rps)} | ${fixed(row.p50)} | ${fixed(row.p99)} | ${percent(row.errorShare)} | ` +
+      `| ${row.latencyMs} ms | ${loadOf(row)} | ${row.workload} | ${row.server} | ${fixed(row.rps)} | ${fixed(row.p50)} | ${fixed(row.p99)} | ${percent(row.errorShare)} | ` +
         `${row.isGraphql ? fixed(row.upstreamPerRequest, 2) : '–'} | ${fixed(row.cpuUsPerRequest)} | ` +
         `${row.rssIdleMb === undefined ? '' : `${fixed(row.rssIdleMb)} → `}${fixed(row.rssAfterMb)} |`,
     );
@@ -42,12 +48,12 @@ export function resultsTable(rows: readonly Row[]): string {
 }
 
 /**
- * One server against each reference on the same workload, latency and connections: req/s,
+ * One server against each reference on the same workload, latency and load: req/s,
  * CPU per request and p99 as ratios server / reference (CPU and p99: below 1 is cheaper).
  */
 export function ratiosTable(rows: readonly Row[], server: string, references: readonly string[]): string {
   const header = references.map((reference) => `${server} / ${reference}: req/s × | CPU/req × | p99 × `).join('| ');
-  const lines = [`| latency | conns | workload | ${header}|`, `|---:|---:|---|${'---:|'.repeat(3 * references.length)}`];
+  const lines = [`| latency | load | workload | ${header}|`, `|---:|---:|---|${'---:|'.repeat(3 * references.length)}`];
   for (const row of rows) {
     if (row.server !== server) continue;
     const cells = references.map((reference) => {
@@ -56,7 +62,7 @@ export function ratiosTable(rows: readonly Row[], server: string, references: re
         ? `${fixed(row.rps / base.rps, 2)} | ${fixed(row.cpuUsPerRequest / base.cpuUsPerRequest, 2)} | ${fixed(row.p99 / Math.max(1, base.p99), 2)}`
         : '– | – | –';
     });
-    lines.push(`| ${row.latencyMs} ms | ${row.connections} | ${row.workload} | ${cells.join(' | ')} |`);
+    lines.push(`| ${row.latencyMs} ms | ${loadOf(row)} | ${row.workload} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
@@ -116,7 +122,7 @@ export interface BoundOptions {
 export function cacheOffBounds(rows: readonly Row[], { server, baseline, sameDevice, oneDevice }: BoundOptions): string[] {
   const lines: string[] = [];
   for (const row of rows) {
-    if (row.server !== server || row.latencyMs <= 0) continue;
+    if (row.server !== server || row.latencyMs <= 0 || row.rate !== undefined) continue;
     const base = peerRow(rows, row, baseline);
     if (!base) continue;
     const at = `${row.latencyMs} ms, ${row.workload}`;

@@ -7,7 +7,7 @@
  * nothing; never run by CI.
  *
  * Processes on loopback: the stand-in, the servers under test, and this one driving them
- * with closed-loop HTTP load (undici). Environment (all optional):
+ * with closed-loop HTTP load (undici), and `single` also at fixed rates (open loop). Environment (all optional):
  *   BENCH_DURATION_S      measured seconds per server and workload (8)
  *   BENCH_ROUNDS          rounds those seconds are measured in, the servers in turn (4)
  *   BENCH_WARMUP_S        unmeasured seconds per server before a workload's first round (2)
@@ -17,6 +17,8 @@
  *   BENCH_WORKLOADS       comma-separated subset of single,same,batch20,entities50,hot (all);
  *                         batch20-503 (30 % upstream 503s) on request
  *   BENCH_LATENCIES       comma-separated upstream latencies in ms (0,20)
+ *   BENCH_RATES           comma-separated open-loop rates in req/s at which `single` is also
+ *                         measured at latency 0 (1000,2000); empty to skip
  *   BENCH_JWT_ROUNDS      rounds per side of the caller-JWT and compression A/Bs, 0 to skip them (4)
  *   BENCH_JWT_ROUND_S     seconds per round (2)
  *   BENCH_PIN             0: servers not pinned to a core of their own (proc.ts)
@@ -50,6 +52,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS: a whole number of at least 1, got ${process.env.BENCH_ROUNDS}`);
 const LATENCIES = list(process.env.BENCH_LATENCIES, ['0', '20']).map(Number);
 const CONNECTIONS = connectionsPerLatency(list(process.env.BENCH_CONNECTIONS, []).map(Number));
+const RATES = list(process.env.BENCH_RATES ?? '1000,2000', []).map(Number);
 const JWT_ROUNDS = Number(process.env.BENCH_JWT_ROUNDS ?? 4);
 const JWT_ROUND_S = Number(process.env.BENCH_JWT_ROUND_S ?? 2);
 const REDIS_URL = process.env.BENCH_REDIS_URL;
@@ -101,10 +104,11 @@ const standinUrl = standin.url;
 pinTo(0, [process.pid, standin.pid]);
 const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
 
-const runOptions = (connections: number, seconds = SECONDS, warmupSeconds = WARMUP_S): RunOptions => ({
+const runOptions = (connections: number, seconds = SECONDS, warmupSeconds = WARMUP_S, rate?: number): RunOptions => ({
   seconds,
   warmupSeconds,
   connections,
+  rate,
   upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
 });
 const graphqlLoad = (workload: Workload, headers: Record<string, string> = {}): Load => ({
@@ -121,11 +125,17 @@ const single = WORKLOADS.find((w) => w.name === 'single')!;
  * for 8 s each were compared at different speeds. Rows of the same workload now share their
  * minutes; two runs still differ from each other (docs/benchmarks.md, "One run").
  */
-async function measureWorkload(targets: readonly Target[], workload: Workload, connections: number, first: number): Promise<Measured[]> {
+async function measureWorkload(
+  targets: readonly Target[],
+  workload: Workload,
+  connections: number,
+  first: number,
+  rate?: number,
+): Promise<Measured[]> {
   if (workload.upstream503) await ask({ type: 'fault503', rate: workload.upstream503 });
   try {
     const load = graphqlLoad(workload);
-    const run = (target: Target, seconds: number) => measure(target.urls, target.pids, load, runOptions(connections, seconds, 0));
+    const run = (target: Target, seconds: number) => measure(target.urls, target.pids, load, runOptions(connections, seconds, 0, rate));
     if (WARMUP_S > 0) for (const target of targets) await run(target, WARMUP_S);
     const rounds = targets.map((): Round[] => []);
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -308,6 +318,22 @@ try {
           rows.push({ ...measured[i]!, latencyMs, connections, workload: workload.name, server: target.name, rssIdleMb, isGraphql: true });
         }
       }
+      // CPU per request at saturation is not the server's alone: below it, each request pays
+      // for waking the server and, through its writes, its readers, which a saturated server
+      // shares among requests. Apps do not saturate a replica; these rows compare servers at
+      // the same offered rate instead (docs/benchmarks.md, "At a fixed rate").
+      for (const rate of latencyMs === 0 ? RATES : []) {
+        const measured = await measureWorkload(
+          servers.map(({ target }) => target),
+          single,
+          connections,
+          0,
+          rate,
+        );
+        for (const [i, { target }] of servers.entries()) {
+          rows.push({ ...measured[i]!, latencyMs, connections, rate, workload: single.name, server: target.name, isGraphql: true });
+        }
+      }
     } finally {
       await Promise.all(servers.map(({ target }) => target.stop()));
     }
@@ -321,6 +347,7 @@ try {
   const order = (row: Row) => [
     row.latencyMs,
     row.isGraphql ? 1 : 0,
+    row.rate ?? 0,
     WORKLOADS.findIndex((w) => w.name === row.workload),
     serverRank(row.server),
   ];
@@ -329,8 +356,9 @@ try {
     return a.reduce((diff, value, i) => diff || value - b[i]!, 0);
   });
   const perLatency = LATENCIES.map((latencyMs) => `${connectionsAt(latencyMs)} at ${latencyMs} ms`).join(', ');
+  const rates = RATES.length > 0 && LATENCIES.includes(0) ? `, and single at 0 ms also open-loop at ${RATES.join(' and ')} req/s` : '';
   console.log(
-    `\nbench: ${SECONDS} s per server and workload in ${ROUNDS} rounds, the servers in turn, after ${WARMUP_S} s warm-up each, connections ${perLatency}, node ${process.version}, ` +
+    `\nbench: ${SECONDS} s per server and workload in ${ROUNDS} rounds, the servers in turn, after ${WARMUP_S} s warm-up each, connections ${perLatency}${rates}, node ${process.version}, ` +
       `${machineCores} cores, CLK_TCK ${clockTicksPerSecond}; every server compiled by tsc and run by node; ${pinned ? 'each server pinned to a core of its own, the load generator and the stand-in to the other (BENCH_PIN=0: unpinned)' : 'unpinned'}; CPU and RSS of the server process(es) from /proc; ` +
       `servers started fresh per latency; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
   );
