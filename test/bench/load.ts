@@ -51,8 +51,9 @@ export interface RunOptions {
   readonly connections: number;
   /**
    * Open loop: requests sent at this many per second whether or not the earlier ones are
-   * answered, as independent clients send them; a request that finds every connection busy
-   * waits for one, and its latency counts the wait. Absent: closed loop.
+   * answered, as independent clients send them. A request's latency counts from when it was
+   * due: the generator's own lag and any wait for a free connection are in it. Absent:
+   * closed loop.
    */
   readonly rate?: number | undefined;
   /** Unmeasured load first, so that the JIT and connection pools are warm. */
@@ -140,8 +141,10 @@ interface Fired {
  * every worker finishes the request it has in flight before the run ends, so that every
  * upstream call and every CPU microsecond counted belongs to a request counted (autocannon
  * abandons requests in flight at the end, which skews per-request figures of slow workloads
- * by tens of percent). Open-loop load (`rate`): request k is sent at k / rate seconds, over
- * the URLs in turn, and the run ends when every request sent is answered.
+ * by tens of percent). Open-loop load (`rate`): request k is due at k / rate seconds and
+ * sent at the first timer tick from then (ticks come about every millisecond, so at 2,000
+ * req/s about two go out together), over the URLs in turn; the run ends when every request
+ * sent is answered.
  */
 async function fire(urls: readonly string[], load: Load, seconds: number, connections: number, rate?: number): Promise<Fired> {
   const pools = urls.map((url) => ({
@@ -186,12 +189,13 @@ async function fire(urls: readonly string[], load: Load, seconds: number, connec
     while (performance.now() < deadline) await request(target);
   }
 
-  /** Every millisecond, the requests due by then: a timer cannot fire more often. */
+  /** At each tick, the requests due by then: a timer cannot fire more often than every millisecond. */
   async function paced(perSecond: number): Promise<void> {
     const total = Math.round(perSecond * seconds);
     const inFlight: Array<Promise<void>> = [];
     for (let sent = 0; sent < total; await sleep(1)) {
-      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * perSecond));
+      // Requests 0 … ⌊t·rate⌋ are due at t (request k at k / rate).
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * perSecond) + 1);
       for (; sent < due; sent += 1) inFlight.push(request(pools[sent % pools.length]!, start + (sent / perSecond) * 1000));
     }
     await Promise.all(inFlight);

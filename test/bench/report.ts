@@ -27,7 +27,7 @@ const peerRow = (rows: readonly Row[], row: Row, server: string) =>
   );
 
 /** The load column: closed-loop connections, or the open loop's rate. */
-const loadOf = (row: Row) => (row.rate === undefined ? `${row.connections} conns` : `${row.rate} req/s`);
+export const loadOf = (row: Row) => (row.rate === undefined ? `${row.connections} conns` : `${row.rate} req/s`);
 
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const percent = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.001 ? 2 : 1)} %`;
@@ -59,7 +59,8 @@ export function ratiosTable(rows: readonly Row[], server: string, references: re
     const cells = references.map((reference) => {
       const base = peerRow(rows, row, reference);
       return base
-        ? `${fixed(row.rps / base.rps, 2)} | ${fixed(row.cpuUsPerRequest / base.cpuUsPerRequest, 2)} | ${fixed(row.p99 / Math.max(1, base.p99), 2)}`
+        ? // At a fixed rate every server serves the rate: its req/s compare nothing.
+          `${row.rate === undefined ? fixed(row.rps / base.rps, 2) : '–'} | ${fixed(row.cpuUsPerRequest / base.cpuUsPerRequest, 2)} | ${fixed(row.p99 / Math.max(1, base.p99), 2)}`
         : '– | – | –';
     });
     lines.push(`| ${row.latencyMs} ms | ${loadOf(row)} | ${row.workload} | ${cells.join(' | ')} |`);

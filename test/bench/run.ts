@@ -17,8 +17,9 @@
  *   BENCH_WORKLOADS       comma-separated subset of single,same,batch20,entities50,hot (all);
  *                         batch20-503 (30 % upstream 503s) on request
  *   BENCH_LATENCIES       comma-separated upstream latencies in ms (0,20)
- *   BENCH_RATES           comma-separated open-loop rates in req/s at which `single` is also
- *                         measured at latency 0 (1000,2000); empty to skip
+ *   BENCH_RATES           comma-separated open-loop rates in req/s at which `single` (when
+ *                         among BENCH_WORKLOADS) is also measured at latency 0 (1000,2000);
+ *                         empty to skip
  *   BENCH_JWT_ROUNDS      rounds per side of the caller-JWT and compression A/Bs, 0 to skip them (4)
  *   BENCH_JWT_ROUND_S     seconds per round (2)
  *   BENCH_PIN             0: servers not pinned to a core of their own (proc.ts)
@@ -33,7 +34,7 @@ import { AUDIENCE, ISSUER, startIdentityProvider } from '../support/identity-pro
 import { combineRounds, type Load, type Measured, measure, type Round, type RunOptions } from './load.ts';
 import { clockTicksPerSecond, machineCores, pinned, pinTo, rssMb, SERVER_CORE } from './proc.ts';
 import { alternate } from './paired.ts';
-import { cacheOffBounds, ratiosTable, resultsTable, type Row } from './report.ts';
+import { cacheOffBounds, loadOf, ratiosTable, resultsTable, type Row } from './report.ts';
 import { compileServers, startBaseline, startFacade, startFacadeReplicas, startFloor, floorName, type Target } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { DEFAULT_WORKLOADS, type Workload, WORKLOADS } from './workloads.ts';
@@ -53,6 +54,8 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS: a wh
 const LATENCIES = list(process.env.BENCH_LATENCIES, ['0', '20']).map(Number);
 const CONNECTIONS = connectionsPerLatency(list(process.env.BENCH_CONNECTIONS, []).map(Number));
 const RATES = list(process.env.BENCH_RATES ?? '1000,2000', []).map(Number);
+if (RATES.some((rate) => !Number.isFinite(rate) || rate <= 0))
+  throw new Error(`BENCH_RATES: requests per second above 0, got ${process.env.BENCH_RATES}`);
 const JWT_ROUNDS = Number(process.env.BENCH_JWT_ROUNDS ?? 4);
 const JWT_ROUND_S = Number(process.env.BENCH_JWT_ROUND_S ?? 2);
 const REDIS_URL = process.env.BENCH_REDIS_URL;
@@ -61,6 +64,7 @@ const workloads = list(process.env.BENCH_WORKLOADS, DEFAULT_WORKLOADS).map((name
   if (!workload) throw new Error(`BENCH_WORKLOADS: unknown workload ${name} (known: ${WORKLOADS.map((w) => w.name).join(', ')})`);
   return workload;
 });
+const RATE_ROWS = workloads.some((workload) => workload.name === 'single') ? RATES : [];
 
 /**
  * 32 connections at latency 0 keep two cores busy without queueing much. At 20 ms every
@@ -322,7 +326,7 @@ try {
       // for waking the server and, through its writes, its readers, which a saturated server
       // shares among requests. Apps do not saturate a replica; these rows compare servers at
       // the same offered rate instead (docs/benchmarks.md, "At a fixed rate").
-      for (const rate of latencyMs === 0 ? RATES : []) {
+      for (const rate of latencyMs === 0 ? RATE_ROWS : []) {
         const measured = await measureWorkload(
           servers.map(({ target }) => target),
           single,
@@ -356,7 +360,10 @@ try {
     return a.reduce((diff, value, i) => diff || value - b[i]!, 0);
   });
   const perLatency = LATENCIES.map((latencyMs) => `${connectionsAt(latencyMs)} at ${latencyMs} ms`).join(', ');
-  const rates = RATES.length > 0 && LATENCIES.includes(0) ? `, and single at 0 ms also open-loop at ${RATES.join(' and ')} req/s` : '';
+  const rates =
+    RATE_ROWS.length > 0 && LATENCIES.includes(0)
+      ? `, and single at 0 ms also open-loop at ${RATE_ROWS.join(' and ')} req/s over at most ${connectionsAt(0)} connections`
+      : '';
   console.log(
     `\nbench: ${SECONDS} s per server and workload in ${ROUNDS} rounds, the servers in turn, after ${WARMUP_S} s warm-up each, connections ${perLatency}${rates}, node ${process.version}, ` +
       `${machineCores} cores, CLK_TCK ${clockTicksPerSecond}; every server compiled by tsc and run by node; ${pinned ? 'each server pinned to a core of its own, the load generator and the stand-in to the other (BENCH_PIN=0: unpinned)' : 'unpinned'}; CPU and RSS of the server process(es) from /proc; ` +
@@ -376,7 +383,7 @@ try {
   // Every figure of a row with errors is suspect (an error answers sooner and cheaper): say why.
   for (const row of rows.filter((r) => r.errorShare > 0 && !r.workload.endsWith('-503'))) {
     notes.push(
-      `${row.latencyMs} ms, ${row.workload}, ${row.server}: ${(row.errorShare * 100).toFixed(2)} % errors; first: ${row.firstFailure ?? '?'}`,
+      `${row.latencyMs} ms, ${loadOf(row)}, ${row.workload}, ${row.server}: ${(row.errorShare * 100).toFixed(2)} % errors; first: ${row.firstFailure ?? '?'}`,
     );
   }
   for (const note of notes) console.log(`\nNOTE: ${note}`);
