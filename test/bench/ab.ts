@@ -2,19 +2,21 @@
  * `npm run bench:ab`: is this change faster? The facade built from a git ref (A, the base:
  * BENCH_AB_BASE, HEAD by default) against the facade built from the working tree (B), both
  * started fresh against one stand-in and measured in alternating rounds (paired.ts) on each
- * workload of BENCH_WORKLOADS (single), at latency 0. Prints one paired table per workload;
- * asserts nothing. The base is checked out with `git worktree` under .bench/ab/ and compiled
- * with its own tsconfig.build.json; it runs on this checkout's node_modules.
+ * workload of BENCH_WORKLOADS (single), at the stand-in latency BENCH_LATENCY_MS (0). Prints
+ * one paired table per workload; asserts nothing. The base is checked out with `git worktree`
+ * under .bench/ab/ and compiled with its own tsconfig.build.json; it runs on this checkout's
+ * node_modules.
  *
  * Environment (all optional): BENCH_AB_BASE (a git ref, `floor` or `yoga-floor`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
- * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_PIN (proc.ts), YOGA_FLOOR_HTTP (floor/yoga.ts).
+ * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_LATENCY_MS (standin.ts), BENCH_PIN
+ * (proc.ts), YOGA_FLOOR_HTTP (floor/yoga.ts).
  */
 import { alternate } from './paired.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
 import { checkoutBuild, compileServers, floorEntry, floorName, startFacade, startFloor } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
-import { forkStandin } from './standin.ts';
+import { forkStandin, latencyFromEnv } from './standin.ts';
 
 const baseRef = process.env.BENCH_AB_BASE ?? 'HEAD';
 /**
@@ -37,7 +39,8 @@ compileServers();
 const standin = await forkStandin();
 const standinUrl = standin.url;
 const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
-await ask({ type: 'latency', ms: 0 });
+const latencyMs = latencyFromEnv();
+await ask({ type: 'latency', ms: latencyMs });
 
 pinTo(0, [process.pid, standin.pid]);
 
@@ -54,7 +57,7 @@ try {
     await ask({ type: 'fault503', rate: workload.upstream503 ?? 0 });
     console.log(
       `\n${await alternate(
-        `${workload.name}, latency 0`,
+        `${workload.name}, latency ${latencyMs} ms`,
         { name: a.name, target: a, load },
         { name: b.name, target: b, load },
         { rounds, roundSeconds, connections, upstreamStats: () => ask<StandinStats>({ type: 'stats' }) },

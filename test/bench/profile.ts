@@ -8,7 +8,8 @@
  * scavenges paused, kept and promoted (gc-trace.ts);
  * FACADE_NODE_OPTIONS adds Node options (e.g. --max-semi-space-size=32);
  * PROFILE_SERVER=floor or yoga-floor profiles that floor instead (servers.ts), for the same
- * tables of what the least a request costs.
+ * tables of what the least a request costs. BENCH_LATENCY_MS sets the stand-in's latency
+ * (standin.ts).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,7 +18,7 @@ import { measure } from './load.ts';
 import { compileServers, FLOORS, facadeEnv, floorEntry, floorEnv } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
-import { forkStandin } from './standin.ts';
+import { forkStandin, latencyFromEnv } from './standin.ts';
 import { printAllocations, sampleAllocations } from './allocation.ts';
 import { type CallFrame, frameOf, packageOf, topShares } from './frames.ts';
 import { connectInspector } from '../support/heap.ts';
@@ -31,6 +32,8 @@ const seconds = Number(process.env.BENCH_DURATION_S ?? 8);
 const standin = await forkStandin();
 const standinUrl = standin.url;
 const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
+const latencyMs = latencyFromEnv();
+await ask({ type: 'latency', ms: latencyMs });
 
 const port = await freePort();
 const before = new Set(readdirSync(dir));
@@ -92,7 +95,7 @@ server.child.kill('SIGTERM');
 await server.exit();
 standin.stop();
 console.log(
-  `${workload.name}: ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUsPerRequest)} µs CPU per request, ${measured.upstreamPerRequest.toFixed(3)} upstream/req`,
+  `${workload.name}: ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUsPerRequest)} µs CPU per request, ${measured.upstreamPerRequest.toFixed(3)} upstream/req, p50 ${measured.p50.toFixed(1)} ms, p99 ${measured.p99.toFixed(1)} ms`,
 );
 
 if (allocated) {

@@ -32,3 +32,15 @@ export async function forkStandin(): Promise<StandinProcess> {
     stop: () => child.disconnect(),
   };
 }
+
+/**
+ * The stand-in's latency for `bench:profile` and `bench:ab`: BENCH_LATENCY_MS, 0 by default
+ * (`npm run bench` measures 0 and 20, the second with 256 connections).
+ */
+export function latencyFromEnv(): number {
+  const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 0);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) {
+    throw new Error(`BENCH_LATENCY_MS: milliseconds, 0 or more, got ${process.env.BENCH_LATENCY_MS}`);
+  }
+  return latencyMs;
+}
