@@ -33,13 +33,14 @@ const workloads = (process.env.BENCH_WORKLOADS ?? 'single').split(',').map((name
   return workload;
 });
 
+const latencyMs = latencyFromEnv();
+
 const { commit: base, dir: baseDir } = againstFloor ? { commit: '', dir: '' } : checkoutBuild(baseRef);
 compileServers();
 
 const standin = await forkStandin();
 const standinUrl = standin.url;
 const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
-const latencyMs = latencyFromEnv();
 await ask({ type: 'latency', ms: latencyMs });
 
 pinTo(0, [process.pid, standin.pid]);

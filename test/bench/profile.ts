@@ -29,10 +29,10 @@ mkdirSync(dir, { recursive: true });
 const workload = WORKLOADS.find((w) => w.name === (process.env.BENCH_WORKLOADS ?? 'single').split(',')[0])!;
 const seconds = Number(process.env.BENCH_DURATION_S ?? 8);
 
+const latencyMs = latencyFromEnv();
 const standin = await forkStandin();
 const standinUrl = standin.url;
 const ask = <T>(command: StandinCommand) => standin.ask<T>(command);
-const latencyMs = latencyFromEnv();
 await ask({ type: 'latency', ms: latencyMs });
 
 const port = await freePort();

@@ -34,11 +34,11 @@ export async function forkStandin(): Promise<StandinProcess> {
 }
 
 /**
- * The stand-in's latency for `bench:profile` and `bench:ab`: BENCH_LATENCY_MS, 0 by default
- * (`npm run bench` measures 0 and 20, the second with 256 connections).
+ * The stand-in's latency for `bench:profile` and `bench:ab`: BENCH_LATENCY_MS, 0 when unset
+ * or empty (`npm run bench` takes its latencies from BENCH_LATENCIES instead: run.ts).
  */
 export function latencyFromEnv(): number {
-  const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 0);
+  const latencyMs = Number(process.env.BENCH_LATENCY_MS || 0);
   if (!Number.isFinite(latencyMs) || latencyMs < 0) {
     throw new Error(`BENCH_LATENCY_MS: milliseconds, 0 or more, got ${process.env.BENCH_LATENCY_MS}`);
   }
