@@ -150,7 +150,7 @@ describe('pipelining', () => {
     await vi.waitFor(() => expect(inFlight(h)).resolves.toBe(2));
     paused.release();
     expect((await other).status).toBe(200);
-    await vi.waitFor(() => expect(received.match(/HTTP\/1\.1 200/g)).toHaveLength(10));
+    await vi.waitFor(() => expect(received.match(/HTTP\/1\.1 200/g)).toHaveLength(10), { timeout: 5_000 });
     socket.destroy();
   });
 

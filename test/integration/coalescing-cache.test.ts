@@ -29,7 +29,7 @@ describe('coalescing identical loads across requests', () => {
     const paused = h.standin.pause();
     const answers = Array.from({ length: 10 }, () => h.query(DEVICE));
     // Every request has joined the one call in flight before Flatpeak answers it.
-    await vi.waitFor(() => expect(reads(h, 'coalesced')).resolves.toBe(9));
+    await vi.waitFor(() => expect(reads(h, 'coalesced')).resolves.toBe(9), { timeout: 5_000 });
     paused.release();
     for (const { body } of await Promise.all(answers))
       expect(body).toEqual({ data: { device: { id: SEED_DEVICE_ID, referenceId: 'DEV1234567890' } } });

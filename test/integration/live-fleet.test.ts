@@ -16,7 +16,9 @@ const RENAME = 'mutation ($id: ID!, $name: String!) { updateDevice(id: $id, inpu
 const REASSIGN = 'mutation ($id: ID!, $ref: String!) { updateDevice(id: $id, input: { referenceId: $ref }) { device { id referenceId } } }';
 /** user-a's own device (its reference is user-a's subject). */
 const OWN = { ...seedDevice, id: 'dev_usera1', reference_id: 'user-a', locations: [] };
-const INTERVAL_MS = 300;
+// The lease is two intervals (src/app.ts): 1 s, so that a holder stalled a few hundred ms on a
+// loaded runner does not lose it to the other replica mid-test.
+const INTERVAL_MS = 500;
 
 interface Replica {
   readonly main: Started;
@@ -145,7 +147,7 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
     const pollsFor = async (count: number) => {
       const before = [await polls(0), await polls(1)];
       await vi.waitFor(async () => expect((await polls(0)) + (await polls(1)) - before[0]! - before[1]!).toBeGreaterThanOrEqual(count), {
-        timeout: 10_000,
+        timeout: 15_000,
         interval: INTERVAL_MS,
       });
       return [(await polls(0)) - before[0]!, (await polls(1)) - before[1]!];
@@ -155,7 +157,12 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
     const getsBefore = gets();
     const grown = await pollsFor(6);
     expect(grown.filter((count) => count > 0)).toHaveLength(1);
-    expect(gets() - getsBefore).toBe(grown[0]! + grown[1]!);
+    // The GETs are counted as the stand-in receives them and the polls once answered, read at
+    // other moments: a poll in flight at either edge counts on one side only. A second poller
+    // or an uncounted fetch would add one GET an interval, six here.
+    const polled = grown[0]! + grown[1]!;
+    expect(gets() - getsBefore).toBeGreaterThanOrEqual(polled - 1);
+    expect(gets() - getsBefore).toBeLessThanOrEqual(polled + 2);
     const holder = grown[0]! > 0 ? 0 : 1;
     const other = 1 - holder;
 
@@ -178,8 +185,8 @@ describe.skipIf(redisUnavailable && !process.env.CI)('deviceUpdated across repli
     replicas[other]!.main.child.kill('SIGKILL');
     await replicas[other]!.main.exit();
     const lastPolls = await polls(holder);
-    await vi.waitFor(async () => expect(await polls(holder)).toBeGreaterThan(lastPolls), { timeout: 10_000, interval: INTERVAL_MS });
+    await vi.waitFor(async () => expect(await polls(holder)).toBeGreaterThan(lastPolls), { timeout: 15_000, interval: INTERVAL_MS });
     standin.modify(device.id, { model_name: 'Changed after the holder died' });
     expect(updated(await watching[holder].next())?.modelName).toBe('Changed after the holder died');
-  }, 40_000);
+  }, 60_000);
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SEED_DEVICE_ID } from '../../tools/standin/data.ts';
 import { connectInspector, type Inspector, memoryOf } from '../support/heap.ts';
 import { type HostileKind, hostileBody } from '../support/hostile-documents.ts';
-import { freePort, type Started, startDev } from '../support/process.ts';
+import { freePorts, type Started, startDev } from '../support/process.ts';
 
 // A bounded version of test/bench/memory-flood.ts: a few thousand distinct hostile documents
 // against `src/main.ts` with a small heap. Without byte bounds on its caches the service
@@ -29,8 +29,7 @@ let url: URL;
 let metricsUrl: URL;
 
 beforeAll(async () => {
-  const port = await freePort();
-  const metricsPort = await freePort();
+  const [port, metricsPort] = (await freePorts(2)) as [number, number];
   metricsUrl = new URL(`http://127.0.0.1:${metricsPort}/metrics`);
   main = startDev(
     {

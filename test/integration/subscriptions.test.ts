@@ -204,7 +204,7 @@ describe('deviceUpdated when polls fail', () => {
     // Two failures (fewer than three in a row), then a change: the stream is still there for it.
     h.standin.resetLog();
     h.standin.setFault(faultOn(`/devices/${other.id}`, { status: 503 }, 2));
-    await vi.waitFor(() => expect(h.standin.count(`/devices/${other.id}`)).toBeGreaterThanOrEqual(3));
+    await vi.waitFor(() => expect(h.standin.count(`/devices/${other.id}`)).toBeGreaterThanOrEqual(3), { timeout: 5_000 });
     h.standin.modify(other.id, { model_name: 'Back again' });
     expect((await stream.next())?.data?.deviceUpdated?.modelName).toBe('Back again');
     expect(log.count('device poll failed', other.id)).toBe(2);
