@@ -306,9 +306,9 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
   });
   res.writeHead(response.status, response.statusText || undefined, head);
   // The processors of results that are not streams answer in full: their body is a string,
-  // or bytes once compressed (useCompressedResponses), which as text would be mangled.
-  if (response.body === null) res.end();
-  else res.end(response.headers.has('content-encoding') ? await response.bytes() : await response.text());
+  // or bytes once compressed (useCompressedResponses), which as text would be mangled; no
+  // body reads as empty. Not `response.body`: reading it makes a stream of the string.
+  res.end(response.headers.has('content-encoding') ? await response.bytes() : await response.text());
 }
 
 /** Yoga's node handler as a plain listener: it answers its own failures, and its promise only says when it is done. */

@@ -31,24 +31,25 @@ const ANSWERS = {
  */
 export function useNotAcceptable(): Plugin {
   const subscriptions = new WeakSet<Request>();
-  const results = new WeakMap<Request, unknown>();
+  const results = new WeakMap<Request, AsyncIterable<unknown>>();
   return {
     onSubscribe({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
       if (request) subscriptions.add(request);
     },
     onResultProcess({ request, result }) {
-      results.set(request, result);
+      // Only a stream needs its result kept: to tell its kind, and to close it unsent.
+      if (isAsyncIterable(result)) results.set(request, result);
     },
     onResponse(event) {
       const { request, response, fetchAPI } = event;
       const result = results.get(request);
       // Deleted once read, not left for the collector: such entries cost every scavenge (docs/benchmarks.md, "What survives a scavenge").
-      results.delete(request);
+      if (result) results.delete(request);
       // Yoga's "no result processor" answer (process-request.ts): nothing else here answers 406.
       if (response.status !== 406 || response.body !== null) return;
-      const kind = isAsyncIterable(result) ? (subscriptions.has(request) ? 'subscription' : 'incremental') : 'single';
-      if (isAsyncIterable(result)) Promise.resolve(result[Symbol.asyncIterator]().return?.()).catch(() => {});
+      const kind = result ? (subscriptions.has(request) ? 'subscription' : 'incremental') : 'single';
+      if (result) Promise.resolve(result[Symbol.asyncIterator]().return?.()).catch(() => {});
       const { types, message } = ANSWERS[kind];
       event.setResponse(
         new fetchAPI.Response(
