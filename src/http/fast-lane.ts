@@ -306,8 +306,9 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
   });
   res.writeHead(response.status, response.statusText || undefined, head);
   // The processors of results that are not streams answer in full: their body is a string,
-  // or bytes once compressed (useCompressedResponses), which as text would be mangled; no
-  // body reads as empty. Not `response.body`: reading it makes a stream of the string.
+  // or bytes once compressed (useCompressedResponses), which as text would be mangled. An
+  // absent body reads as empty. Not tested with `response.body`: in @whatwg-node/node-fetch
+  // each read of it makes a stream of the body.
   res.end(response.headers.has('content-encoding') ? await response.bytes() : await response.text());
 }
 
