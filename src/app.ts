@@ -295,14 +295,16 @@ export function createApp({
       strictParsing,
       useParseLimits(),
       useArmorLimits(),
-      useKnownOperationTypes(),
+      // Validation rules, added for the documents the document cache has not validated yet
+      // (documents.validatingUnknown): those it knows skip validation, and need no rules.
+      documents.validatingUnknown(useKnownOperationTypes()),
       // Before anything that may stop execution (useCallerRequired): a plugin's onExecuteDone
       // runs only if its onExecute ran, and the request's deadline timer and context would
       // otherwise be held until the deadline.
       useRequestEnd(),
       ...(config.callers.mode === 'jwt' ? [useCallerRequired()] : []),
       // After the 401 of a caller without a token who asks for more than the schema.
-      useIntrospectionLimit({ limiter: introspectionLimiter }),
+      documents.validatingUnknown(useIntrospectionLimit({ limiter: introspectionLimiter })),
       useVariableErrorCode(),
       useCacheControl(config.deviceCache.ttlMs > 0),
       useRequestLog(logger, traces.traceIdOf),
@@ -311,7 +313,7 @@ export function createApp({
       // ftv1 traces for a trusted router that asks for them (FTV1_TRACES on). A trace
       // carries the response's errors after masking, but also every resolver's timing.
       ...usePersistedOperationsMode(config.persistedOperations, redis ? createRedisRegistrations(redis, onSharedStateError) : undefined),
-      useDeferStream(),
+      documents.validatingUnknown(useDeferStream()),
       useDeferStreamArguments(),
       // Replaces the executor for queries run often; a router's traced request (ftv1) runs
       // uncompiled, so that its resolvers are traced once each.
@@ -336,7 +338,7 @@ export function createApp({
       // costly ones; after the persisted-operation plugins, which turn hashes into documents.
       documents.plugin,
       costlyRequests,
-      useValidationErrorLimit(),
+      documents.validatingUnknown(useValidationErrorLimit()),
       useBoundedErrorMessages(),
       // Last of the onParams hooks, so that its refusal is the result whatever came before.
       useAdmission(admission),

@@ -1,3 +1,4 @@
+import { GraphQLError, type ValidationRule } from 'graphql';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { expect, it } from 'vitest';
 import { createDocumentCache, type DocumentCacheSettings } from '../../src/plugins/document/use-document-cache.ts';
@@ -72,4 +73,34 @@ it('does not keep a document larger than its whole budget', async () => {
   expect(isKnown('{ hello }')).toBe(false);
   await send('{ hello }');
   expect(isKnown('{ hello }')).toBe(true);
+});
+
+it("runs a wrapped plugin's validation hook only for documents it has not validated, and still refuses by its rules", async () => {
+  let hooks = 0;
+  const cache = createDocumentCache(roomy);
+  const noAliases: Plugin = cache.validatingUnknown({
+    onValidate({ addValidationRule }) {
+      hooks += 1;
+      const rule: ValidationRule = (context) => ({
+        Field(node) {
+          if (node.alias) context.reportError(new GraphQLError('no aliases'));
+        },
+      });
+      addValidationRule(rule);
+    },
+  });
+  const yoga = createYoga({ schema, parserAndValidationCache: false, plugins: [noAliases, cache.plugin] });
+  const send = async (query: string) =>
+    (await (
+      await yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      })
+    ).json()) as { data?: unknown; errors?: Array<{ message: string }> };
+  for (let i = 0; i < 3; i += 1) expect(await send('{ hello }')).toEqual({ data: { hello: 'world' } });
+  expect(hooks).toBe(1);
+  for (let i = 0; i < 2; i += 1) expect((await send('{ a: hello }')).errors?.map((e) => e.message)).toEqual(['no aliases']);
+  expect(hooks).toBe(3);
+  expect(cache.isKnown('{ a: hello }')).toBe(false);
 });

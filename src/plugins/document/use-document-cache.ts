@@ -11,6 +11,12 @@ export interface DocumentCache {
   readonly plugin: Plugin;
   /** True when the document's text is cached: it costs no parse and no validation. */
   isKnown(source: string): boolean;
+  /**
+   * The plugin with its `onValidate` run only for documents this cache has not validated:
+   * what such a hook does (add rules, filter them, swap the validation function) is for a
+   * validation that a known document does not get. Its other hooks are left as they are.
+   */
+  validatingUnknown<C extends object>(plugin: Plugin<C>): Plugin<C>;
 }
 
 /**
@@ -34,6 +40,7 @@ const BYTES_PER_TOKEN = 600;
 export function createDocumentCache({ maxEntries, maxBytes }: DocumentCacheSettings): DocumentCache {
   const cache = createByteBoundedCache<string, DocumentNode>({ maxEntries, maxBytes, bytesOf: documentBytes });
   const validFor = new WeakMap<DocumentNode, GraphQLSchema>();
+  const isValid = (document: DocumentNode, schema: GraphQLSchema): boolean => validFor.get(document) === schema;
   // A document parsed by this request and not validated yet, with the text it came from.
   const sourceOf = new WeakMap<DocumentNode, string>();
   const plugin: Plugin = {
@@ -52,7 +59,7 @@ export function createDocumentCache({ maxEntries, maxBytes }: DocumentCacheSetti
     },
     onValidate({ params, setResult }) {
       const { schema, documentAST } = params as { schema: GraphQLSchema; documentAST: DocumentNode };
-      if (validFor.get(documentAST) === schema) {
+      if (isValid(documentAST, schema)) {
         setResult([]);
         return;
       }
@@ -65,7 +72,22 @@ export function createDocumentCache({ maxEntries, maxBytes }: DocumentCacheSetti
       };
     },
   };
-  return { plugin, isKnown: (source) => cache.has(source) };
+  return {
+    plugin,
+    isKnown: (source) => cache.has(source),
+    validatingUnknown(wrapped) {
+      const { onValidate } = wrapped;
+      if (!onValidate) return wrapped;
+      return {
+        ...wrapped,
+        onValidate(payload) {
+          const { schema, documentAST } = payload.params as { schema: GraphQLSchema; documentAST: DocumentNode };
+          if (isValid(documentAST, schema)) return;
+          return onValidate.call(wrapped, payload);
+        },
+      };
+    },
+  };
 }
 
 function documentBytes(document: DocumentNode, source: string): number {
