@@ -7,13 +7,13 @@
  * under .bench/ab/ and compiled with its own tsconfig.build.json; it runs on this checkout's
  * node_modules.
  *
- * Environment (all optional): BENCH_AB_BASE (a git ref, `floor` or `yoga-floor`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
+ * Environment (all optional): BENCH_AB_BASE (a git ref, `floor`, `yoga-floor` or `apollo`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
  * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_LATENCY_MS (standin.ts), BENCH_PIN
  * (proc.ts), YOGA_FLOOR_HTTP (floor/yoga.ts).
  */
 import { alternate } from './paired.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
-import { checkoutBuild, compileServers, floorEntry, floorName, startFacade, startFloor } from './servers.ts';
+import { checkoutBuild, compileServers, floorEntry, floorName, startBaseline, startFacade, startFloor } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
 import { forkStandin, latencyFromEnv } from './standin.ts';
@@ -24,6 +24,8 @@ const baseRef = process.env.BENCH_AB_BASE ?? 'HEAD';
  * `yoga-floor`: the same on graphql-yoga (floor/yoga.ts), for what the facade adds to Yoga.
  */
 const againstFloor = floorEntry(baseRef) !== undefined;
+/** BENCH_AB_BASE=apollo: the Apollo Server + RESTDataSource baseline (baseline/server.ts) as A, for issue 17's ratios to it. */
+const againstBaseline = baseRef === 'apollo';
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 6);
 const roundSeconds = Number(process.env.BENCH_AB_ROUND_S ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -35,7 +37,7 @@ const workloads = (process.env.BENCH_WORKLOADS ?? 'single').split(',').map((name
 
 const latencyMs = latencyFromEnv();
 
-const { commit: base, dir: baseDir } = againstFloor ? { commit: '', dir: '' } : checkoutBuild(baseRef);
+const { commit: base, dir: baseDir } = againstFloor || againstBaseline ? { commit: '', dir: '' } : checkoutBuild(baseRef);
 compileServers();
 
 const standin = await forkStandin();
@@ -48,7 +50,9 @@ pinTo(0, [process.pid, standin.pid]);
 const env = { FLATPEAK_MAX_QUEUE: String(Math.max(4096, connections * 50)) };
 const a = againstFloor
   ? await startFloor(`A ${floorName(baseRef)}`, standinUrl, baseRef)
-  : await startFacade(`A ${baseRef} (${base.slice(0, 7)})`, standinUrl, env, `${baseDir}/dist/main.js`);
+  : againstBaseline
+    ? await startBaseline('A apollo-baseline', standinUrl)
+    : await startFacade(`A ${baseRef} (${base.slice(0, 7)})`, standinUrl, env, `${baseDir}/dist/main.js`);
 const b = await startFacade('B working tree', standinUrl, env);
 pinTo(SERVER_CORE, [...a.pids, ...b.pids]);
 try {

@@ -76,7 +76,8 @@ export interface PairedRounds {
 
 /**
  * A/B in alternating short rounds: CPU per request of each side over all its rounds, the
- * ratio of those, and the spread of the per-round ratios (round i of B against round i of A).
+ * ratio of those, and the spread of the per-round ratios (round i of B against round i of A);
+ * p99 is the median of a side's rounds' p99s (each round's own; one slow round moves it little).
  */
 export function pairedSummary({ label, a, b }: PairedRounds): string {
   const total = (rounds: readonly Measured[]) => {
@@ -84,18 +85,20 @@ export function pairedSummary({ label, a, b }: PairedRounds): string {
     const cpu = rounds.reduce((n, round) => n + round.cpuUs, 0);
     const bytes = rounds.reduce((n, round) => n + round.bytesPerAnswer * round.requests, 0);
     const rps = rounds.reduce((n, round) => n + round.rps, 0) / Math.max(1, rounds.length);
-    return { cpuPerRequest: cpu / Math.max(1, requests), bytesPerAnswer: bytes / Math.max(1, requests), rps };
+    const p99s = rounds.map((round) => round.p99).sort((x, y) => x - y);
+    const p99 = p99s.length === 0 ? Number.NaN : (p99s[(p99s.length - 1) >> 1]! + p99s[p99s.length >> 1]!) / 2;
+    return { cpuPerRequest: cpu / Math.max(1, requests), bytesPerAnswer: bytes / Math.max(1, requests), rps, p99 };
   };
   const ta = total(a.rounds);
   const tb = total(b.rounds);
   const perRound = a.rounds.map((round, i) => b.rounds[i]!.cpuUsPerRequest / round.cpuUsPerRequest).sort((x, y) => x - y);
   return [
-    `| ${label} | req/s | CPU µs/req | bytes/answer |`,
-    '|---|---:|---:|---:|',
-    `| ${a.name} | ${fixed(ta.rps)} | ${fixed(ta.cpuPerRequest)} | ${fixed(ta.bytesPerAnswer)} |`,
-    `| ${b.name} | ${fixed(tb.rps)} | ${fixed(tb.cpuPerRequest)} | ${fixed(tb.bytesPerAnswer)} |`,
-    `| ${b.name} − ${a.name} | | ${fixed(tb.cpuPerRequest - ta.cpuPerRequest)} | ${fixed(tb.bytesPerAnswer - ta.bytesPerAnswer)} |`,
-    `| ratio ${b.name} / ${a.name} | ${fixed(tb.rps / ta.rps, 2)} | ${fixed(tb.cpuPerRequest / ta.cpuPerRequest, 2)} (rounds ${fixed(perRound[0] ?? Number.NaN, 2)}–${fixed(perRound.at(-1) ?? Number.NaN, 2)}) | ${fixed(tb.bytesPerAnswer / ta.bytesPerAnswer, 2)} |`,
+    `| ${label} | req/s | p99 ms | CPU µs/req | bytes/answer |`,
+    '|---|---:|---:|---:|---:|',
+    `| ${a.name} | ${fixed(ta.rps)} | ${fixed(ta.p99, 1)} | ${fixed(ta.cpuPerRequest)} | ${fixed(ta.bytesPerAnswer)} |`,
+    `| ${b.name} | ${fixed(tb.rps)} | ${fixed(tb.p99, 1)} | ${fixed(tb.cpuPerRequest)} | ${fixed(tb.bytesPerAnswer)} |`,
+    `| ${b.name} − ${a.name} | | | ${fixed(tb.cpuPerRequest - ta.cpuPerRequest)} | ${fixed(tb.bytesPerAnswer - ta.bytesPerAnswer)} |`,
+    `| ratio ${b.name} / ${a.name} | ${fixed(tb.rps / ta.rps, 2)} | ${fixed(tb.p99 / ta.p99, 2)} | ${fixed(tb.cpuPerRequest / ta.cpuPerRequest, 2)} (rounds ${fixed(perRound[0] ?? Number.NaN, 2)}–${fixed(perRound.at(-1) ?? Number.NaN, 2)}) | ${fixed(tb.bytesPerAnswer / ta.bytesPerAnswer, 2)} |`,
   ].join('\n');
 }
 
