@@ -7,7 +7,7 @@
  * under .bench/ab/ and compiled with its own tsconfig.build.json; it runs on this checkout's
  * node_modules.
  *
- * Environment (all optional): BENCH_AB_BASE (a git ref, `floor`, `yoga-floor` or `apollo`), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
+ * Environment (all optional): BENCH_AB_BASE (a git ref, `floor`, `yoga-floor` or `apollo`), BENCH_AB_B_ENV (settings for B only), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
  * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_LATENCY_MS (standin.ts), BENCH_PIN
  * (proc.ts), YOGA_FLOOR_HTTP (floor/yoga.ts).
  */
@@ -53,7 +53,17 @@ const a = againstFloor
   : againstBaseline
     ? await startBaseline('A apollo-baseline', standinUrl)
     : await startFacade(`A ${baseRef} (${base.slice(0, 7)})`, standinUrl, env, `${baseDir}/dist/main.js`);
-const b = await startFacade('B working tree', standinUrl, env);
+// BENCH_AB_B_ENV: settings for B only, as NAME=value pairs separated by spaces, to A/B a setting.
+const bEnv = Object.fromEntries(
+  (process.env.BENCH_AB_B_ENV ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
+const b = await startFacade(`B working tree${process.env.BENCH_AB_B_ENV ? ` (${process.env.BENCH_AB_B_ENV})` : ''}`, standinUrl, {
+  ...env,
+  ...bEnv,
+});
 pinTo(SERVER_CORE, [...a.pids, ...b.pids]);
 try {
   for (const workload of workloads) {
