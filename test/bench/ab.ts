@@ -37,6 +37,18 @@ const workloads = (process.env.BENCH_WORKLOADS ?? 'single').split(',').map((name
 
 const latencyMs = latencyFromEnv();
 
+// BENCH_AB_B_ENV: settings for B only, as NAME=value pairs separated by spaces, to A/B a setting.
+const bEnv = Object.fromEntries(
+  (process.env.BENCH_AB_B_ENV ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`BENCH_AB_B_ENV: expected NAME=value pairs separated by spaces, got ${JSON.stringify(pair)}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+);
+
 const { commit: base, dir: baseDir } = againstFloor || againstBaseline ? { commit: '', dir: '' } : checkoutBuild(baseRef);
 compileServers();
 
@@ -53,13 +65,6 @@ const a = againstFloor
   : againstBaseline
     ? await startBaseline('A apollo-baseline', standinUrl)
     : await startFacade(`A ${baseRef} (${base.slice(0, 7)})`, standinUrl, env, `${baseDir}/dist/main.js`);
-// BENCH_AB_B_ENV: settings for B only, as NAME=value pairs separated by spaces, to A/B a setting.
-const bEnv = Object.fromEntries(
-  (process.env.BENCH_AB_B_ENV ?? '')
-    .split(' ')
-    .filter(Boolean)
-    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-);
 const b = await startFacade(`B working tree${process.env.BENCH_AB_B_ENV ? ` (${process.env.BENCH_AB_B_ENV})` : ''}`, standinUrl, {
   ...env,
   ...bEnv,
