@@ -1,4 +1,5 @@
 /** The bench's output: Markdown tables that can be pasted into an issue note as they are. */
+import { quantile } from './call-rounds.ts';
 import type { Measured } from './load.ts';
 
 export interface Row extends Measured {
@@ -85,8 +86,10 @@ export function pairedSummary({ label, a, b }: PairedRounds): string {
     const cpu = rounds.reduce((n, round) => n + round.cpuUs, 0);
     const bytes = rounds.reduce((n, round) => n + round.bytesPerAnswer * round.requests, 0);
     const rps = rounds.reduce((n, round) => n + round.rps, 0) / Math.max(1, rounds.length);
-    const p99s = rounds.map((round) => round.p99).sort((x, y) => x - y);
-    const p99 = p99s.length === 0 ? Number.NaN : (p99s[(p99s.length - 1) >> 1]! + p99s[p99s.length >> 1]!) / 2;
+    const p99 = quantile(
+      rounds.map((round) => round.p99),
+      0.5,
+    );
     return { cpuPerRequest: cpu / Math.max(1, requests), bytesPerAnswer: bytes / Math.max(1, requests), rps, p99 };
   };
   const ta = total(a.rounds);
