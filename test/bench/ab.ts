@@ -8,9 +8,10 @@
  * node_modules.
  *
  * Environment (all optional): BENCH_AB_BASE (a git ref, `floor`, `yoga-floor` or `apollo`), BENCH_AB_B_ENV (settings for B only), BENCH_WORKLOADS, BENCH_AB_ROUNDS (6 per side),
- * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_LATENCY_MS (standin.ts), BENCH_PIN
+ * BENCH_AB_ROUND_S (3), BENCH_CONNECTIONS (32), BENCH_RATE (open-loop requests per second; unset: closed loop), BENCH_LATENCY_MS (standin.ts), BENCH_PIN
  * (proc.ts), YOGA_FLOOR_HTTP (floor/yoga.ts).
  */
+import { rateFromEnv } from './load.ts';
 import { alternate } from './paired.ts';
 import { pinTo, SERVER_CORE } from './proc.ts';
 import { checkoutBuild, compileServers, floorEntry, floorName, startBaseline, startFacade, startFloor } from './servers.ts';
@@ -29,6 +30,9 @@ const againstBaseline = baseRef === 'apollo';
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 6);
 const roundSeconds = Number(process.env.BENCH_AB_ROUND_S ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+// Both sides at one offered load: CPU per request depends on it (docs/benchmarks.md), and
+// closed-loop rounds load each side as fast as it answers.
+const rate = rateFromEnv();
 const workloads = (process.env.BENCH_WORKLOADS ?? 'single').split(',').map((name) => {
   const workload = WORKLOADS.find((w) => w.name === name.trim());
   if (!workload) throw new Error(`BENCH_WORKLOADS: unknown workload ${name} (known: ${WORKLOADS.map((w) => w.name).join(', ')})`);
@@ -80,7 +84,7 @@ try {
         `${workload.name}, latency ${latencyMs} ms`,
         { name: a.name, target: a, load },
         { name: b.name, target: b, load },
-        { rounds, roundSeconds, connections, upstreamStats: () => ask<StandinStats>({ type: 'stats' }) },
+        { rounds, roundSeconds, connections, rate, upstreamStats: () => ask<StandinStats>({ type: 'stats' }) },
       )}`,
     );
   }

@@ -68,6 +68,15 @@ export interface RunOptions {
  */
 const SETTLE_MS = 200;
 
+/** BENCH_RATE (bench:ab, bench:profile): one open-loop rate in requests per second, or undefined for closed-loop load. */
+export function rateFromEnv(value = process.env.BENCH_RATE): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const rate = Number(value);
+  if (!Number.isFinite(rate) || rate <= 0)
+    throw new Error(`BENCH_RATE: requests per second above 0 (or unset for closed-loop load), got ${value}`);
+  return rate;
+}
+
 export async function measure(urls: readonly string[], pids: readonly number[], load: Load, options: RunOptions): Promise<Round> {
   if (options.warmupSeconds > 0) await fire(urls, load, options.warmupSeconds, options.connections, options.rate);
   await sleep(SETTLE_MS);

@@ -18,23 +18,25 @@ export interface PairedOptions {
   readonly rounds: number;
   readonly roundSeconds: number;
   readonly connections: number;
+  /** Open-loop, as load.ts sends it; absent: closed-loop. */
+  readonly rate?: RunOptions['rate'];
   readonly upstreamStats: RunOptions['upstreamStats'];
 }
 
 export async function alternate(label: string, a: Side, b: Side, options: PairedOptions): Promise<string> {
-  const { rounds: count, roundSeconds, connections, upstreamStats } = options;
+  const { rounds: count, roundSeconds, connections, rate, upstreamStats } = options;
   const rounds = new Map<Side, Measured[]>([
     [a, []],
     [b, []],
   ]);
   const run = (side: Side, seconds: number) =>
-    measure(side.target.urls, side.target.pids, side.load, { seconds, warmupSeconds: 0, connections, upstreamStats });
+    measure(side.target.urls, side.target.pids, side.load, { seconds, warmupSeconds: 0, connections, rate, upstreamStats });
   for (const side of [a, b]) await run(side, 2); // warm-up
   for (let i = 0; i < count; i += 1) {
     for (const side of i % 2 === 0 ? [a, b] : [b, a]) rounds.get(side)!.push(await run(side, roundSeconds));
   }
   const summary = pairedSummary({
-    label: `${label}, ${connections} connections, ${count} alternating rounds × ${roundSeconds} s per side`,
+    label: `${label}, ${rate === undefined ? '' : `${rate} req/s over at most `}${connections} connections, ${count} alternating rounds × ${roundSeconds} s per side`,
     a: { name: a.name, rounds: rounds.get(a)! },
     b: { name: b.name, rounds: rounds.get(b)! },
   });

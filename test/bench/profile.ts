@@ -9,12 +9,13 @@
  * FACADE_NODE_OPTIONS adds Node options (e.g. --max-semi-space-size=32);
  * PROFILE_SERVER=floor or yoga-floor profiles that floor instead (servers.ts), for the same
  * tables of what the least a request costs. BENCH_LATENCY_MS sets the stand-in's latency
- * (standin.ts).
+ * (standin.ts); BENCH_RATE sends that many requests per second open-loop instead of keeping
+ * BENCH_CONNECTIONS busy (load.ts).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, startCommand, startMain } from '../support/process.ts';
-import { measure } from './load.ts';
+import { measure, rateFromEnv } from './load.ts';
 import { compileServers, FLOORS, facadeEnv, floorEntry, floorEnv } from './servers.ts';
 import type { StandinCommand, StandinStats } from './standin-process.ts';
 import { WORKLOADS } from './workloads.ts';
@@ -28,6 +29,7 @@ const dir = resolve(process.env.PROFILE_DIR ?? 'profiles');
 mkdirSync(dir, { recursive: true });
 const workload = WORKLOADS.find((w) => w.name === (process.env.BENCH_WORKLOADS ?? 'single').split(',')[0])!;
 const seconds = Number(process.env.BENCH_DURATION_S ?? 8);
+const rate = rateFromEnv();
 
 const latencyMs = latencyFromEnv();
 const standin = await forkStandin();
@@ -86,6 +88,7 @@ const measured = await measure(
     seconds,
     warmupSeconds: 2,
     connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+    rate,
     upstreamStats: () => ask<StandinStats>({ type: 'stats' }),
   },
 );
