@@ -23,16 +23,20 @@ function yogaWithCache(settings: DocumentCacheSettings) {
     },
   };
   const cache = createDocumentCache(settings);
-  const yoga = createYoga({ schema, parserAndValidationCache: false, plugins: [counting, cache.plugin] });
-  const send = async (query: string) => {
+  const send = sender(createYoga({ schema, parserAndValidationCache: false, plugins: [counting, cache.plugin] }));
+  return { counts, send, isKnown: cache.isKnown };
+}
+
+/** Sends a query to `yoga` as a JSON POST and reads its JSON answer. */
+function sender(yoga: { fetch: (url: string, init: RequestInit) => Response | Promise<Response> }) {
+  return async (query: string) => {
     const response = await yoga.fetch('http://localhost/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query }),
     });
-    return (await response.json()) as { data?: unknown; errors?: unknown[] };
+    return (await response.json()) as { data?: unknown; errors?: Array<{ message: string }> };
   };
-  return { counts, send, isKnown: cache.isKnown };
 }
 
 const roomy = { maxEntries: 100, maxBytes: 1024 * 1024 };
@@ -89,15 +93,7 @@ it("runs a wrapped plugin's validation hook only for documents it has not valida
       addValidationRule(rule);
     },
   });
-  const yoga = createYoga({ schema, parserAndValidationCache: false, plugins: [noAliases, cache.plugin] });
-  const send = async (query: string) =>
-    (await (
-      await yoga.fetch('http://localhost/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query }),
-      })
-    ).json()) as { data?: unknown; errors?: Array<{ message: string }> };
+  const send = sender(createYoga({ schema, parserAndValidationCache: false, plugins: [noAliases, cache.plugin] }));
   for (let i = 0; i < 3; i += 1) expect(await send('{ hello }')).toEqual({ data: { hello: 'world' } });
   expect(hooks).toBe(1);
   for (let i = 0; i < 2; i += 1) expect((await send('{ a: hello }')).errors?.map((e) => e.message)).toEqual(['no aliases']);
