@@ -68,13 +68,16 @@ export interface RunOptions {
  */
 const SETTLE_MS = 200;
 
-/** BENCH_RATE (bench:ab, bench:profile): one open-loop rate in requests per second, or undefined for closed-loop load. */
-export function rateFromEnv(value = process.env.BENCH_RATE): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const rate = Number(value);
-  if (!Number.isFinite(rate) || rate <= 0)
-    throw new Error(`BENCH_RATE: requests per second above 0 (or unset for closed-loop load), got ${value}`);
+/** An open-loop rate in requests per second, as `variable` gives it; anything but a number above 0 is refused, naming it. */
+export function requestRate(text: string, variable: string): number {
+  const rate = Number(text);
+  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`${variable}: requests per second above 0, got ${text}`);
   return rate;
+}
+
+/** BENCH_RATE (bench:ab, bench:profile): one open-loop rate, or undefined (unset or empty) for closed-loop load. */
+export function rateFromEnv(value = process.env.BENCH_RATE): number | undefined {
+  return value === undefined || value === '' ? undefined : requestRate(value, 'BENCH_RATE');
 }
 
 export async function measure(urls: readonly string[], pids: readonly number[], load: Load, options: RunOptions): Promise<Round> {
