@@ -42,8 +42,9 @@ const workloads = (process.env.BENCH_WORKLOADS ?? 'single').split(',').map((name
 const latencyMs = latencyFromEnv();
 
 // BENCH_AB_B_ENV: settings for B only, as NAME=value pairs separated by spaces, to A/B a setting.
+const bEnvText = process.env.BENCH_AB_B_ENV ?? '';
 const bEnv = Object.fromEntries(
-  (process.env.BENCH_AB_B_ENV ?? '')
+  bEnvText
     .split(' ')
     .filter(Boolean)
     .map((pair) => {
@@ -69,7 +70,7 @@ const a = againstFloor
   : againstBaseline
     ? await startBaseline('A apollo-baseline', standinUrl)
     : await startFacade(`A ${baseRef} (${base.slice(0, 7)})`, standinUrl, env, `${baseDir}/dist/main.js`);
-const b = await startFacade(`B working tree${process.env.BENCH_AB_B_ENV ? ` (${process.env.BENCH_AB_B_ENV})` : ''}`, standinUrl, {
+const b = await startFacade(`B working tree${bEnvText ? ` (${bEnvText})` : ''}`, standinUrl, {
   ...env,
   ...bEnv,
 });
